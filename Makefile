@@ -1,0 +1,32 @@
+# Two entry points: `make run` (serve the app) and `make test` (the whole suite).
+# Each creates .venv and installs what it needs; `make test` also installs
+# Debian's Chromium for the browser tests when it is missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test bench chromium
+
+$(VENV)/.app: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.app
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
+
+run: $(VENV)/.app
+	$(VENV)/bin/layerlab
+
+test: $(VENV)/.test chromium
+	LAYERLAB_REQUIRE_BROWSER=1 $(PY) -m pytest
+
+bench: $(VENV)/.test chromium
+	$(PY) -m bench
