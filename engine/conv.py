@@ -104,7 +104,8 @@ def conv2d(
     Returns
     -------
     Trace with output of shape (N, C_out, OH, OW) (or (C_out, OH, OW) when the
-    input was unbatched), stages "padded" (N, C_in, H + pads, W + pads) and
+    input was unbatched), stages "padded" (N, C_in, H + pads, W + pads) (no N when
+    unbatched) and
     "weight", and one step per recorded output element in C order
     (n, c_out, row, col) with fields:
     index (S, 4), origin (S, 2) top-left of the window in padded coordinates,
@@ -126,7 +127,7 @@ def conv2d(
         raise ValueError(f"groups={groups} must divide both in_channels={c_in} and out_channels={c_out}")
     if c_group != c_in // groups:
         raise ValueError(f"weight has {c_group} input channels per group, expected {c_in // groups}")
-    b = np.zeros(c_out) if bias is None else np.asarray(bias, dtype=np.float64).reshape(-1)
+    b = np.zeros(c_out) if bias is None else np.asarray(bias, dtype=np.float64)
     if b.shape != (c_out,):
         raise ValueError(f"bias must have shape ({c_out},), got {np.shape(bias)}")
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
@@ -170,7 +171,7 @@ def conv2d(
         # sum over (Cg, kH, kW) within each group: (N, G, Og, OH, OW) -> (N, C_out, OH, OW)
         out = np.einsum("ngchwij,gocij->ngohw", windows_g, w_g, optimize=True)
         out = out.reshape(n, c_out, oh, ow) + b[None, :, None, None]
-    stages = {"padded": padded, "weight": w}
+    stages = {"padded": padded[0] if unbatched else padded, "weight": w}
     if picked is None:
         return Trace("conv2d", params, out[0] if unbatched else out, stages)
 

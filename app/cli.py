@@ -1,0 +1,22 @@
+"""`layerlab`: serve the app and open a browser tab on it."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import webbrowser
+
+import uvicorn
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="layerlab", description="Serve Layerlab on this machine.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+    args = parser.parse_args(argv)
+    url = f"http://{args.host}:{args.port}/"
+    if not args.no_browser:
+        threading.Timer(1.0, webbrowser.open, [url]).start()
+    print(f"Layerlab on {url}  (Ctrl+C to stop)")
+    uvicorn.run("app.main:app", host=args.host, port=args.port, log_level="warning")

@@ -1,0 +1,96 @@
+"""From a validated conv request to engine arguments, and from a trace to the page's JSON."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.errors import ApiError
+from app.inputs import UploadStore, load_image
+from app.mathml import tex
+from app.schemas import ConvParams
+from engine.conv import output_size, resolve_padding
+from engine.trace import Trace
+
+
+def engine_args(
+    req: ConvParams, uploads: UploadStore
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict]:
+    """(input (C, H, W), weight (F, C, kH, kW), bias (F,) or None, keyword arguments) for conv2d.
+
+    Checks the geometry first so each failure names the field to change.
+    """
+    x = load_image(req.image, req.size, req.color, uploads)
+    w = np.asarray(req.weight, dtype=np.float64)
+    b = None if req.bias is None else np.asarray(req.bias, dtype=np.float64)
+    kwargs = {
+        "stride": req.stride,
+        "padding": req.padding,
+        "dilation": req.dilation,
+        "padding_mode": req.padding_mode,
+    }
+    _check_geometry(x.shape[1:], w.shape[2:], req)
+    return x, w, b, kwargs
+
+
+def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _check_geometry(size: tuple[int, int], kernel: tuple[int, int], req: ConvParams) -> None:
+    stride, dilation = _pair(req.stride), _pair(req.dilation)
+    if req.padding == "same" and stride != (1, 1):
+        raise ApiError(
+            422, "padding", "'same' needs stride 1 (as in PyTorch); set stride to 1 or pad by amount"
+        )
+    pads = resolve_padding(req.padding, kernel, stride, dilation)
+    for axis, name in ((0, "height"), (1, "width")):
+        before, after = pads[2 * axis], pads[2 * axis + 1]
+        if req.padding_mode == "reflect" and max(before, after) >= size[axis]:
+            raise ApiError(
+                422,
+                "padding",
+                f"reflect padding {max(before, after)} must be smaller than the input {name} {size[axis]}",
+            )
+        if req.padding_mode == "circular" and max(before, after) > size[axis]:
+            raise ApiError(
+                422,
+                "padding",
+                f"circular padding {max(before, after)} must not exceed the input {name} {size[axis]}",
+            )
+        span = dilation[axis] * (kernel[axis] - 1) + 1
+        if span > size[axis] + before + after:
+            raise ApiError(
+                422,
+                "weight",
+                f"kernel {name} {kernel[axis]} with dilation {dilation[axis]} covers "
+                f"{span} pixels, more than the padded input {name} {size[axis] + before + after}",
+            )
+
+
+def trace_output_size(x: np.ndarray, w: np.ndarray, kwargs: dict) -> tuple[int, int]:
+    """(OH, OW) that conv2d will produce for these arguments (geometry already checked)."""
+    stride, dilation = _pair(kwargs["stride"]), _pair(kwargs["dilation"])
+    pads = resolve_padding(kwargs["padding"], w.shape[2:], stride, dilation)
+    return tuple(
+        output_size(x.shape[1 + a], pads[2 * a] + pads[2 * a + 1], w.shape[2 + a], stride[a], dilation[a])
+        for a in (0, 1)
+    )
+
+
+def size_formulas(trace: Trace) -> dict[str, str]:
+    """The output-size formula per axis, MathML, with this trace's numbers plugged in."""
+    p = trace.params
+    formulas = {}
+    for axis, (name, letter) in enumerate((("height", "H"), ("width", "W"))):
+        size, k = p["input_size"][axis], p["kernel_size"][axis]
+        s, d = p["stride"][axis], p["dilation"][axis]
+        before, after = p["pads"][2 * axis], p["pads"][2 * axis + 1]
+        pad = f"2\\cdot {before}" if before == after else f"{before} + {after}"
+        out = output_size(size, before + after, k, s, d)
+        formulas[name] = str(
+            tex(
+                rf"{letter}_{{out}} = \left\lfloor \frac{{{size} + {pad} - {d}\cdot({k} - 1) - 1}}{{{s}}}"
+                rf" \right\rfloor + 1 = {out}"
+            )
+        )
+    return formulas

@@ -1,0 +1,44 @@
+"""Build the Layerlab app: settings, middleware, routers, templates and static files."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+
+from app import errors
+from app.config import Settings, settings
+from app.inputs import UploadStore
+from app.limits import BodyLimit
+from app.mathml import tex
+from app.routes import conv, images, kernels, pages
+
+MAX_JSON_BYTES = 512 * 1024  # the largest conv request (8 filters x 3 x 7x7) is ~30 KB
+
+
+def create_app(config: Settings = settings) -> FastAPI:
+    """A fresh app; tests build their own."""
+    app = FastAPI(title="Layerlab", summary="Traces of neural-network operations, step by step.")
+    app.state.settings = config
+    app.state.uploads = UploadStore(config.max_uploads_kept)
+    templates = Jinja2Templates(directory=config.template_dir)
+    templates.env.globals["tex"] = tex
+    app.state.templates = templates
+    errors.install(app)
+    # float maps barely compress and gzip would cost the live path milliseconds
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=1024,
+        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/octet-stream"),
+    )
+    app.add_middleware(
+        BodyLimit, max_bytes=config.max_upload_bytes + 64 * 1024, max_json_bytes=MAX_JSON_BYTES
+    )
+    for module in (pages, conv, images, kernels):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=config.static_dir), name="static")
+    return app
+
+
+app = create_app()

@@ -1,0 +1,25 @@
+"""Kernel presets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.schemas import KernelInfo
+from engine.kernels import PRESETS
+
+router = APIRouter(prefix="/api/kernels", tags=["kernels"])
+
+
+def kernel_infos() -> list[KernelInfo]:
+    return [
+        KernelInfo(
+            name=p.name, label=p.label, weights=p.weights.tolist(), description=p.description, source=p.source
+        )
+        for p in PRESETS.values()
+    ]
+
+
+@router.get("", response_model=list[KernelInfo])
+def listing() -> list[KernelInfo]:
+    """Every preset with its weights (kH, kW), what it detects and where the seeds show it."""
+    return kernel_infos()

@@ -1,0 +1,82 @@
+"""HTML pages, rendered from templates/ with Jinja2."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse
+
+from app.config import settings as S
+from app.examples import CONV_EXAMPLES
+from app.formulas import CONV as CONV_FORMULAS
+from app.routes.kernels import kernel_infos
+from engine.images import SAMPLES
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+OPERATIONS = [
+    {
+        "name": "Convolution",
+        "href": "/conv",
+        "live": True,
+        "blurb": "Slide a kernel over an image, one window at a time; edit it and watch the feature maps change.",
+    },
+    {
+        "name": "Convolution family",
+        "live": False,
+        "blurb": "1-D, transposed, grouped, depthwise-separable, dilated; a shape and parameter calculator.",
+    },
+    {
+        "name": "Pooling",
+        "live": False,
+        "blurb": "Max, average, min, Lp, stochastic, pyramid and ROI pooling.",
+    },
+    {
+        "name": "Normalization",
+        "live": False,
+        "blurb": "Which numbers share a mean and variance: BN, LN, IN, GN.",
+    },
+    {"name": "Attention", "live": False, "blurb": "From tokens to softmax(QKᵀ/√d_k)·V, one head and many."},
+    {
+        "name": "Activations and dense layers",
+        "live": False,
+        "blurb": "Saturation, folded hyperplanes, parameter counts and a small CNN you can draw into.",
+    },
+    {"name": "Recurrent cells", "live": False, "blurb": "RNN, LSTM and GRU unrolled through time."},
+]
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request) -> HTMLResponse:
+    """The index: one card per operation."""
+    return request.app.state.templates.TemplateResponse(request, "index.html", {"operations": OPERATIONS})
+
+
+@router.get("/conv", response_class=HTMLResponse)
+def conv_page(request: Request) -> HTMLResponse:
+    """The convolution explainer."""
+    data = {
+        "kernels": [k.model_dump() for k in kernel_infos()],
+        "samples": [{"name": k, "description": v} for k, v in SAMPLES.items()],
+        "sizes": list(S.image_sizes),
+        "examples": CONV_EXAMPLES,
+        "limits": {
+            "max_kernel_side": S.max_kernel_side,
+            "max_filters": S.max_filters,
+            "max_stride": S.max_stride,
+            "max_dilation": S.max_dilation,
+            "max_padding": S.max_padding,
+            "max_upload_bytes": S.max_upload_bytes,
+            "max_image_side": S.max_image_side,
+        },
+    }
+    return request.app.state.templates.TemplateResponse(
+        request, "conv.html", {"page_data": data, "formulas": CONV_FORMULAS}
+    )
+
+
+@router.get("/vendor/plotly.min.js")
+def plotly_js() -> FileResponse:
+    """Plotly.js from the installed plotly package: no CDN, works offline."""
+    return FileResponse(
+        S.plotly_js, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+    )

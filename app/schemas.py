@@ -1,0 +1,107 @@
+"""Request models: every limit comes from `app.config.settings`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.config import settings as S
+
+Number = Annotated[float, Field(allow_inf_nan=False, ge=-S.max_abs_value, le=S.max_abs_value)]
+Stride = Annotated[int, Field(ge=1, le=S.max_stride)]
+Dilation = Annotated[int, Field(ge=1, le=S.max_dilation)]
+Pad = Annotated[int, Field(ge=0, le=S.max_padding)]
+Kernel2d = Annotated[
+    list[Annotated[list[Number], Field(min_length=1, max_length=S.max_kernel_side)]],
+    Field(min_length=1, max_length=S.max_kernel_side),
+]
+ImageName = Annotated[str, Field(max_length=64, pattern=r"^(upload:[0-9a-f]{16}|[a-z0-9_]+)$")]
+
+
+class ConvParams(BaseModel):
+    """One conv2d call on a built-in or uploaded image (N = 1)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: ImageName = "scene"  # a sample name or an upload id "upload:<16 hex>"
+    size: int = Field(32, ge=4, le=S.max_image_side)  # side length the image is fitted to
+    color: Literal["gray", "rgb"] = "gray"
+    weight: Annotated[
+        list[Annotated[list[Kernel2d], Field(min_length=1, max_length=S.max_channels)]],
+        Field(min_length=1, max_length=S.max_filters),
+    ]  # (C_out, C_in, kH, kW)
+    bias: Annotated[list[Number], Field(max_length=S.max_filters)] | None = None  # (C_out,)
+    stride: Stride | tuple[Stride, Stride] = 1
+    padding: Pad | tuple[Pad, Pad] | Literal["same", "valid"] = 0
+    dilation: Dilation | tuple[Dilation, Dilation] = 1
+    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
+    relu: bool = False  # also return the ReLU of each map
+
+    @model_validator(mode="after")
+    def _shapes_agree(self) -> ConvParams:
+        channels = 3 if self.color == "rgb" else 1
+        first = self.weight[0][0]
+        kh, kw = len(first), len(first[0])
+        for f, kernels in enumerate(self.weight):
+            if len(kernels) != channels:
+                raise ValueError(
+                    f"weight[{f}] has {len(kernels)} kernels; {self.color} input needs {channels} "
+                    "(one per input channel)"
+                )
+            for kernel in kernels:
+                if len(kernel) != kh or any(len(row) != kw for row in kernel):
+                    raise ValueError(f"weight must be rectangular: every kernel {kh}x{kw}")
+        if self.bias is not None and len(self.bias) != len(self.weight):
+            raise ValueError(
+                f"bias has {len(self.bias)} entries; expected one per filter ({len(self.weight)})"
+            )
+        return self
+
+    @property
+    def num_filters(self) -> int:
+        return len(self.weight)
+
+
+class ConvTraceRequest(ConvParams):
+    """A chunk of one filter's step trace."""
+
+    filter: int = Field(0, ge=0, lt=S.max_filters)  # which output channel to step through
+    chunk: int = Field(0, ge=0)  # steps [chunk * chunk_steps, (chunk + 1) * chunk_steps)
+    step: int | None = Field(
+        None, ge=0
+    )  # instead of chunk: the chunk holding this step (clamped to the last)
+    stages: bool = True  # include the padded input and weight (skip for later chunks)
+
+    @model_validator(mode="after")
+    def _filter_exists(self) -> ConvTraceRequest:
+        if self.filter >= self.num_filters:
+            raise ValueError(f"filter must be below the number of filters ({self.num_filters})")
+        return self
+
+
+class UploadedImage(BaseModel):
+    id: str  # pass as `image` in conv requests
+    height: int
+    width: int
+    name: str
+
+
+class KernelInfo(BaseModel):
+    name: str
+    label: str
+    weights: list[list[float]]
+    description: str
+    source: str
+
+
+class SampleInfo(BaseModel):
+    name: str
+    description: str
+
+
+class ImageListing(BaseModel):
+    samples: list[SampleInfo]
+    sizes: list[int]
+    max_side: int
+    max_upload_bytes: int

@@ -1,0 +1,71 @@
+// Talking to the engine over HTTP. Every number drawn arrives through here.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `request failed (${status})`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+async function check(res) {
+  if (res.ok) return res;
+  let body = null;
+  try { body = await res.json(); } catch { /* not JSON */ }
+  throw new ApiError(res.status, body);
+}
+
+export async function postJSON(url, body) {
+  const res = await check(await fetch(url, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  }));
+  return res.json();
+}
+
+// Binary maps: float32 data plus shape and range headers.
+export async function postMaps(url, body) {
+  const res = await check(await fetch(url, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  }));
+  const shape = res.headers.get('X-Shape').split(',').map(Number);
+  const lo = res.headers.get('X-Min').split(',').map(Number);
+  const hi = res.headers.get('X-Max').split(',').map(Number);
+  return { shape, lo, hi, data: new Float32Array(await res.arrayBuffer()) };
+}
+
+export async function upload(url, file) {
+  const form = new FormData();
+  form.append('file', file);
+  const res = await check(await fetch(url, { method: 'POST', body: form }));
+  return res.json();
+}
+
+// Runs `task(arg)` at most once at a time; calls made meanwhile collapse into one
+// run with the latest argument, so rapid edits never queue stale work.
+export function latest(task, onResult, onError) {
+  let running = false;
+  let pending = null;
+  const tracker = window.__layerlab || (window.__layerlab = {});
+  tracker.busy = tracker.busy || 0;
+  async function run(arg) {
+    running = true;
+    tracker.busy += 1;
+    try {
+      onResult(await task(arg), arg);
+    } catch (err) {
+      onError(err, arg);
+    } finally {
+      tracker.busy -= 1;
+      running = false;
+      if (pending) {
+        const next = pending.arg;
+        pending = null;
+        run(next);
+      }
+    }
+  }
+  return (arg) => {
+    if (running) pending = { arg };
+    else run(arg);
+  };
+}

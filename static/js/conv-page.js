@@ -1,0 +1,364 @@
+// The convolution page: controls -> state -> engine requests -> drawings.
+// Live edits repaint every feature map from /api/conv/live; the step-through of the
+// selected filter draws /api/conv/trace, fetched a chunk of steps at a time.
+
+import { latest, postJSON, postMaps, upload } from './api.js';
+import { KernelEditor } from './kernel-editor.js';
+import { MapView } from './mapview.js';
+import { Stepper } from './stepper.js';
+import { renderStep } from './conv-step.js';
+import { decode, encode } from './urlstate.js';
+import { resizeKernel, withChannels } from './kernels.js';
+
+const DATA = JSON.parse(document.getElementById('page-data').textContent);
+const $ = (id) => document.getElementById(id);
+const PRESETS = Object.fromEntries(DATA.kernels.map((k) => [k.name, k]));
+const DEFAULTS = {
+  image: 'scene', size: 32, color: 'gray', weight: [[PRESETS.edge.weights]], bias: [0],
+  stride: [1, 1], padding: [1, 1], padding_mode: 'zeros', dilation: [1, 1], relu: false, filter: 0, step: 0,
+};
+
+let state = decode(window.location.search, DEFAULTS);
+const uploads = new Map(); // id -> file name
+
+// ---- requests ---------------------------------------------------------------------------
+
+const requestBody = () => {
+  const { filter, step, ...body } = state;
+  return body;
+};
+const traceKey = () => JSON.stringify([requestBody(), state.filter]);
+
+function showError(err) {
+  $('status').textContent = err.message || String(err);
+  $('status').classList.add('visible');
+}
+
+function clearError() {
+  $('status').textContent = '';
+  $('status').classList.remove('visible');
+}
+
+const runLive = latest((body) => postMaps('/api/conv/live', body), drawMaps, showError);
+
+let chunks = new Map(); // chunk number -> trace response, for the current traceKey
+let stages = null; // the first response for the current key (carries stages and formulas)
+let currentKey = '';
+const runTrace = latest(
+  (req) => postJSON('/api/conv/trace', req.body),
+  (res, req) => {
+    if (req.key !== currentKey) return; // settings moved on; a fresher request follows
+    if (req.body.stages) stages = res;
+    chunks.set(res.chunk, res);
+    if (req.body.stages) {
+      stepper.setTotal(res.num_steps, state.step);
+      $('formula-height').innerHTML = res.formulas.height;
+      $('formula-width').innerHTML = res.formulas.width;
+    }
+    showStep(stepper.index);
+  },
+  showError,
+);
+
+// withStages: the first request after a change, asked by step (the server clamps it to the
+// new last step); later chunks are asked by number and skip the stages.
+function requestChunk(chunk, withStages) {
+  const where = withStages ? { step: state.step } : { chunk };
+  runTrace({ key: currentKey, body: { ...requestBody(), filter: state.filter, ...where, stages: withStages } });
+}
+
+// Called after every settings change: repaint maps, restart the step trace.
+function changed() {
+  clearError();
+  writeURL();
+  runLive(requestBody());
+  currentKey = traceKey();
+  chunks = new Map();
+  stages = null;
+  requestChunk(null, true);
+}
+
+// ---- URL --------------------------------------------------------------------------------
+
+let urlTimer = null;
+function writeURL() {
+  clearTimeout(urlTimer);
+  urlTimer = setTimeout(() => window.history.replaceState(null, '', encode(state)), 150);
+}
+
+// ---- feature maps -----------------------------------------------------------------------
+
+const mapCards = [];
+
+function drawMaps({ shape, lo, hi, data }) {
+  const [layers, filters, rows, cols] = shape;
+  while (mapCards.length > filters) mapCards.pop().card.remove();
+  while (mapCards.length < filters) mapCards.push(makeCard(mapCards.length));
+  const size = rows * cols;
+  mapCards.forEach((m, f) => {
+    m.card.classList.toggle('selected', f === state.filter);
+    m.conv.setData(data.subarray(f * size, (f + 1) * size), rows, cols,
+      { lo: lo[f], hi: hi[f], title: `Filter ${f + 1}: ${rows}×${cols}` });
+    m.reluBox.hidden = layers < 2;
+    if (layers > 1) {
+      const o = (filters + f) * size;
+      m.relu.setData(data.subarray(o, o + size), rows, cols,
+        { lo: lo[filters + f], hi: hi[filters + f], title: `ReLU(filter ${f + 1})` });
+    }
+  });
+}
+
+function makeCard(f) {
+  const card = document.createElement('div');
+  card.className = 'map-card';
+  card.dataset.filter = String(f);
+  const convBox = document.createElement('div');
+  const reluBox = document.createElement('div');
+  card.append(convBox, reluBox);
+  $('maps').append(card);
+  const onCell = (r, c, kind) => {
+    if (kind !== 'click') return;
+    const cols = mapCards[f].conv.cols;
+    selectFilter(f, r * cols + c); // steps run in row-major order of the output
+  };
+  return {
+    card, reluBox,
+    conv: new MapView(convBox, { id: `map-${f}`, target: 200, onCell }),
+    relu: new MapView(reluBox, { id: `relu-${f}`, target: 200, onCell }),
+  };
+}
+
+// ---- step-through -----------------------------------------------------------------------
+
+const views = { inputs: [], kernels: [], products: [], output: null };
+
+function ensureViews(channels) {
+  const names = channelNames(channels);
+  for (const [key, el, opts] of [
+    ['inputs', $('input-views'), { target: 260, maxCell: 36, signed: false }],
+    ['kernels', $('kernel-views'), { target: 130, maxCell: 40, numbers: true }],
+    ['products', $('product-views'), { target: 130, maxCell: 40, numbers: true }],
+  ]) {
+    while (views[key].length > channels) views[key].pop().el.remove();
+    while (views[key].length < channels) {
+      const box = document.createElement('div');
+      el.append(box);
+      const ch = views[key].length;
+      views[key].push(new MapView(box, { id: `${key}-${ch}`, ...opts }));
+    }
+    views[key].forEach((v, ch) => { v.name = names[ch]; });
+  }
+  if (!views.output) {
+    const box = document.createElement('div');
+    $('output-view').append(box);
+    views.output = new MapView(box, {
+      id: 'step-output', target: 260, maxCell: 36,
+      onCell: (r, c, kind) => {
+        if (kind === 'hover' && stepper.playing) return;
+        stepper.pause();
+        stepper.go(r * views.output.cols + c);
+      },
+    });
+  }
+}
+
+function showStep(i) {
+  state.step = i;
+  if (!stepper.playing) writeURL();
+  if (!stages) return;
+  const chunk = Math.floor(i / stages.chunk_steps);
+  const res = chunks.get(chunk);
+  if (!res) {
+    requestChunk(chunk, false);
+    $('step-label').textContent = `step ${i + 1} of ${stages.num_steps} (loading…)`;
+    return;
+  }
+  ensureViews(stages.stages.weight.length);
+  renderStep({ stages, res, i, views, relu: state.relu, filter: state.filter });
+}
+
+const stepper = new Stepper($('stepper'), { onStep: showStep });
+
+// ---- controls ---------------------------------------------------------------------------
+
+function channelNames(n) {
+  if (n === 3) return ['R', 'G', 'B'];
+  return Array.from({ length: n }, (_, i) => (n === 1 ? 'gray' : `channel ${i}`));
+}
+
+const editor = new KernelEditor($('kernel-editor'), (ch, r, c, v) => {
+  state.weight[state.filter][ch][r][c] = v;
+  changed();
+});
+
+function fillSelect(el, items) {
+  el.append(...items.map(([value, label]) => new Option(label, value)));
+}
+
+function showControls() {
+  const image = $('image');
+  if (![...image.options].some((o) => o.value === state.image)) {
+    image.append(new Option(uploads.get(state.image) || 'uploaded image', state.image));
+  }
+  image.value = state.image;
+  $('size').value = String(state.size);
+  document.querySelector(`input[name="color"][value="${state.color}"]`).checked = true;
+  const tabs = $('filter-tabs');
+  tabs.replaceChildren(...state.weight.map((_, f) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.role = 'tab';
+    b.textContent = String(f + 1);
+    b.setAttribute('aria-selected', String(f === state.filter));
+    b.addEventListener('click', () => selectFilter(f, state.step));
+    return b;
+  }));
+  $('step-filter').textContent = String(state.filter + 1);
+  const kernels = state.weight[state.filter];
+  $('kh').value = String(kernels[0].length);
+  $('kw').value = String(kernels[0][0].length);
+  editor.show(kernels, channelNames(kernels.length));
+  if (document.activeElement !== $('bias')) $('bias').value = String(state.bias[state.filter]);
+  const kind = typeof state.padding === 'string' ? state.padding : 'amount';
+  $('padding-kind').value = kind;
+  $('padding-amount').hidden = kind !== 'amount';
+  const setNum = (id, v) => { if (document.activeElement !== $(id)) $(id).value = String(v); };
+  if (kind === 'amount') { setNum('pad-h', state.padding[0]); setNum('pad-w', state.padding[1]); }
+  setNum('stride-h', state.stride[0]); setNum('stride-w', state.stride[1]);
+  setNum('dil-h', state.dilation[0]); setNum('dil-w', state.dilation[1]);
+  $('padding-mode').value = state.padding_mode;
+  $('relu').checked = state.relu;
+  $('add-filter').disabled = state.weight.length >= DATA.limits.max_filters;
+  $('remove-filter').disabled = state.weight.length <= 1;
+}
+
+function update() {
+  showControls();
+  changed();
+}
+
+function selectFilter(f, step) {
+  state.filter = f;
+  state.step = step;
+  update();
+}
+
+function setKernelSize(kh, kw) {
+  state.weight = state.weight.map((kernels) => kernels.map((k) => resizeKernel(k, kh, kw)));
+}
+
+function applyPreset(name) {
+  const w = PRESETS[name].weights;
+  const kernels = state.weight[state.filter];
+  if (w.length !== kernels[0].length || w[0].length !== kernels[0][0].length) setKernelSize(w.length, w[0].length);
+  state.weight[state.filter] = kernels.map(() => w.map((row) => [...row]));
+  $('preset-note').textContent = `${PRESETS[name].label}: ${PRESETS[name].description} (${PRESETS[name].source})`;
+}
+
+function intInput(id, apply) {
+  $(id).addEventListener('input', () => {
+    const v = $(id).valueAsNumber;
+    const ok = Number.isInteger(v);
+    $(id).classList.toggle('invalid', !ok);
+    if (ok) { apply(v); changed(); }
+  });
+}
+
+function bindControls() {
+  fillSelect($('image'), DATA.samples.map((s) => [s.name, s.name.replaceAll('_', ' ')]));
+  fillSelect($('size'), DATA.sizes.map((s) => [String(s), `${s}×${s}`]));
+  fillSelect($('preset'), DATA.kernels.map((k) => [k.name, k.label]));
+  const sides = Array.from({ length: DATA.limits.max_kernel_side }, (_, i) => [String(i + 1), String(i + 1)]);
+  fillSelect($('kh'), sides);
+  fillSelect($('kw'), sides);
+  $('examples').replaceChildren(...DATA.examples.map((ex) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = ex.label;
+    b.dataset.example = ex.id;
+    b.addEventListener('click', () => {
+      state = { ...structuredClone(ex.state), filter: 0, step: 0 };
+      $('example-note').textContent = ex.note;
+      update();
+    });
+    return b;
+  }));
+
+  $('image').addEventListener('change', () => { state.image = $('image').value; update(); });
+  $('size').addEventListener('change', () => { state.size = Number($('size').value); update(); });
+  for (const radio of document.querySelectorAll('input[name="color"]')) {
+    radio.addEventListener('change', () => {
+      state.color = radio.value;
+      state.weight = state.weight.map((k) => withChannels(k, state.color === 'rgb' ? 3 : 1));
+      update();
+    });
+  }
+  $('upload').addEventListener('change', async () => {
+    const file = $('upload').files[0];
+    if (!file) return;
+    try {
+      const res = await upload('/api/images', file);
+      uploads.set(res.id, res.name);
+      if (![...$('image').options].some((o) => o.value === res.id)) $('image').append(new Option(res.name, res.id));
+      state.image = res.id;
+      update();
+    } catch (err) {
+      showError(err);
+    }
+  });
+  $('add-filter').addEventListener('click', () => {
+    const kernels = state.weight[state.filter];
+    const identity = resizeKernel(PRESETS.identity.weights, kernels[0].length, kernels[0][0].length);
+    state.weight.push(kernels.map(() => identity.map((r) => [...r])));
+    state.bias.push(0);
+    selectFilter(state.weight.length - 1, 0);
+  });
+  $('remove-filter').addEventListener('click', () => {
+    state.weight.splice(state.filter, 1);
+    state.bias.splice(state.filter, 1);
+    selectFilter(Math.max(0, state.filter - 1), 0);
+  });
+  $('preset').addEventListener('change', () => {
+    if ($('preset').value) applyPreset($('preset').value);
+    $('preset').value = '';
+    update();
+  });
+  const resize = () => { setKernelSize(Number($('kh').value), Number($('kw').value)); update(); };
+  $('kh').addEventListener('change', resize);
+  $('kw').addEventListener('change', resize);
+  $('bias').addEventListener('input', () => {
+    const v = $('bias').valueAsNumber;
+    $('bias').classList.toggle('invalid', !Number.isFinite(v));
+    if (Number.isFinite(v)) { state.bias[state.filter] = v; changed(); }
+  });
+  intInput('stride-h', (v) => { state.stride = [v, state.stride[1]]; });
+  intInput('stride-w', (v) => { state.stride = [state.stride[0], v]; });
+  intInput('dil-h', (v) => { state.dilation = [v, state.dilation[1]]; });
+  intInput('dil-w', (v) => { state.dilation = [state.dilation[0], v]; });
+  intInput('pad-h', (v) => { state.padding = [v, Array.isArray(state.padding) ? state.padding[1] : v]; });
+  intInput('pad-w', (v) => { state.padding = [Array.isArray(state.padding) ? state.padding[0] : v, v]; });
+  $('padding-kind').addEventListener('change', () => {
+    const kind = $('padding-kind').value;
+    state.padding = kind === 'amount' ? [Number($('pad-h').value) || 0, Number($('pad-w').value) || 0] : kind;
+    update();
+  });
+  $('padding-mode').addEventListener('change', () => { state.padding_mode = $('padding-mode').value; changed(); });
+  $('relu').addEventListener('change', () => { state.relu = $('relu').checked; changed(); });
+  $('copy-link').addEventListener('click', async () => {
+    window.history.replaceState(null, '', encode(state));
+    try {
+      await navigator.clipboard.writeText(window.location.href);
+      $('copied').textContent = 'Link copied: it reopens this exact view.';
+    } catch {
+      $('copied').textContent = window.location.href;
+    }
+  });
+}
+
+function start() {
+  bindControls();
+  update();
+}
+
+if (window.Plotly) start();
+else window.addEventListener('load', start);

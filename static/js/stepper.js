@@ -1,0 +1,89 @@
+// Play, pause, step, scrub and speed for any step-through, plus keyboard keys:
+// left/right step, space plays or pauses, Home/End jump. It owns the step index only;
+// the page decides what a step shows.
+
+export class Stepper {
+  constructor(root, { onStep }) {
+    this.root = root;
+    this.onStep = onStep;
+    this.total = 0;
+    this.index = 0;
+    this.timer = null;
+    this.scrub = root.querySelector('#scrub');
+    this.speed = root.querySelector('#speed');
+    this.playButton = root.querySelector('[data-act="play"]');
+    root.addEventListener('click', (e) => {
+      const act = e.target.closest('[data-act]')?.dataset.act;
+      if (act) this.act(act);
+    });
+    this.scrub.addEventListener('input', () => this.go(Number(this.scrub.value)));
+    this.speed.addEventListener('change', () => { if (this.timer) { this.pause(); this.play(); } });
+    document.addEventListener('keydown', (e) => this._key(e));
+  }
+
+  setTotal(total, index = this.index) {
+    this.total = total;
+    this.scrub.max = String(Math.max(0, total - 1));
+    this.go(Math.min(Math.max(0, index), Math.max(0, total - 1)), true);
+  }
+
+  go(index, force = false) {
+    const i = Math.min(Math.max(0, index), Math.max(0, this.total - 1));
+    if (i === this.index && !force) return;
+    this.index = i;
+    this.scrub.value = String(i);
+    this.onStep(i);
+  }
+
+  act(name) {
+    if (name === 'play') this.timer ? this.pause() : this.play();
+    else if (name === 'next') { this.pause(); this.go(this.index + 1); }
+    else if (name === 'prev') { this.pause(); this.go(this.index - 1); }
+    else if (name === 'first') { this.pause(); this.go(0); }
+    else if (name === 'last') { this.pause(); this.go(this.total - 1); }
+  }
+
+  play() {
+    if (this.total <= 1) return;
+    if (this.index >= this.total - 1) this.go(0);
+    const interval = 1000 / Number(this.speed.value);
+    let last = performance.now();
+    const tick = (now) => {
+      if (!this.timer) return;
+      const due = Math.floor((now - last) / interval);
+      if (due > 0) {
+        last += due * interval;
+        if (this.index + due >= this.total - 1) {
+          this.go(this.total - 1);
+          this.pause();
+          return;
+        }
+        this.go(this.index + due);
+      }
+      this.timer = requestAnimationFrame(tick);
+    };
+    this.timer = requestAnimationFrame(tick);
+    this.playButton.textContent = 'Pause';
+    this.playButton.setAttribute('aria-pressed', 'true');
+  }
+
+  pause() {
+    if (this.timer) cancelAnimationFrame(this.timer);
+    this.timer = null;
+    this.playButton.textContent = 'Play';
+    this.playButton.setAttribute('aria-pressed', 'false');
+  }
+
+  get playing() { return this.timer !== null; }
+
+  _key(e) {
+    const t = e.target;
+    const typing = t instanceof HTMLInputElement && t.type !== 'range' && t.type !== 'checkbox' && t.type !== 'radio';
+    if (typing || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement || e.ctrlKey || e.metaKey || e.altKey) return;
+    const keys = { ArrowRight: 'next', ArrowLeft: 'prev', Home: 'first', End: 'last', ' ': 'play' };
+    const act = keys[e.key];
+    if (!act) return;
+    e.preventDefault();
+    this.act(act);
+  }
+}
