@@ -18,7 +18,7 @@ OPERATIONS = [
         "name": "Convolution",
         "href": "/conv",
         "live": True,
-        "blurb": "Slide a kernel over an image, one window at a time; edit it and watch the feature maps change.",
+        "blurb": "Slide a kernel over an image one window at a time; edit it and watch the maps change.",
     },
     {
         "name": "Convolution family",
