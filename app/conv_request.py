@@ -94,3 +94,11 @@ def size_formulas(trace: Trace) -> dict[str, str]:
             )
         )
     return formulas
+
+
+def parameter_formula(weight_shape: tuple[int, ...], has_bias: bool) -> str:
+    """The layer's learnable-parameter count, MathML, with its numbers (seed 002 counts Keras layers so)."""
+    filters, channels, kh, kw = weight_shape
+    count = filters * channels * kh * kw + (filters if has_bias else 0)
+    bias = f" + {filters}" if has_bias else ""
+    return str(tex(rf"\text{{parameters}} = {filters}\cdot {channels}\cdot {kh}\cdot {kw}{bias} = {count}"))

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class ApiError(Exception):
@@ -37,6 +38,9 @@ _TYPE_MISMATCH = {
 }
 
 
+_NOT_AN_OBJECT = {"model_attributes_type", "dict_type", "model_type"}
+
+
 def _location(loc: tuple | list) -> str:
     """'weight[0][1]' style path of a validation error, without the body/union noise."""
     path = ""
@@ -59,12 +63,30 @@ def install(app: FastAPI) -> None:
         detail = [{"loc": ["body", exc.field], "msg": exc.message}]
         return JSONResponse(_body(exc.field, exc.message, detail), status_code=exc.status)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        where = f"{request.method} {request.url.path}"
+        detail = [{"loc": ["path"], "msg": str(exc.detail)}]
+        return JSONResponse(
+            _body(where, str(exc.detail), detail),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         detail = [
             {"loc": list(err.get("loc", ())), "msg": err.get("msg", "invalid"), "type": err.get("type")}
             for err in exc.errors()
         ]
+        if any(d["type"] == "json_invalid" for d in detail):
+            at = next(d["loc"][-1] for d in detail if d["type"] == "json_invalid")
+            return JSONResponse(_body("body", f"not valid JSON (at character {at})", detail), status_code=422)
+        if any(d["loc"] == ["body"] and d["type"] in _NOT_AN_OBJECT for d in detail):
+            content_type = request.headers.get("content-type", "none")
+            if "json" not in content_type:
+                message = f"send the parameters as application/json (got {content_type})"
+                return JSONResponse(_body("body", message, detail), status_code=415)
         # with a union (int or pair) the useful error is the limit broken, not "wrong type"
         informative = [d for d in detail if d.get("type") not in _TYPE_MISMATCH]
         first = (informative or detail or [{"loc": [], "msg": "invalid request"}])[0]

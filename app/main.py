@@ -12,14 +12,20 @@ from app.config import Settings, settings
 from app.inputs import UploadStore
 from app.limits import BodyLimit
 from app.mathml import tex
-from app.routes import conv, images, kernels, pages
+from app.routes import conv, docs, images, kernels, pages
 
 MAX_JSON_BYTES = 512 * 1024  # the largest conv request (8 filters x 3 x 7x7) is ~30 KB
 
 
 def create_app(config: Settings = settings) -> FastAPI:
     """A fresh app; tests build their own."""
-    app = FastAPI(title="Layerlab", summary="Traces of neural-network operations, step by step.")
+    # /docs is our own server-rendered page: the stock one loads its assets from a CDN
+    app = FastAPI(
+        title="Layerlab",
+        summary="Traces of neural-network operations, step by step.",
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = config
     app.state.uploads = UploadStore(config.max_uploads_kept)
     templates = Jinja2Templates(directory=config.template_dir)
@@ -35,7 +41,7 @@ def create_app(config: Settings = settings) -> FastAPI:
     app.add_middleware(
         BodyLimit, max_bytes=config.max_upload_bytes + 64 * 1024, max_json_bytes=MAX_JSON_BYTES
     )
-    for module in (pages, conv, images, kernels):
+    for module in (pages, docs, conv, images, kernels):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=config.static_dir), name="static")
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.config import settings as S
 
@@ -38,25 +38,31 @@ class ConvParams(BaseModel):
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
     relu: bool = False  # also return the ReLU of each map
 
-    @model_validator(mode="after")
-    def _shapes_agree(self) -> ConvParams:
-        channels = 3 if self.color == "rgb" else 1
-        first = self.weight[0][0]
-        kh, kw = len(first), len(first[0])
-        for f, kernels in enumerate(self.weight):
+    # field validators (not a model validator) so an error names its field
+    @field_validator("weight")
+    @classmethod
+    def _weight_shape(cls, weight: list, info: ValidationInfo) -> list:
+        color = info.data.get("color", "gray")
+        channels = 3 if color == "rgb" else 1
+        kh, kw = len(weight[0][0]), len(weight[0][0][0])
+        for f, kernels in enumerate(weight):
             if len(kernels) != channels:
                 raise ValueError(
-                    f"weight[{f}] has {len(kernels)} kernels; {self.color} input needs {channels} "
+                    f"filter {f} has {len(kernels)} kernels; {color} input needs {channels} "
                     "(one per input channel)"
                 )
             for kernel in kernels:
                 if len(kernel) != kh or any(len(row) != kw for row in kernel):
-                    raise ValueError(f"weight must be rectangular: every kernel {kh}x{kw}")
-        if self.bias is not None and len(self.bias) != len(self.weight):
-            raise ValueError(
-                f"bias has {len(self.bias)} entries; expected one per filter ({len(self.weight)})"
-            )
-        return self
+                    raise ValueError(f"every kernel must be {kh}x{kw} (rectangular, all filters alike)")
+        return weight
+
+    @field_validator("bias")
+    @classmethod
+    def _one_bias_per_filter(cls, bias: list | None, info: ValidationInfo) -> list | None:
+        filters = len(info.data.get("weight") or [])
+        if bias is not None and filters and len(bias) != filters:
+            raise ValueError(f"has {len(bias)} entries; expected one per filter ({filters})")
+        return bias
 
     @property
     def num_filters(self) -> int:
@@ -68,16 +74,17 @@ class ConvTraceRequest(ConvParams):
 
     filter: int = Field(0, ge=0, lt=S.max_filters)  # which output channel to step through
     chunk: int = Field(0, ge=0)  # steps [chunk * chunk_steps, (chunk + 1) * chunk_steps)
-    step: int | None = Field(
-        None, ge=0
-    )  # instead of chunk: the chunk holding this step (clamped to the last)
+    # instead of chunk: the chunk holding this step (clamped to the last step)
+    step: int | None = Field(None, ge=0)
     stages: bool = True  # include the padded input and weight (skip for later chunks)
 
-    @model_validator(mode="after")
-    def _filter_exists(self) -> ConvTraceRequest:
-        if self.filter >= self.num_filters:
-            raise ValueError(f"filter must be below the number of filters ({self.num_filters})")
-        return self
+    @field_validator("filter")
+    @classmethod
+    def _filter_exists(cls, index: int, info: ValidationInfo) -> int:
+        filters = len(info.data.get("weight") or [])
+        if filters and index >= filters:
+            raise ValueError(f"must be below the number of filters ({filters})")
+        return index
 
 
 class UploadedImage(BaseModel):

@@ -54,6 +54,7 @@ const runTrace = latest(
       stepper.setTotal(res.num_steps, state.step);
       $('formula-height').innerHTML = res.formulas.height;
       $('formula-width').innerHTML = res.formulas.width;
+      $('formula-parameters').innerHTML = res.formulas.parameters;
     }
     showStep(stepper.index);
   },
