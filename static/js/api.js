@@ -1,5 +1,7 @@
 // Talking to the engine over HTTP. Every number drawn arrives through here.
 
+import { probe } from './probe.js';
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(body?.message || `request failed (${status})`);
@@ -36,8 +38,13 @@ export async function postMaps(url, body) {
 export async function upload(url, file) {
   const form = new FormData();
   form.append('file', file);
-  const res = await check(await fetch(url, { method: 'POST', body: form }));
-  return res.json();
+  probe.busy += 1;
+  try {
+    const res = await check(await fetch(url, { method: 'POST', body: form }));
+    return await res.json();
+  } finally {
+    probe.busy -= 1;
+  }
 }
 
 // Runs `task(arg)` at most once at a time; calls made meanwhile collapse into one
@@ -45,17 +52,15 @@ export async function upload(url, file) {
 export function latest(task, onResult, onError) {
   let running = false;
   let pending = null;
-  const tracker = window.__layerlab || (window.__layerlab = {});
-  tracker.busy = tracker.busy || 0;
   async function run(arg) {
     running = true;
-    tracker.busy += 1;
+    probe.busy += 1;
     try {
       onResult(await task(arg), arg);
     } catch (err) {
       onError(err, arg);
     } finally {
-      tracker.busy -= 1;
+      probe.busy -= 1;
       running = false;
       if (pending) {
         const next = pending.arg;

@@ -29,7 +29,9 @@ const requestBody = () => {
 };
 const traceKey = () => JSON.stringify([requestBody(), state.filter]);
 
-function showError(err) {
+// Errors of requests the user has already overtaken are dropped: a fresher request follows.
+function showError(err, req) {
+  if (req && req.key !== currentKey) return;
   $('status').textContent = err.message || String(err);
   $('status').classList.add('visible');
 }
@@ -39,7 +41,10 @@ function clearError() {
   $('status').classList.remove('visible');
 }
 
-const runLive = latest((body) => postMaps('/api/conv/live', body), drawMaps, showError);
+const runLive = latest((req) => postMaps('/api/conv/live', req.body), (res, req) => {
+  if (req.key === currentKey) clearError();
+  drawMaps(res);
+}, showError);
 
 let chunks = new Map(); // chunk number -> trace response, for the current traceKey
 let stages = null; // the first response for the current key (carries stages and formulas)
@@ -48,6 +53,7 @@ const runTrace = latest(
   (req) => postJSON('/api/conv/trace', req.body),
   (res, req) => {
     if (req.key !== currentKey) return; // settings moved on; a fresher request follows
+    clearError();
     if (req.body.stages) stages = res;
     chunks.set(res.chunk, res);
     if (req.body.stages) {
@@ -72,8 +78,8 @@ function requestChunk(chunk, withStages) {
 function changed() {
   clearError();
   writeURL();
-  runLive(requestBody());
   currentKey = traceKey();
+  runLive({ key: currentKey, body: requestBody() });
   chunks = new Map();
   stages = null;
   requestChunk(null, true);
@@ -93,7 +99,12 @@ const mapCards = [];
 
 function drawMaps({ shape, lo, hi, data }) {
   const [layers, filters, rows, cols] = shape;
-  while (mapCards.length > filters) mapCards.pop().card.remove();
+  while (mapCards.length > filters) {
+    const m = mapCards.pop();
+    m.conv.destroy();
+    m.relu.destroy();
+    m.card.remove();
+  }
   while (mapCards.length < filters) mapCards.push(makeCard(mapCards.length));
   const size = rows * cols;
   mapCards.forEach((m, f) => {
@@ -140,7 +151,7 @@ function ensureViews(channels) {
     ['kernels', $('kernel-views'), { target: 130, maxCell: 40, numbers: true }],
     ['products', $('product-views'), { target: 130, maxCell: 40, numbers: true }],
   ]) {
-    while (views[key].length > channels) views[key].pop().el.remove();
+    while (views[key].length > channels) views[key].pop().destroy();
     while (views[key].length < channels) {
       const box = document.createElement('div');
       el.append(box);

@@ -6,10 +6,10 @@
 
 import { DIVERGING, GREY, paint, range, textColour } from './colors.js';
 import { fmtCell } from './format.js';
+import { probe } from './probe.js';
 
 const MARGIN = { l: 34, r: 6, t: 26, b: 22 };
-const registry = {};
-window.__layerlab = window.__layerlab || { maps: registry, paints: 0 };
+const registry = probe.maps;
 
 export class MapView {
   // el: container; opts: {id, title, target (px for the longer side), maxCell, signed,
@@ -48,8 +48,14 @@ export class MapView {
     paint(image.data, values, this.lo, this.hi, this.opts.signed ? DIVERGING : GREY, filled);
     this.ctx.putImageData(image, 0, 0);
     this._drawOverlay();
-    window.__layerlab.paints += 1;
+    probe.paints += 1;
     this.paintedAt = performance.now();
+  }
+
+  // Remove from the page and from the registry.
+  destroy() {
+    if (this.opts.id && registry[this.opts.id] === this) delete registry[this.opts.id];
+    this.el.remove();
   }
 
   // Each highlight: {rows: [...], cols: [...], colour, fill}: the cells rows x cols.
