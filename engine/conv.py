@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from engine.trace import Trace
 
@@ -98,7 +97,7 @@ def conv2d(
     weight : ndarray of shape (C_out, C_in/groups, kH, kW)
     bias : ndarray of shape (C_out,) or None
     record_steps : True records every output element; False only computes the
-        output (the live path); a slice records just those flat output indices
+        output (the live path); a slice (step 1) records just those flat output indices
         (C order), so a page can fetch a long trace a chunk at a time.
 
     Returns
@@ -143,10 +142,8 @@ def conv2d(
             f"kernel footprint {span_h}x{span_w} (dilation included) is larger than "
             f"the padded input {padded.shape[2]}x{padded.shape[3]}"
         )
-    # (N, C_in, OH, OW, kH, kW): a strided view, no copy yet
-    windows = sliding_window_view(padded, (span_h, span_w), axis=(2, 3))
-    windows = windows[:, :, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
-    oh, ow = windows.shape[2:4]
+    oh = output_size(height, pads[0] + pads[1], kh, stride[0], dilation[0])
+    ow = output_size(width, pads[2] + pads[3], kw, stride[1], dilation[1])
     params = {
         "stride": stride,
         "padding": padding if isinstance(padding, str) else _pair(padding, "padding"),
@@ -160,51 +157,115 @@ def conv2d(
         "output_size": (oh, ow),
         "has_bias": bias is not None,
     }
-    o_group = c_out // groups
-    # (N, G, Cg, OH, OW, kH, kW) and (G, Og, Cg, kH, kW)
-    windows_g = windows.reshape(n, groups, c_group, oh, ow, kh, kw)
-    w_g = w.reshape(groups, o_group, c_group, kh, kw)
-
-    steps_total = n * c_out * oh * ow
-    picked = _pick_steps(record_steps, steps_total)
-    if picked is None or len(picked) < steps_total:
-        # sum over (Cg, kH, kW) within each group: (N, G, Og, OH, OW) -> (N, C_out, OH, OW)
-        out = np.einsum("ngchwij,gocij->ngohw", windows_g, w_g, optimize=True)
-        out = out.reshape(n, c_out, oh, ow) + b[None, :, None, None]
     stages = {"padded": padded[0] if unbatched else padded, "weight": w}
-    if picked is None:
-        return Trace("conv2d", params, out[0] if unbatched else out, stages)
-
-    n_i, c_i, r_i, col_i = np.unravel_index(picked, (n, c_out, oh, ow))
-    # advanced indices around a slice: (S, Cg, kH, kW), the window each step sees
-    window = windows_g[n_i, c_i // o_group, :, r_i, col_i]
-    products = window * w[c_i]
-    total = products.sum(axis=(1, 2, 3))
-    result = total + b[c_i]
-    if len(picked) == steps_total:
-        out = result.reshape(n, c_out, oh, ow)
-    row_origin, col_origin = r_i * stride[0], col_i * stride[1]
-    steps = {
-        "index": np.stack([n_i, c_i, r_i, col_i], axis=1).astype(np.int32),
-        "origin": np.stack([row_origin, col_origin], axis=1).astype(np.int32),
-        "rows": (row_origin[:, None] + dilation[0] * np.arange(kh)).astype(np.int32),
-        "cols": (col_origin[:, None] + dilation[1] * np.arange(kw)).astype(np.int32),
-        "window": window,
-        "products": products,
-        "sum": total,
-        "bias": b[c_i],
-        "result": result,
-    }
+    picked = _pick_steps(record_steps, n * c_out * oh * ow)
+    if picked is not None and len(picked) == n * c_out * oh * ow:
+        steps = _record(padded, w, b, stride, dilation, (oh, ow), groups, picked)
+        out = steps["result"].reshape(n, c_out, oh, ow)  # every step recorded: they are the output
+    else:
+        out = _shift_add(padded, w, stride, dilation, (oh, ow), groups) + b[None, :, None, None]
+        steps = {} if picked is None else _record(padded, w, b, stride, dilation, (oh, ow), groups, picked)
     return Trace("conv2d", params, out[0] if unbatched else out, stages, steps)
 
 
-def _pick_steps(record_steps: bool | slice, steps_total: int) -> np.ndarray | None:
-    """Flat output indices whose windows get recorded (None: record nothing)."""
-    if record_steps is True:
-        return np.arange(steps_total)
+def _shift_add(
+    padded: np.ndarray,
+    w: np.ndarray,
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    out_size: tuple[int, int],
+    groups: int,
+) -> np.ndarray:
+    """The convolution without its record: one strided slice of the padded input per kernel tap.
+
+    padded : (N, C_in, Hp, Wp); w : (C_out, C_in/groups, kH, kW); returns (N, C_out, OH, OW).
+    A Python loop over the kH*kW taps only; each tap is one vectorized multiply-add.
+    """
+    n, c_in, hp, wp = padded.shape
+    c_out, c_group, kh, kw = w.shape
+    (oh, ow), (sh, sw), (dh, dw) = out_size, stride, dilation
+    x_g = padded.reshape(n, groups, c_group, hp, wp)
+    w_g = w.reshape(groups, c_out // groups, c_group, kh, kw)
+    out = np.zeros((n, groups, c_out // groups, oh, ow))
+    for u in range(kh):
+        for v in range(kw):
+            rows = slice(u * dh, u * dh + sh * (oh - 1) + 1, sh)
+            cols = slice(v * dw, v * dw + sw * (ow - 1) + 1, sw)
+            tap = x_g[:, :, :, rows, cols]  # (N, G, Cg, OH, OW)
+            if c_group == 1 and c_out == groups:  # one input and one output channel per group
+                out[:, :, 0] += w_g[None, :, 0, 0, u, v, None, None] * tap[:, :, 0]
+            else:  # (N, G, Cg, OH, OW) x (G, Og, Cg) -> (N, G, Og, OH, OW)
+                out += np.einsum("ngchw,goc->ngohw", tap, w_g[..., u, v])
+    return out.reshape(n, c_out, oh, ow)
+
+
+def _record(
+    padded: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray,
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    out_size: tuple[int, int],
+    groups: int,
+    steps: range,
+) -> dict[str, np.ndarray]:
+    """The columnar record of output elements steps.start..steps.stop (flat C order), see conv2d.
+
+    Built tap by tap like `_shift_add`: for each (n, c_out) plane the chunk touches, each kernel tap
+    contributes one strided slice of the padded input, so no index array per step is ever gathered.
+    """
+    c_out, c_group, kh, kw = w.shape
+    (oh, ow), (sh, sw), (dh, dw) = out_size, stride, dilation
+    plane = oh * ow
+    pieces, where = [], []
+    for p in range(steps.start // plane, (steps.stop - 1) // plane + 1):
+        n, c = divmod(p, c_out)
+        first = c // (c_out // groups) * c_group
+        lo, hi = max(steps.start - p * plane, 0), min(steps.stop - p * plane, plane)
+        r0, r1 = lo // ow, (hi - 1) // ow + 1  # the output rows this piece touches
+        x = padded[n, first : first + c_group]  # (Cg, Hp, Wp)
+        taps = np.empty((c_group, kh, kw, r1 - r0, ow))
+        for u in range(kh):
+            for v in range(kw):
+                rows = slice(u * dh + r0 * sh, u * dh + (r1 - 1) * sh + 1, sh)
+                taps[:, u, v] = x[:, rows, v * dw : v * dw + (ow - 1) * sw + 1 : sw]
+        keep = slice(lo - r0 * ow, hi - r0 * ow)
+        pieces.append(taps.reshape(c_group * kh * kw, -1)[:, keep])
+        rows_here = np.repeat(np.arange(r0, r1, dtype=np.int32), ow)[keep]
+        cols_here = np.tile(np.arange(ow, dtype=np.int32), r1 - r0)[keep]
+        where.append(np.stack([np.full_like(rows_here, n), np.full_like(rows_here, c), rows_here, cols_here]))
+    # field-major in memory (long inner axis, fast), step-major in shape: (S, ...) transposed views
+    window = np.concatenate(pieces, axis=1) if len(pieces) > 1 else pieces[0]  # (taps, S)
+    index = np.concatenate(where, axis=1) if len(where) > 1 else where[0]  # (4, S): n, c_out, row, col
+    c_i = index[1]
+    w_flat = w.reshape(c_out, -1)
+    weights = w_flat[c_i[0], :, None] if (c_i == c_i[0]).all() else w_flat[c_i].T  # (taps, 1 or S)
+    products = window * weights
+    total = products.sum(axis=0)
+    origin = index[2:] * np.array([[sh], [sw]], dtype=np.int32)  # (2, S)
+    return {
+        "index": index.T,
+        "origin": origin.T,
+        "rows": (origin[:1] + np.arange(0, dh * kh, dh, dtype=np.int32)[:, None]).T,
+        "cols": (origin[1:] + np.arange(0, dw * kw, dw, dtype=np.int32)[:, None]).T,
+        "window": window.T.reshape(-1, c_group, kh, kw),
+        "products": products.T.reshape(-1, c_group, kh, kw),
+        "sum": total,
+        "bias": b[c_i],
+        "result": total + b[c_i],
+    }
+
+
+def _pick_steps(record_steps: bool | slice, steps_total: int) -> range | None:
+    """The flat output indices whose windows get recorded (None: record nothing)."""
     if record_steps is False:
         return None
-    return np.arange(steps_total)[record_steps]
+    if record_steps is True:
+        return range(steps_total)
+    picked = range(steps_total)[record_steps]
+    if picked.step != 1:
+        raise ValueError(f"record_steps must be a bool or a slice with step 1, got {record_steps!r}")
+    return picked if len(picked) else None
 
 
 def filter_inputs(
