@@ -29,7 +29,7 @@ class Settings:
     max_padding: int = 16
     max_abs_value: float = 1e6  # kernel and bias entries; keeps every product finite
     # step traces are served in chunks so a 256x256 map never builds one huge response
-    trace_chunk_steps: int = 4096
+    trace_chunk_steps: int = 1024
     # uploads
     max_upload_bytes: int = 8 * 1024 * 1024
     max_upload_pixels: int = 50_000_000  # declared size checked before decoding (decompression bombs)

@@ -36,6 +36,7 @@ def create_app(config: Settings = settings) -> FastAPI:
     app.add_middleware(
         GZipMiddleware,
         minimum_size=1024,
+        compresslevel=6,  # level 9 costs 5x the time for 1% fewer bytes on a trace
         exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/octet-stream"),
     )
     app.add_middleware(

@@ -5,6 +5,7 @@
 import { latest, postJSON, postMaps, upload } from './api.js';
 import { KernelEditor } from './kernel-editor.js';
 import { MapView } from './mapview.js';
+import { probe } from './probe.js';
 import { Stepper } from './stepper.js';
 import { renderStep } from './conv-step.js';
 import { decode, encode } from './urlstate.js';
@@ -74,7 +75,11 @@ function requestChunk(chunk, withStages) {
   runTrace({ key: currentKey, body: { ...requestBody(), filter: state.filter, ...where, stages: withStages } });
 }
 
-// Called after every settings change: repaint maps, restart the step trace.
+// Called after every settings change: repaint the maps at once; restart the step trace
+// once the edits pause, so a burst of typing sends one trace request, not one per key.
+const TRACE_DELAY_MS = 120;
+let traceTimer = null;
+
 function changed() {
   clearError();
   writeURL();
@@ -82,7 +87,13 @@ function changed() {
   runLive({ key: currentKey, body: requestBody() });
   chunks = new Map();
   stages = null;
-  requestChunk(null, true);
+  if (traceTimer === null) probe.busy += 1; // a trace is due: the page is not idle yet
+  clearTimeout(traceTimer);
+  traceTimer = setTimeout(() => {
+    traceTimer = null;
+    probe.busy -= 1;
+    requestChunk(null, true);
+  }, TRACE_DELAY_MS);
 }
 
 // ---- URL --------------------------------------------------------------------------------
@@ -187,6 +198,10 @@ function showStep(i) {
   }
   ensureViews(stages.stages.weight.length);
   renderStep({ stages, res, i, views, relu: state.relu, filter: state.filter });
+  // fetch the next chunk ahead of playback so stepping never waits at a chunk boundary
+  const next = chunk + 1;
+  if (i - res.step_offset > 0.75 * stages.chunk_steps && next * stages.chunk_steps < stages.num_steps
+      && !chunks.has(next)) requestChunk(next, false);
 }
 
 const stepper = new Stepper($('stepper'), { onStep: showStep });

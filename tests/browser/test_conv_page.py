@@ -169,15 +169,15 @@ def test_stepping_shows_each_window_its_products_and_its_sum(page: Page, server_
 
 
 def test_a_long_trace_is_stepped_a_chunk_at_a_time(page: Page, server_url: str) -> None:
-    s = state(size=128)  # 16384 steps: the server sends them in chunks of 4096
+    s = state(size=128)  # 16384 steps: the server sends them in chunks
     open_conv(page, server_url, query_for(s))
     trace = engine_trace(s)
-    set_range(page, "#scrub", 9000)  # chunk 2
+    set_range(page, "#scrub", 9000)  # a later chunk
     idle(page)
     assert step_number(page) == 9001
     assert text(page, "#equation") == equation(trace, 9000)
     blur(page)
-    page.keyboard.press("End")  # chunk 3
+    page.keyboard.press("End")  # the last chunk
     idle(page)
     assert text(page, "#step-label").startswith("step 16384 of 16384: output [127, 127]")
     assert text(page, "#equation") == equation(trace, 16383)

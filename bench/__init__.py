@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` times the engine, the API and the conv page."""

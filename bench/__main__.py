@@ -1,0 +1,93 @@
+"""`python -m bench [--quick] [--only engine|api|browser]`: time Layerlab, print tables, save JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from datetime import UTC, datetime
+
+import numpy as np
+
+from app.devserver import app_server
+from bench import api_bench, browser_bench, engine_bench
+from bench.common import ROOT, Section
+
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+PARTS = ("engine", "api", "browser")
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="few repeats: a smoke run, not figures to quote")
+    parser.add_argument("--only", choices=PARTS, help="run one part only")
+    args = parser.parse_args(argv)
+    parts = [args.only] if args.only else list(PARTS)
+
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    load_before = os.getloadavg()
+    cores = os.cpu_count() or 1
+    print(f"Layerlab bench ({'quick' if args.quick else 'full'} run: {', '.join(parts)}) on {cores} cores")
+    if load_before[0] > cores / 2:
+        print(f"  warning: load average {load_before[0]:.1f} at start: other work is running, expect noise")
+    print()
+
+    sections: dict[str, Section] = {}
+    with ExitStack() as stack:
+        server = stack.enter_context(app_server()) if {"api", "browser"} & set(parts) else None
+        for part in parts:
+            if part == "engine":
+                section = engine_bench.run(args.quick)
+            elif part == "api":
+                section = api_bench.run(args.quick, server)
+            else:
+                section = browser_bench.run(args.quick, server)
+            sections[part] = section
+            print(section.render(), end="\n\n", flush=True)
+
+    targets = [t for s in sections.values() for t in s.targets]
+    met = sum(t.met for t in targets)
+    print(f"Targets: {met} of {len(targets)} met" if targets else "Targets: none in this part")
+    for t in targets:
+        print("  " + t.describe())
+
+    duration = time.perf_counter() - t0
+    result = {
+        "meta": {
+            "started": started.isoformat(timespec="seconds"),
+            "duration_s": round(duration, 1),
+            "quick": args.quick,
+            "parts": parts,
+            "commit": _git_commit(),
+            "python": sys.version.split()[0],
+            "numpy": np.__version__,
+            "platform": platform.platform(),
+            "cores": cores,
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
+        },
+        "targets": [{**t.__dict__, "met": t.met} for t in targets],
+        **{part: s.data for part, s in sections.items()},
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"\n{duration:.0f} s; results in {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
