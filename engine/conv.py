@@ -179,7 +179,7 @@ def _shift_add(
     """The convolution without its record: one strided slice of the padded input per kernel tap.
 
     padded : (N, C_in, Hp, Wp); w : (C_out, C_in/groups, kH, kW); returns (N, C_out, OH, OW).
-    A Python loop over the kH*kW taps only; each tap is one vectorized multiply-add.
+    A Python loop over the Cg*kH*kW taps only; each tap is one vectorized multiply-add.
     """
     n, c_in, hp, wp = padded.shape
     c_out, c_group, kh, kw = w.shape
@@ -187,15 +187,14 @@ def _shift_add(
     x_g = padded.reshape(n, groups, c_group, hp, wp)
     w_g = w.reshape(groups, c_out // groups, c_group, kh, kw)
     out = np.zeros((n, groups, c_out // groups, oh, ow))
-    for u in range(kh):
-        for v in range(kw):
-            rows = slice(u * dh, u * dh + sh * (oh - 1) + 1, sh)
-            cols = slice(v * dw, v * dw + sw * (ow - 1) + 1, sw)
-            tap = x_g[:, :, :, rows, cols]  # (N, G, Cg, OH, OW)
-            if c_group == 1 and c_out == groups:  # one input and one output channel per group
-                out[:, :, 0] += w_g[None, :, 0, 0, u, v, None, None] * tap[:, :, 0]
-            else:  # (N, G, Cg, OH, OW) x (G, Og, Cg) -> (N, G, Og, OH, OW)
-                out += np.einsum("ngchw,goc->ngohw", tap, w_g[..., u, v])
+    # taps in the order (c, u, v) that `_record` sums its products in, so both give the same bits
+    for c in range(c_group):
+        for u in range(kh):
+            for v in range(kw):
+                rows = slice(u * dh, u * dh + sh * (oh - 1) + 1, sh)
+                cols = slice(v * dw, v * dw + sw * (ow - 1) + 1, sw)
+                tap = x_g[:, :, c, rows, cols]  # (N, G, OH, OW)
+                out += w_g[None, :, :, c, u, v, None, None] * tap[:, :, None]
     return out.reshape(n, c_out, oh, ow)
 
 
@@ -216,6 +215,19 @@ def _record(
     """
     c_out, c_group, kh, kw = w.shape
     (oh, ow), (sh, sw), (dh, dw) = out_size, stride, dilation
+    if not steps:
+        ints, floats = np.zeros((0, 4), np.int32), np.zeros((0, c_group, kh, kw))
+        return {
+            "index": ints,
+            "origin": ints[:, :2],
+            "rows": np.zeros((0, kh), np.int32),
+            "cols": np.zeros((0, kw), np.int32),
+            "window": floats,
+            "products": floats,
+            "sum": np.zeros(0),
+            "bias": np.zeros(0),
+            "result": np.zeros(0),
+        }
     plane = oh * ow
     pieces, where = [], []
     for p in range(steps.start // plane, (steps.stop - 1) // plane + 1):
@@ -241,7 +253,9 @@ def _record(
     w_flat = w.reshape(c_out, -1)
     weights = w_flat[c_i[0], :, None] if (c_i == c_i[0]).all() else w_flat[c_i].T  # (taps, 1 or S)
     products = window * weights
-    total = products.sum(axis=0)
+    total = np.zeros(products.shape[1])
+    for tap in products:  # in tap order, as `_shift_add` adds them: identical bits, whatever S is
+        total += tap
     origin = index[2:] * np.array([[sh], [sw]], dtype=np.int32)  # (2, S)
     return {
         "index": index.T,
@@ -265,7 +279,7 @@ def _pick_steps(record_steps: bool | slice, steps_total: int) -> range | None:
     picked = range(steps_total)[record_steps]
     if picked.step != 1:
         raise ValueError(f"record_steps must be a bool or a slice with step 1, got {record_steps!r}")
-    return picked if len(picked) else None
+    return picked
 
 
 def filter_inputs(

@@ -50,6 +50,7 @@ export class MapView {
     this._drawOverlay();
     probe.paints += 1;
     this.paintedAt = performance.now();
+    this.el.dispatchEvent(new Event('paint'));
   }
 
   // Remove from the page and from the registry.

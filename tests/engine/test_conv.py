@@ -208,6 +208,27 @@ def test_conv2d_trace_without_bias_records_zero_bias():
     assert trace.params["has_bias"] is False
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_conv2d_records_a_chunk_of_steps_equal_to_that_slice_of_the_full_record(seed):
+    rng = np.random.default_rng(2000 + seed)
+    x, w, b, groups = _random_case(rng, (2, 1), 1, (1, 2), 2, "replicate", with_bias=True)
+    full = conv2d(x, w, b, (2, 1), 1, (1, 2), groups, "replicate")
+    total = full.num_steps
+    # chunks that start and stop inside (n, c_out) planes and cross several of them
+    for start, stop in [(0, 1), (1, total // 3), (total // 4, total - 1), (total - 2, total + 10)]:
+        chunk = conv2d(x, w, b, (2, 1), 1, (1, 2), groups, "replicate", record_steps=slice(start, stop))
+        np.testing.assert_array_equal(chunk.output, full.output)
+        assert chunk.num_steps == max(0, min(stop, total) - start)
+        for name, column in full.steps.items():
+            np.testing.assert_array_equal(chunk.steps[name], column[start:stop], err_msg=name)
+
+
+def test_conv2d_rejects_a_strided_step_slice():
+    x, w = np.ones((1, 1, 4, 4)), np.ones((1, 1, 2, 2))
+    with pytest.raises(ValueError, match="step 1"):
+        conv2d(x, w, record_steps=slice(0, None, 2))
+
+
 def test_conv2d_without_record_steps_keeps_no_steps():
     rng = np.random.default_rng(17)
     trace = conv2d(rng.standard_normal((1, 1, 4, 4)), rng.standard_normal((1, 1, 2, 2)), record_steps=False)
