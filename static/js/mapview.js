@@ -67,7 +67,9 @@ export class MapView {
 
   _layout(rows, cols, title) {
     this.rows = rows; this.cols = cols; this.title = title;
-    const cell = Math.max(1, Math.min(this.opts.maxCell, Math.floor(this.opts.target / Math.max(rows, cols))));
+    // wide maps (a 1-D signal) may use more width than height
+    const fit = Math.min(this.opts.target / rows, (1.8 * this.opts.target) / cols);
+    const cell = Math.max(1, Math.min(this.opts.maxCell, Math.floor(fit)));
     this.cell = cell;
     const w = cols * cell, h = rows * cell;
     const axis = (n) => ({
