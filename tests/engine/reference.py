@@ -110,3 +110,175 @@ def conv2d_loop(
                                 total += float(x[n, channel, row, col]) * float(w[o, c, i, j])
                     out[n, o, oy, ox] = total
     return out
+
+
+# --- references for engine/grouped.py and engine/variants.py -------------------------------------
+
+
+def conv1d_loop(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    stride: int = 1,
+    padding: int | str = 0,
+    dilation: int = 1,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+) -> np.ndarray:
+    """Reference conv1d: x (N, C_in, L), w (C_out, C_in/groups, k) -> (N, C_out, L_out).
+
+    out[n, o, p] = bias[o] + sum over c, j of padded[n, g*Cg + c, p*stride + j*dilation] * w[o, c, j]
+    """
+    n_batch, _, length = x.shape
+    c_out, c_group, k = w.shape
+    if padding == "valid":
+        left = right = 0
+    elif padding == "same":
+        total = dilation * (k - 1)
+        left, right = total // 2, total - total // 2
+    else:
+        left = right = padding
+    out_len = (length + left + right - dilation * (k - 1) - 1) // stride + 1
+    out = np.zeros((n_batch, c_out, out_len))
+    for n in range(n_batch):
+        for o in range(c_out):
+            group = o // (c_out // groups)
+            for p in range(out_len):
+                total = 0.0 if b is None else float(b[o])
+                for c in range(c_group):
+                    for j in range(k):
+                        src = _source(p * stride + j * dilation - left, length, padding_mode)
+                        if src is not None:
+                            total += float(x[n, group * c_group + c, src]) * float(w[o, c, j])
+                out[n, o, p] = total
+    return out
+
+
+def channel_shuffle_loop(x: np.ndarray, groups: int) -> np.ndarray:
+    """Reference channel shuffle: with C = g*n, output channel i*g + j is input channel j*n + i."""
+    per_group = x.shape[1] // groups
+    out = np.empty_like(x)
+    for j in range(groups):
+        for i in range(per_group):
+            out[:, i * groups + j] = x[:, j * per_group + i]
+    return out
+
+
+def tiled_conv2d_loop(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+) -> np.ndarray:
+    """Reference tiled convolution: x (N, C_in, H, W), w (tH, tW, C_out, C_in, kH, kW), zero padding.
+
+    Output (y, x) uses the kernel w[y % tH, x % tW].
+    """
+    n_batch, c_in, height, width = x.shape
+    th, tw, c_out, _, kh, kw = w.shape
+    sh, sw = _pair(stride)
+    ph, pw = _pair(padding)
+    oh = (height + 2 * ph - kh) // sh + 1
+    ow = (width + 2 * pw - kw) // sw + 1
+    out = np.zeros((n_batch, c_out, oh, ow))
+    for n in range(n_batch):
+        for o in range(c_out):
+            for oy in range(oh):
+                for ox in range(ow):
+                    kernel = w[oy % th, ox % tw, o]
+                    total = 0.0 if b is None else float(b[o])
+                    for c in range(c_in):
+                        for i in range(kh):
+                            for j in range(kw):
+                                row, col = oy * sh + i - ph, ox * sw + j - pw
+                                if 0 <= row < height and 0 <= col < width:
+                                    total += float(x[n, c, row, col]) * float(kernel[c, i, j])
+                    out[n, o, oy, ox] = total
+    return out
+
+
+def conv_transpose2d_loop(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+    output_padding: int | tuple[int, int] = 0,
+    groups: int = 1,
+    dilation: int | tuple[int, int] = 1,
+) -> np.ndarray:
+    """Reference conv_transpose2d, written as the scatter it is defined by.
+
+    Every input element x[n, c, i, j] adds x[n, c, i, j] * w[c, o, u, v] to output channel
+    g*Cog + o (g = c // (C_in / groups)) at row i*sh - ph + u*dh, column j*sw - pw + v*dw;
+    contributions landing outside the output are dropped (that is what padding does here).
+
+    x : ndarray of shape (N, C_in, H, W)
+    w : ndarray of shape (C_in, C_out/groups, kH, kW)
+    b : ndarray of shape (C_out,) or None
+    Returns ndarray of shape (N, C_out, OH, OW), OH = (H-1)*sh - 2*ph + dh*(kH-1) + oph + 1.
+    """
+    n_batch, c_in, height, width = x.shape
+    _, c_og, kh, kw = w.shape
+    sh, sw = _pair(stride)
+    ph, pw = _pair(padding)
+    oph, opw = _pair(output_padding)
+    dh, dw = _pair(dilation)
+    oh = (height - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
+    ow = (width - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    in_per_group = c_in // groups
+    out = np.zeros((n_batch, c_og * groups, oh, ow))
+    for n in range(n_batch):
+        for c in range(c_in):
+            group = c // in_per_group
+            for i in range(height):
+                for j in range(width):
+                    for o in range(c_og):
+                        for u in range(kh):
+                            for v in range(kw):
+                                row = i * sh - ph + u * dh
+                                col = j * sw - pw + v * dw
+                                if 0 <= row < oh and 0 <= col < ow:
+                                    out[n, group * c_og + o, row, col] += float(x[n, c, i, j]) * float(
+                                        w[c, o, u, v]
+                                    )
+    if b is not None:
+        for o in range(c_og * groups):
+            out[:, o] += float(b[o])
+    return out
+
+
+def conv_transpose1d_loop(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    stride: int = 1,
+    padding: int = 0,
+    output_padding: int = 0,
+    groups: int = 1,
+    dilation: int = 1,
+) -> np.ndarray:
+    """Reference conv_transpose1d: x[n, c, i] * w[c, o, u] lands at position i*s - p + u*d.
+
+    x : ndarray of shape (N, C_in, L); w : ndarray of shape (C_in, C_out/groups, k)
+    Returns ndarray of shape (N, C_out, (L-1)*s - 2p + d*(k-1) + output_padding + 1).
+    """
+    n_batch, c_in, length = x.shape
+    _, c_og, k = w.shape
+    out_length = (length - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1
+    in_per_group = c_in // groups
+    out = np.zeros((n_batch, c_og * groups, out_length))
+    for n in range(n_batch):
+        for c in range(c_in):
+            group = c // in_per_group
+            for i in range(length):
+                for o in range(c_og):
+                    for u in range(k):
+                        position = i * stride - padding + u * dilation
+                        if 0 <= position < out_length:
+                            out[n, group * c_og + o, position] += float(x[n, c, i]) * float(w[c, o, u])
+    if b is not None:
+        for o in range(c_og * groups):
+            out[:, o] += float(b[o])
+    return out
