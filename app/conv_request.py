@@ -8,6 +8,7 @@ from app.errors import ApiError
 from app.inputs import UploadStore, load_image
 from app.mathml import tex
 from app.schemas import ConvParams
+from engine.calculator import Layer, analyse
 from engine.conv import output_size, resolve_padding
 from engine.trace import Trace
 
@@ -102,3 +103,18 @@ def parameter_formula(weight_shape: tuple[int, ...], has_bias: bool) -> str:
     count = filters * channels * kh * kw + (filters if has_bias else 0)
     bias = f" + {filters}" if has_bias else ""
     return str(tex(rf"\text{{parameters}} = {filters}\cdot {channels}\cdot {kh}\cdot {kw}{bias} = {count}"))
+
+
+def torch_line(req: ConvParams, input_shape: tuple[int, int, int]) -> str:
+    """The nn.Conv2d constructor for the current settings, as the calculator prints it."""
+    kernel = (len(req.weight[0][0]), len(req.weight[0][0][0]))
+    args = {
+        "out_channels": req.num_filters,
+        "kernel_size": kernel,
+        "stride": req.stride,
+        "padding": req.padding,
+        "dilation": req.dilation,
+        "bias": req.bias is not None,
+        "padding_mode": req.padding_mode,
+    }
+    return analyse(input_shape, [Layer("Conv2d", args)]).layers[0].torch

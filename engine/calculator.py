@@ -41,8 +41,8 @@ _REQUIRED = object()
 _CONV = {"out_channels": _REQUIRED, "kernel_size": _REQUIRED, "stride": 1, "padding": 0}
 # the constructor arguments not taken from the incoming shape, in torch's order, with their defaults
 _SIGNATURES: dict[str, dict[str, Any]] = {
-    "Conv1d": {**_CONV, "dilation": 1, "groups": 1, "bias": True},
-    "Conv2d": {**_CONV, "dilation": 1, "groups": 1, "bias": True},
+    "Conv1d": {**_CONV, "dilation": 1, "groups": 1, "bias": True, "padding_mode": "zeros"},
+    "Conv2d": {**_CONV, "dilation": 1, "groups": 1, "bias": True, "padding_mode": "zeros"},
     "ConvTranspose2d": {**_CONV, "output_padding": 0, "groups": 1, "bias": True, "dilation": 1},
     "MaxPool2d": {"kernel_size": _REQUIRED, "stride": None, "padding": 0, "dilation": 1, "ceil_mode": False},
     "AvgPool2d": {"kernel_size": _REQUIRED, "stride": None, "padding": 0, "ceil_mode": False},

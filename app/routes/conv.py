@@ -6,7 +6,7 @@ import numpy as np
 from fastapi import APIRouter, Response
 
 from app.config import settings as S
-from app.conv_request import engine_args, parameter_formula, size_formulas, trace_output_size
+from app.conv_request import engine_args, parameter_formula, size_formulas, torch_line, trace_output_size
 from app.deps import Uploads
 from app.errors import ApiError, engine_errors
 from app.schemas import ConvParams, ConvTraceRequest
@@ -31,6 +31,7 @@ def trace(req: ConvTraceRequest, uploads: Uploads) -> NumpyJSONResponse:
     """Step trace of output channel `filter`, steps in chunks of `trace_chunk_steps`."""
     x, w, b, kwargs = engine_args(req, uploads)
     formulas = {"parameters": parameter_formula(w.shape, b is not None)}
+    line = torch_line(req, x.shape)
     x, w, b = filter_inputs(x, w, b, 1, req.filter)
     chunk = req.chunk
     if req.step is not None:
@@ -58,6 +59,7 @@ def trace(req: ConvTraceRequest, uploads: Uploads) -> NumpyJSONResponse:
         "step_offset": start,
         "steps": t.steps,
         "formulas": size_formulas(t) | formulas,
+        "torch": line,
     }
     if req.stages:
         body["stages"] = {"input": x, "padded": t.stages["padded"], "weight": t.stages["weight"][0]}

@@ -62,6 +62,7 @@ const runTrace = latest(
       $('formula-height').innerHTML = res.formulas.height;
       $('formula-width').innerHTML = res.formulas.width;
       $('formula-parameters').innerHTML = res.formulas.parameters;
+      $('torch-line').textContent = res.torch;
     }
     showStep(stepper.index);
   },
@@ -371,15 +372,20 @@ function bindControls() {
   });
   $('padding-mode').addEventListener('change', () => { state.padding_mode = $('padding-mode').value; changed(); });
   $('relu').addEventListener('change', () => { state.relu = $('relu').checked; changed(); });
+  $('copy-torch').addEventListener('click', () => copyText($('torch-line').textContent, 'PyTorch line copied.'));
   $('copy-link').addEventListener('click', async () => {
     window.history.replaceState(null, '', encode(state));
-    try {
-      await navigator.clipboard.writeText(window.location.href);
-      $('copied').textContent = 'Link copied: it reopens this exact view.';
-    } catch {
-      $('copied').textContent = window.location.href;
-    }
+    copyText(window.location.href, 'Link copied: it reopens this exact view.');
   });
+}
+
+async function copyText(text, done) {
+  try {
+    await navigator.clipboard.writeText(text);
+    $('copied').textContent = done;
+  } catch {
+    $('copied').textContent = text; // no clipboard access: show it to copy by hand
+  }
 }
 
 function start() {

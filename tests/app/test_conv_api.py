@@ -447,3 +447,27 @@ def test_real_server_refuses_oversized_chunked_json_with_413(http):
     assert time.perf_counter() - start < 2
     assert r.request.headers.get("transfer-encoding") == "chunked"
     assert_error(r, 413, "body", f"{MAX_JSON_BYTES:,}")
+
+
+@pytest.mark.parametrize(
+    ("changes", "line"),
+    [
+        ({}, "nn.Conv2d(1, 1, kernel_size=3, padding='same', bias=False)"),
+        (
+            {
+                "color": "rgb",
+                "weight": [[[[1, 2]]] * 3] * 4,
+                "bias": [0] * 4,
+                "stride": [2, 1],
+                "padding": [1, 0],
+                "dilation": 2,
+                "padding_mode": "reflect",
+            },
+            "nn.Conv2d(3, 4, kernel_size=(1, 2), stride=(2, 1), padding=(1, 0), dilation=2, "
+            "padding_mode='reflect')",
+        ),
+    ],
+)
+def test_trace_gives_the_equivalent_pytorch_line(client, changes, line):
+    req = {"image": "seed002_matrix", "weight": [[SOBEL_X]], "padding": "same", **changes}
+    assert client.post("/api/conv/trace", json=req).json()["torch"] == line

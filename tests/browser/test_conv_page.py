@@ -63,6 +63,7 @@ def test_prewitt_example_draws_the_seed_matrix_edges(page: Page, server_url: str
     assert text(page, "#equation") == equation(engine_trace(s), 0)
     assert text(page, "#step-label").startswith("step 1 of 25")
     assert text(page, "#example-note") != ""
+    assert text(page, "#torch-line") == "nn.Conv2d(1, 1, kernel_size=3, padding='same')"
 
     three, zero, minus_three = (
         pixel(page, "map-0", 1, 1),
