@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 import numpy as np
 
 from app.devserver import app_server
-from bench import api_bench, browser_bench, engine_bench
+from bench import api_bench, browser_bench, engine_bench, family_bench
 from bench.common import ROOT, Section
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-PARTS = ("engine", "api", "browser")
+PARTS = ("engine", "family", "api", "browser")
 
 
 def _git_commit() -> str | None:
@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> None:
         for part in parts:
             if part == "engine":
                 section = engine_bench.run(args.quick)
+            elif part == "family":
+                section = family_bench.run(args.quick)
             elif part == "api":
                 section = api_bench.run(args.quick, server)
             else:

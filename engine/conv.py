@@ -229,7 +229,11 @@ def _record(
             "result": np.zeros(0),
         }
     plane = oh * ow
-    pieces, where = [], []
+    w_flat = w.reshape(c_out, -1)
+    # field-major in memory (long inner axis, fast), step-major in shape: (S, ...) transposed views
+    window = np.empty((c_group * kh * kw, len(steps)))
+    products = np.empty_like(window)
+    index = np.empty((4, len(steps)), np.int32)  # n, c_out, row, col
     for p in range(steps.start // plane, (steps.stop - 1) // plane + 1):
         n, c = divmod(p, c_out)
         first = c // (c_out // groups) * c_group
@@ -241,18 +245,16 @@ def _record(
             for v in range(kw):
                 rows = slice(u * dh + r0 * sh, u * dh + (r1 - 1) * sh + 1, sh)
                 taps[:, u, v] = x[:, rows, v * dw : v * dw + (ow - 1) * sw + 1 : sw]
-        keep = slice(lo - r0 * ow, hi - r0 * ow)
-        pieces.append(taps.reshape(c_group * kh * kw, -1)[:, keep])
-        rows_here = np.repeat(np.arange(r0, r1, dtype=np.int32), ow)[keep]
-        cols_here = np.tile(np.arange(ow, dtype=np.int32), r1 - r0)[keep]
-        where.append(np.stack([np.full_like(rows_here, n), np.full_like(rows_here, c), rows_here, cols_here]))
-    # field-major in memory (long inner axis, fast), step-major in shape: (S, ...) transposed views
-    window = np.concatenate(pieces, axis=1) if len(pieces) > 1 else pieces[0]  # (taps, S)
-    index = np.concatenate(where, axis=1) if len(where) > 1 else where[0]  # (4, S): n, c_out, row, col
+        keep, here = (
+            slice(lo - r0 * ow, hi - r0 * ow),
+            slice(p * plane + lo - steps.start, p * plane + hi - steps.start),
+        )
+        window[:, here] = taps.reshape(c_group * kh * kw, -1)[:, keep]
+        np.multiply(window[:, here], w_flat[c, :, None], out=products[:, here])  # this plane's filter
+        index[0, here], index[1, here] = n, c
+        index[2, here] = np.repeat(np.arange(r0, r1, dtype=np.int32), ow)[keep]
+        index[3, here] = np.tile(np.arange(ow, dtype=np.int32), r1 - r0)[keep]
     c_i = index[1]
-    w_flat = w.reshape(c_out, -1)
-    weights = w_flat[c_i[0], :, None] if (c_i == c_i[0]).all() else w_flat[c_i].T  # (taps, 1 or S)
-    products = window * weights
     total = np.zeros(products.shape[1])
     for tap in products:  # in tap order, as `_shift_add` adds them: identical bits, whatever S is
         total += tap
