@@ -35,6 +35,23 @@ class Settings:
     max_upload_pixels: int = 50_000_000  # declared size checked before decoding (decompression bombs)
     max_uploads_kept: int = 64  # uploads live in memory, least recently used dropped first
     upload_types: tuple[str, ...] = field(default=("image/png", "image/jpeg"))
+    # the convolution-family page (/family): small inputs, since every step and stage is sent at once
+    max_signal_length: int = 64  # entries of a 1-D signal
+    max_kernel_length: int = 9  # taps of a 1-D kernel
+    max_transposed_side: int = 5  # rows and columns of the transposed view's input and of its kernel
+    max_transposed_stride: int = 4  # with the sides above the output stays within 32x32
+    max_transposed_dilation: int = 3
+    max_transposed_padding: int = 4
+    max_family_channels: int = 12  # C_in and C_out of the grouped and shuffle views (12 named channels)
+    max_family_image_side: int = 32  # channel maps are drawn small, many side by side
+    max_tile_side: int = 3  # tile rows and columns of the tiled view (up to 9 kernels to edit)
+    max_mid_channels: int = 4  # middle channels of the residual block
+    # the layer calculator (/calculator): only arithmetic per layer, so the limits keep every
+    # number exact in JavaScript and every receptive-field picture drawable
+    max_layers: int = 32  # layers in one stack
+    max_layer_size: int = 65_536  # channels or features of the input, out_channels, out_features, groups
+    max_stack_side: int = 1024  # height, width or length of the input and of every layer's output
+    max_window_arg: int = 256  # kernel_size, stride, padding, dilation and output_padding
 
 
 def load_settings() -> Settings:

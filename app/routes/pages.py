@@ -22,8 +22,15 @@ OPERATIONS = [
     },
     {
         "name": "Convolution family",
-        "live": False,
+        "href": "/family",
+        "live": True,
         "blurb": "1-D, transposed, grouped, depthwise-separable, dilated; a shape and parameter calculator.",
+    },
+    {
+        "name": "Layer calculator",
+        "href": "/calculator",
+        "live": True,
+        "blurb": "Stack layers and read each one's output shape, parameters, MACs and receptive field.",
     },
     {
         "name": "Pooling",

@@ -1,0 +1,143 @@
+// The convolution-family page: a tab per variant, its settings in the URL, one engine
+// request per edit, and the shared stepper for the variants that have steps (1-D and
+// transposed). Each variant module under family/ owns its controls and drawings:
+//   endpoint, stepped, init(ctx), show(state), draw(res), step(i) (stepped only).
+
+import { latest, postJSON } from './api.js';
+import { Stepper } from './stepper.js';
+import { $ } from './family/controls.js';
+import { decode, encode } from './family/url.js';
+import oned from './family/oned.js';
+import transposed from './family/transposed.js';
+import grouped from './family/grouped.js';
+import shuffle from './family/shuffle.js';
+import tiled from './family/tiled.js';
+import flattened from './family/flattened.js';
+import residual from './family/residual.js';
+
+const DATA = JSON.parse($('page-data').textContent);
+const VARIANTS = { '1d': oned, transposed, grouped, shuffle, tiled, flattened, residual };
+
+const query = new URLSearchParams(window.location.search);
+let current = query.get('variant') in VARIANTS ? query.get('variant') : '1d';
+const states = Object.fromEntries(Object.keys(VARIANTS).map((id) => [id, structuredClone(DATA.defaults[id])]));
+Object.assign(states[current], decode(query, DATA.defaults[current]));
+const steps = Object.fromEntries(Object.keys(VARIANTS).map((id) => [id, 0]));
+steps[current] = Math.max(0, Number(query.get('step')) || 0);
+const started = new Set();
+const answers = {}; // variant -> its latest answer for the current settings
+let currentKey = '';
+
+// ---- errors ------------------------------------------------------------------------------
+
+function showError(err, req) {
+  if (req && req.key !== currentKey) return; // overtaken: a fresher request follows
+  $('status').textContent = err.message || String(err);
+}
+
+const clearError = () => { $('status').textContent = ''; };
+
+// ---- requests ------------------------------------------------------------------------------
+
+const run = latest(
+  (req) => postJSON(VARIANTS[req.variant].endpoint, req.body),
+  (res, req) => {
+    if (req.key !== currentKey) return;
+    clearError();
+    const variant = VARIANTS[req.variant];
+    answers[req.variant] = res;
+    $('torch-line').textContent = res.torch;
+    variant.draw(res);
+    if (variant.stepped) stepper.setTotal(res.num_steps, steps[req.variant]);
+  },
+  showError,
+);
+
+function changed() {
+  clearError();
+  writeURL();
+  const body = structuredClone(states[current]);
+  currentKey = JSON.stringify([current, body]);
+  run({ key: currentKey, variant: current, body });
+}
+
+let urlTimer = null;
+function writeURL() {
+  clearTimeout(urlTimer);
+  urlTimer = setTimeout(() => window.history.replaceState(null, '', urlNow()), 150);
+}
+
+const urlNow = () => encode(current, states[current], VARIANTS[current].stepped ? steps[current] : null);
+
+// ---- stepping --------------------------------------------------------------------------------
+
+function onStep(i) {
+  const variant = VARIANTS[current];
+  if (!variant.stepped || !answers[current]) return;
+  steps[current] = i;
+  variant.step(i);
+  if (!stepper.playing) writeURL();
+}
+
+const stepper = new Stepper($('stepper'), { onStep });
+
+// ---- tabs ----------------------------------------------------------------------------------
+
+function select(id) {
+  stepper.pause();
+  current = id;
+  for (const tab of $('variant-tabs').querySelectorAll('button')) {
+    tab.setAttribute('aria-selected', String(tab.dataset.variant === id));
+  }
+  for (const el of document.querySelectorAll('[data-variant-part]')) el.hidden = el.dataset.variantPart !== id;
+  $('stepper-section').hidden = !VARIANTS[id].stepped;
+  const variant = VARIANTS[id];
+  if (!started.has(id)) {
+    started.add(id);
+    variant.init({ state: states[id], defaults: DATA.defaults[id], limits: DATA.limits, data: DATA, changed });
+  }
+  variant.show(states[id]);
+  $('torch-line').textContent = answers[id] ? answers[id].torch : '';
+  changed();
+}
+
+function bindPage() {
+  $('variant-tabs').replaceChildren(...DATA.variants.map(({ id, label }) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.role = 'tab';
+    b.dataset.variant = id;
+    b.textContent = label;
+    b.addEventListener('click', () => { if (id !== current) select(id); });
+    return b;
+  }));
+  $('copy-torch').addEventListener('click', () => copyText($('torch-line').textContent, 'PyTorch code copied.'));
+  $('copy-link').addEventListener('click', () => {
+    window.history.replaceState(null, '', urlNow());
+    copyText(window.location.href, 'Link copied: it reopens this exact view.');
+  });
+}
+
+async function copyText(text, done) {
+  try {
+    await navigator.clipboard.writeText(text);
+    $('copied').textContent = done;
+  } catch {
+    $('copied').textContent = text; // no clipboard access: show it to copy by hand
+  }
+}
+
+// The link diagrams are laid out from the cards' positions: draw again when the window changes size.
+let resizeTimer = null;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => { if (answers[current]) VARIANTS[current].draw(answers[current]); }, 150);
+});
+
+function start() {
+  bindPage();
+  select(current);
+}
+
+if (window.Plotly) start();
+else window.addEventListener('load', start);
