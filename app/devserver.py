@@ -1,4 +1,4 @@
-"""Run Layerlab in a child process on a free port: for tests and the benchmark."""
+"""Run Layerlab in a child process on a free port, and the browser that drives it (tests, benchmark)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,18 @@ from contextlib import contextmanager
 import httpx
 
 from app.config import ROOT
+
+# Debian's Chromium, driven headless by the browser tests and the benchmark; never a downloaded one.
+# The flags keep it off the network: without them it tries to reach update and sync services.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:

@@ -6,17 +6,9 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
+from app.devserver import CHROMIUM, CHROMIUM_ARGS
 from bench.common import Section, Target, ms, ratio, summarize
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SIZES = (64, 256)
 P95_TARGET_MS = {64: 18.0, 256: 25.0}
 CELL = "0,1,1"  # channel 0, the kernel's centre

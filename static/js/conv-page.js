@@ -10,6 +10,7 @@ import { Stepper } from './stepper.js';
 import { renderStep } from './conv-step.js';
 import { decode, encode } from './urlstate.js';
 import { resizeKernel, withChannels } from './kernels.js';
+import { copyText } from './clipboard.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
 const $ = (id) => document.getElementById(id);
@@ -372,20 +373,11 @@ function bindControls() {
   });
   $('padding-mode').addEventListener('change', () => { state.padding_mode = $('padding-mode').value; changed(); });
   $('relu').addEventListener('change', () => { state.relu = $('relu').checked; changed(); });
-  $('copy-torch').addEventListener('click', () => copyText($('torch-line').textContent, 'PyTorch line copied.'));
+  $('copy-torch').addEventListener('click', () => copyText($('torch-line').textContent, $('copied'), 'PyTorch line copied.'));
   $('copy-link').addEventListener('click', async () => {
     window.history.replaceState(null, '', encode(state));
-    copyText(window.location.href, 'Link copied: it reopens this exact view.');
+    copyText(window.location.href, $('copied'), 'Link copied: it reopens this exact view.');
   });
-}
-
-async function copyText(text, done) {
-  try {
-    await navigator.clipboard.writeText(text);
-    $('copied').textContent = done;
-  } catch {
-    $('copied').textContent = text; // no clipboard access: show it to copy by hand
-  }
 }
 
 function start() {

@@ -14,6 +14,7 @@ import shuffle from './family/shuffle.js';
 import tiled from './family/tiled.js';
 import flattened from './family/flattened.js';
 import residual from './family/residual.js';
+import { copyText } from './clipboard.js';
 
 const DATA = JSON.parse($('page-data').textContent);
 const VARIANTS = { '1d': oned, transposed, grouped, shuffle, tiled, flattened, residual };
@@ -111,20 +112,11 @@ function bindPage() {
     b.addEventListener('click', () => { if (id !== current) select(id); });
     return b;
   }));
-  $('copy-torch').addEventListener('click', () => copyText($('torch-line').textContent, 'PyTorch code copied.'));
+  $('copy-torch').addEventListener('click', () => copyText($('torch-line').textContent, $('copied'), 'PyTorch code copied.'));
   $('copy-link').addEventListener('click', () => {
     window.history.replaceState(null, '', urlNow());
-    copyText(window.location.href, 'Link copied: it reopens this exact view.');
+    copyText(window.location.href, $('copied'), 'Link copied: it reopens this exact view.');
   });
-}
-
-async function copyText(text, done) {
-  try {
-    await navigator.clipboard.writeText(text);
-    $('copied').textContent = done;
-  } catch {
-    $('copied').textContent = text; // no clipboard access: show it to copy by hand
-  }
 }
 
 // The link diagrams are laid out from the cards' positions: draw again when the window changes size.

@@ -12,15 +12,10 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route, sync_playwright
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from app.devserver import CHROMIUM as CHROMIUM_PATH
+from app.devserver import CHROMIUM_ARGS
+
+CHROMIUM = Path(CHROMIUM_PATH)
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
