@@ -52,6 +52,37 @@ class Settings:
     max_layer_size: int = 65_536  # channels or features of the input, out_channels, out_features, groups
     max_stack_side: int = 1024  # height, width or length of the input and of every layer's output
     max_window_arg: int = 256  # kernel_size, stride, padding, dilation and output_padding
+    # the pooling page (/pool): inputs as large as the conv page's, steps sent in chunks as there
+    max_pool_kernel: int = 8  # kernel_size per axis of the windowed poolings
+    max_pool_matrix_side: int = 12  # rows and columns of the editable matrix
+    max_pool_cells: int = 1_000_000  # window cells over all windows (output elements x kernel cells)
+    max_divisor: int = 256  # divisor_override of average pooling
+    max_lp_norm_type: float = 16.0  # p of Lp pooling: large enough to look like max, x^p stays finite
+    max_pool_seed: int = 2**31 - 1  # stochastic pooling's seed
+    max_pool_output: int = 16  # output_size per axis of adaptive and ROI pooling
+    max_pyramid_level: int = 8  # the finest spatial pyramid level (an l x l grid)
+    max_pyramid_levels: int = 4  # how many levels
+    max_shift: int = 3  # pixels the shift-robustness demo moves the input
+    # the normalization page (/norm): an (N, C, H, W) tensor small enough to draw every plane at once
+    max_norm_batch: int = 8  # N
+    max_norm_channels: int = 8  # C
+    max_norm_side: int = 8  # H = W
+    max_norm_abs: float = 1000.0  # offsets, scales, gamma, beta and the change added to one sample
+    max_norm_eps: float = 10.0  # larger than any variance here would only flatten every group
+    max_norm_seed: int = 2**31 - 1  # the input generator's seed
+    max_norm_batches: int = 200  # training batches streamed through batch norm before evaluation
+    max_norm_large_batch: int = 64  # the large batch of the small-batch comparison (seed 003: 2 vs 64)
+    max_norm_trials: int = 100  # batches drawn per batch size there (each costs a batch_norm call)
+    norm_histogram_bins: int = 20  # bins of every histogram (shared by all series of one chart)
+    max_lrn_size: int = 8  # channels in a local response normalization window
+    max_lrn_beta: float = 4.0  # the exponent of its denominator; with k >= 1e-3 it stays above 1e-12
+    # the attention page (/attention): a sentence over the 8 named features, every stage sent at once
+    max_attention_tokens: int = 16  # tokens of the typed sentence (L)
+    max_sentence_chars: int = 200  # characters typed, before tokenizing
+    max_attention_overrides: int = 16  # edited embeddings (one per word)
+    max_embedding_abs: float = 10.0  # |value| of an edited embedding entry
+    max_temperature: float = 10.0  # softmax temperature; from min_temperature, weights stay finite
+    min_temperature: float = 0.05
 
 
 def load_settings() -> Settings:

@@ -34,15 +34,22 @@ OPERATIONS = [
     },
     {
         "name": "Pooling",
-        "live": False,
+        "href": "/pool",
+        "live": True,
         "blurb": "Max, average, min, Lp, stochastic, pyramid and ROI pooling.",
     },
     {
         "name": "Normalization",
-        "live": False,
-        "blurb": "Which numbers share a mean and variance: BN, LN, IN, GN.",
+        "href": "/norm",
+        "live": True,
+        "blurb": "Which numbers share a mean and variance: BN, LN, IN, GN, RMS; running statistics; weights.",
     },
-    {"name": "Attention", "live": False, "blurb": "From tokens to softmax(QKᵀ/√d_k)·V, one head and many."},
+    {
+        "name": "Attention",
+        "href": "/attention",
+        "live": True,
+        "blurb": "From tokens to softmax(QKᵀ/√d_k)·V, one head and many.",
+    },
     {
         "name": "Activations and dense layers",
         "live": False,

@@ -87,6 +87,7 @@ function changed() {
   writeURL();
   currentKey = traceKey();
   runLive({ key: currentKey, body: requestBody() });
+  updatePoolLink();
   chunks = new Map();
   stages = null;
   if (traceTimer === null) probe.busy += 1; // a trace is due: the page is not idle yet
@@ -96,6 +97,14 @@ function changed() {
     probe.busy -= 1;
     requestChunk(null, true);
   }, TRACE_DELAY_MS);
+}
+
+// The pooling page recomputes this conv (and its ReLU) on the server and pools the selected map.
+function updatePoolLink() {
+  const q = new URLSearchParams({
+    source: 'conv', conv: JSON.stringify(requestBody()), conv_filter: String(state.filter), stride: '[2,2]',
+  });
+  $('pool-link').href = `/pool?${q}`;
 }
 
 // ---- URL --------------------------------------------------------------------------------

@@ -13,13 +13,16 @@ const registry = probe.maps;
 
 export class MapView {
   // el: container; opts: {id, title, target (px for the longer side), maxCell, signed,
-  // numbers ('auto' | true | false), onCell(r, c, kind) for 'hover' and 'click'}
+  // numbers ('auto' | true | false), onCell(r, c, kind) for 'hover' and 'click'}.
+  // setData may also take rowLabels / colLabels (arrays of strings) to name the ticks.
   constructor(el, opts) {
     this.el = el;
     this.opts = { target: 240, maxCell: 44, signed: true, numbers: 'auto', ...opts };
     this.rows = 0; this.cols = 0; this.cell = 0;
     this.values = null; this.lo = 0; this.hi = 1; this.filled = 0;
     this.highlights = [];
+    this.margin = MARGIN;
+    this.labels = 'null';
     el.classList.add('mapview');
     this.plot = document.createElement('div');
     this.canvas = document.createElement('canvas');
@@ -37,9 +40,12 @@ export class MapView {
 
   // values: row-major numbers (rows * cols); lo/hi: the data range (from the engine);
   // filled: how many leading cells are computed (the rest are drawn empty).
-  setData(values, rows, cols, { lo, hi, filled = rows * cols, title } = {}) {
-    if (rows !== this.rows || cols !== this.cols || (title !== undefined && title !== this.title)) {
-      this._layout(rows, cols, title ?? this.title);
+  setData(values, rows, cols, { lo, hi, filled = rows * cols, title, rowLabels, colLabels } = {}) {
+    const labels = rowLabels || colLabels ? JSON.stringify([rowLabels || null, colLabels || null]) : 'null';
+    if (rows !== this.rows || cols !== this.cols || (title !== undefined && title !== this.title)
+      || labels !== this.labels) {
+      this.labels = labels;
+      this._layout(rows, cols, title ?? this.title, rowLabels, colLabels);
     }
     this.values = values;
     [this.lo, this.hi] = range(lo, hi, this.opts.signed);
@@ -65,35 +71,44 @@ export class MapView {
     this._drawOverlay();
   }
 
-  _layout(rows, cols, title) {
+  _layout(rows, cols, title, rowLabels, colLabels) {
     this.rows = rows; this.cols = cols; this.title = title;
     // wide maps (a 1-D signal) may use more width than height
     const fit = Math.min(this.opts.target / rows, (1.8 * this.opts.target) / cols);
     const cell = Math.max(1, Math.min(this.opts.maxCell, Math.floor(fit)));
     this.cell = cell;
     const w = cols * cell, h = rows * cell;
-    const axis = (n) => ({
+    const axis = (n, labels) => ({
       range: [-0.5, n - 0.5], showgrid: false, zeroline: false, fixedrange: true, ticks: 'outside',
       ticklen: 3, tickfont: { size: 10 }, dtick: n <= 12 ? 1 : undefined, nticks: 6,
+      ...(labels ? { tickmode: 'array', tickvals: labels.map((_, i) => i), ticktext: labels } : {}),
     });
+    const longest = (labels) => Math.max(0, ...labels.map((t) => String(t).length));
+    const tilt = colLabels && longest(colLabels) * 6 > cell;
+    const m = this.margin = {
+      ...MARGIN,
+      l: rowLabels ? Math.max(MARGIN.l, 6 * longest(rowLabels) + 12) : MARGIN.l,
+      b: tilt ? Math.max(MARGIN.b, 4.5 * longest(colLabels) + 12) : MARGIN.b,
+    };
     const layout = {
-      width: w + MARGIN.l + MARGIN.r, height: h + MARGIN.t + MARGIN.b, margin: { ...MARGIN, pad: 0 },
+      width: w + m.l + m.r, height: h + m.t + m.b, margin: { ...m, pad: 0 },
       title: { text: title || '', font: { size: 13 }, x: 0, xanchor: 'left', xref: 'paper', y: 1, yanchor: 'bottom', yref: 'paper', pad: { b: 6 } },
-      xaxis: { ...axis(cols), side: 'bottom' }, yaxis: { ...axis(rows), range: [rows - 0.5, -0.5] },
+      xaxis: { ...axis(cols, colLabels), side: 'bottom', ...(tilt ? { tickangle: -45 } : {}) },
+      yaxis: { ...axis(rows, rowLabels), range: [rows - 0.5, -0.5] },
       paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)', showlegend: false,
     };
     window.Plotly.react(this.plot, [{ type: 'scatter', x: [], y: [], hoverinfo: 'skip' }], layout,
       { staticPlot: true, displayModeBar: false, responsive: false });
     for (const c of [this.canvas, this.overlay]) {
-      c.style.left = `${MARGIN.l}px`; c.style.top = `${MARGIN.t}px`;
+      c.style.left = `${m.l}px`; c.style.top = `${m.t}px`;
       c.style.width = `${w}px`; c.style.height = `${h}px`;
     }
     this.canvas.width = cols; this.canvas.height = rows;
     const dpr = window.devicePixelRatio || 1;
     this.overlay.width = Math.round(w * dpr); this.overlay.height = Math.round(h * dpr);
     this.octx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    this.el.style.width = `${w + MARGIN.l + MARGIN.r}px`;
-    this.el.style.height = `${h + MARGIN.t + MARGIN.b}px`;
+    this.el.style.width = `${w + m.l + m.r}px`;
+    this.el.style.height = `${h + m.t + m.b}px`;
   }
 
   _showNumbers() {

@@ -1,0 +1,102 @@
+// The attention maps: embeddings, weights, Q/K/V, one head's stages, every head's weights,
+// the concatenation, W_O and the output. Display only: every number arrives from the engine.
+
+import { MapView } from '../mapview.js';
+
+const OPTS = { target: 200, maxCell: 36, numbers: true };
+const views = {};
+let headMaps = [];
+
+const $ = (id) => document.getElementById(id);
+
+function add(parent, id, opts = {}) {
+  const box = document.createElement('div');
+  $(parent).append(box);
+  views[id] = new MapView(box, { id, ...OPTS, ...opts });
+  return views[id];
+}
+
+// JSON nulls (−∞ in a mask) drawn as empty cells.
+function flat(matrix) {
+  return matrix.flat().map((v) => (v === null ? NaN : v));
+}
+
+function extent(values) {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  return Number.isFinite(lo) ? { lo, hi } : { lo: 0, hi: 1 };
+}
+
+export function draw(view, matrix, title, rowLabels, colLabels) {
+  const values = flat(matrix);
+  view.setData(values, matrix.length, matrix[0].length, { ...extent(values), title, rowLabels, colLabels });
+}
+
+export function init(onEmbeddingClick) {
+  add('att-row-inputs', 'att-x', { onCell: (r, c, kind) => { if (kind === 'click') onEmbeddingClick(r, c); } });
+  for (const name of ['wq', 'wk', 'wv']) add('att-row-inputs', `att-${name}`, { target: 160, numbers: 'auto' });
+  for (const name of ['q', 'k', 'v']) add('att-row-qkv', `att-${name}`);
+  for (const name of ['scores', 'scaled', 'mask', 'weights']) add('att-row-head', `att-${name}`);
+  add('att-row-head', 'att-head-out');
+  add('att-row-out', 'att-concat');
+  add('att-row-out', 'att-wo', { target: 160, numbers: 'auto' });
+  add('att-row-out', 'att-output');
+  return views;
+}
+
+// Token labels: padded tokens marked.
+export function tokenLabels(res) {
+  const n = res.tokens.length;
+  return res.tokens.map((t, i) => (i >= n - res.params.padding ? `${t} ⊘` : t));
+}
+
+// Everything that does not depend on the step.
+export function drawAll(res) {
+  const toks = tokenLabels(res);
+  const feats = res.features;
+  const dims = feats.map((_, i) => `${i}`);
+  draw(views['att-x'], res.embeddings, 'Embeddings X', toks, feats);
+  draw(views['att-wq'], res.weights.W_Q, 'W_Q', dims, feats);
+  draw(views['att-wk'], res.weights.W_K, 'W_K', dims, feats);
+  draw(views['att-wv'], res.weights.W_V, 'W_V', dims, feats);
+  draw(views['att-q'], res.q, 'Q = X·W_Qᵀ', toks, dims);
+  draw(views['att-k'], res.k, 'K = X·W_Kᵀ', toks, dims);
+  draw(views['att-v'], res.v, 'V = X·W_Vᵀ', toks, dims);
+  draw(views['att-concat'], res.concat, 'Concat(heads)', toks, dims);
+  draw(views['att-wo'], res.weights.W_O, 'W_O', dims, dims);
+  draw(views['att-output'], res.output, 'Output = Concat·W_Oᵀ', toks, dims);
+  const heads = res.params.heads;
+  if (headMaps.length !== heads) {
+    for (const m of headMaps) m.destroy();
+    headMaps = [];
+    for (let h = 0; h < heads; h++) {
+      const box = document.createElement('div');
+      $('att-heads-maps').append(box);
+      headMaps.push(new MapView(box, { id: `att-head-weights-${h}`, ...OPTS, target: heads > 2 ? 150 : 200 }));
+    }
+  }
+  headMaps.forEach((m, h) => draw(m, res.heads.weights[h], `Head ${h + 1} weights`, toks, toks));
+}
+
+// One head's stages, the current query's row highlighted.
+export function drawHead(res, h, q) {
+  const toks = tokenLabels(res);
+  const dk = res.params.d_k;
+  const cols = Array.from({ length: dk }, (_, i) => `${h * dk + i}`);
+  const scale = res.params.scaled ? `÷√${dk}` : '';
+  const temp = res.params.temperature !== 1 ? `÷T` : '';
+  draw(views['att-scores'], res.heads.scores[h], 'QKᵀ', toks, toks);
+  draw(views['att-scaled'], res.heads.scaled[h], `QKᵀ ${scale}${temp}`.trim(), toks, toks);
+  draw(views['att-mask'], res.heads.mask[h], 'Mask (· = −∞)', toks, toks);
+  draw(views['att-weights'], res.heads.weights[h], 'Softmax weights', toks, toks);
+  draw(views['att-head-out'], res.heads.output[h], 'Weights·V', toks, cols);
+  const all = Array.from({ length: res.tokens.length }, (_, i) => i);
+  const row = { rows: [q], cols: all, fill: null };
+  for (const id of ['att-scores', 'att-scaled', 'att-mask', 'att-weights']) views[id].setHighlights([row]);
+  views['att-head-out'].setHighlights([{ rows: [q], cols: cols.map((_, i) => i), fill: null }]);
+  const chunk = cols.map((c) => Number(c));
+  views['att-q'].setHighlights([{ rows: [q], cols: chunk, fill: null }]);
+  views['att-k'].setHighlights([{ rows: all, cols: chunk, fill: 'rgba(255,176,0,0.10)', colour: 'rgba(0,0,0,0)' }]);
+  views['att-v'].setHighlights([{ rows: all, cols: chunk, fill: 'rgba(255,176,0,0.10)', colour: 'rgba(0,0,0,0)' }]);
+  headMaps.forEach((m, i) => m.setHighlights(i === h ? [row] : []));
+}

@@ -1,0 +1,85 @@
+// The (N, C, H, W) tensor as a grid of small maps: a row per sample, a column per channel, all
+// on one colour range. A group is highlighted from the engine's group_of (which group each
+// element belongs to); this module only draws what it is given.
+
+import { Tile } from './tile.js';
+
+const WINDOW = { colour: '#3b6ea5', fill: 'rgba(59,110,165,0.16)', width: 1.5 };
+
+// Grid-cell size: the more channels side by side, the smaller each map.
+const target = (channels) => (channels <= 3 ? 176 : channels <= 5 ? 144 : 104);
+
+// The cells of one (H, W) plane in group g, as MapView highlights (whole rows merged into one).
+export function planeHighlights(plane, g) {
+  const rows = [];
+  let all = true;
+  plane.forEach((row, r) => {
+    const cols = [];
+    row.forEach((id, c) => { if (id === g) cols.push(c); });
+    if (cols.length !== row.length) all = false;
+    if (cols.length) rows.push({ rows: [r], cols });
+  });
+  if (all) return [{ rows: plane.map((_, r) => r), cols: plane[0].map((_, c) => c) }];
+  return rows;
+}
+
+export class TensorGrid {
+  // el: container; onCell(n, c, r, col) when a cell is clicked
+  constructor(el, onCell) {
+    this.el = el;
+    this.onCell = onCell;
+    this.views = [];
+    this.shape = null;
+  }
+
+  _build(n, c, names) {
+    for (const row of this.views) for (const v of row) v.destroy();
+    this.el.replaceChildren();
+    this.el.style.gridTemplateColumns = `auto repeat(${c}, auto)`;
+    const head = (text, cls) => {
+      const div = document.createElement('div');
+      div.className = cls;
+      div.textContent = text;
+      this.el.append(div);
+    };
+    head('', 'grid-corner');
+    for (let k = 0; k < c; k++) head(`${names.col} ${k}`, 'grid-col');
+    this.views = [];
+    for (let i = 0; i < n; i++) {
+      head(`${names.row} ${i}`, 'grid-row');
+      const row = [];
+      for (let k = 0; k < c; k++) {
+        const box = document.createElement('div');
+        this.el.append(box);
+        row.push(new Tile(box, {
+          id: `norm-${i}-${k}`, target: target(c), maxCell: 44,
+          onCell: (r, col, kind) => { if (kind === 'click') this.onCell(i, k, r, col); },
+        }));
+      }
+      this.views.push(row);
+    }
+    this.shape = `${n},${c},${names.row}`;
+  }
+
+  // tensor: [N][C][H][W]; range: [lo, hi] shared by every map; names: {row, col} header words
+  set(tensor, range, names) {
+    const n = tensor.length, c = tensor[0].length;
+    if (this.shape !== `${n},${c},${names.row}`) this._build(n, c, names);
+    tensor.forEach((sample, i) => sample.forEach((plane, k) => {
+      const title = `${names.row} ${i}, ${names.col} ${k}`;
+      this.views[i][k].setData(plane.flat(), plane.length, plane[0].length, { lo: range[0], hi: range[1], title });
+    }));
+  }
+
+  // groupOf: [N][C][H][W] group ids; g: the stepped group; window: lrn's channels (C,) in g's window
+  highlight(groupOf, g, window = null) {
+    this.views.forEach((row, i) => row.forEach((view, k) => {
+      const own = planeHighlights(groupOf[i][k], g);
+      const near = window && window[k] && !own.length
+        ? [{ ...WINDOW, rows: groupOf[i][k].map((_, r) => r), cols: groupOf[i][k][0].map((_, c) => c), window: true }]
+        : [];
+      view.setHighlights([...own, ...near]);
+      view.el.classList.toggle('in-group', own.length > 0);
+    }));
+  }
+}

@@ -1,0 +1,112 @@
+"""The attention page in a real browser: the drawn weights are the engine's, the masks, the
+softmax written out for one query, heads, presets, an edited embedding and the URL."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from playwright.sync_api import Page
+
+from app.attention_request import weights
+from engine.attention import multi_head_attention, scaled_dot_product_attention
+from engine.vocab import embed, tokenize
+from tests.browser.conftest import BrowserLog
+from tests.browser.helpers import assert_map, blur, fmt, idle, map_values, text
+
+
+def open_attention(page: Page, base_url: str, query: str = "") -> None:
+    page.goto(f"{base_url}/attention{query}")
+    page.wait_for_function(
+        "() => window.__layerlab && window.__layerlab.maps['att-weights']"
+        " && window.__layerlab.maps['att-weights'].values"
+        " && document.getElementById('step-label').textContent.startsWith('step ')",
+        timeout=20_000,
+    )
+    idle(page)
+
+
+def engine(sentence: str, heads: int = 1, causal: bool = False):
+    """The engine's multi-head trace for the page's fixed weights (default scale, no padding)."""
+    x, _ = embed(tokenize(sentence))
+    w_q, w_k, w_v, w_o = weights()
+    in_proj = np.concatenate([w_q, w_k, w_v])
+    return multi_head_attention(
+        x, x, x, heads, in_proj, None, w_o, None, is_causal=causal, average_attn_weights=False
+    )
+
+
+def test_typed_sentence_causal_and_stepping(page: Page, server_url: str) -> None:
+    open_attention(page, server_url)
+    page.fill("#att-sentence", "the dog ran to the cat")
+    idle(page)
+    t = engine("the dog ran to the cat")
+    assert_map(page, "att-weights", t.stages["attn_weights"][0])
+    assert_map(page, "att-output", t.output)
+
+    page.check("#att-causal")
+    idle(page)
+    drawn = map_values(page, "att-weights")
+    assert (drawn[np.triu_indices(6, 1)] == 0).all()
+    assert_map(page, "att-weights", engine("the dog ran to the cat", causal=True).stages["attn_weights"][0])
+
+    blur(page)
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    idle(page)
+    assert text(page, "#step-label").startswith("step 4 of 6: head 1, query 3")
+    x, _ = embed(tokenize("the dog ran to the cat"))
+    w_q, w_k, w_v, _ = weights()
+    sdpa = scaled_dot_product_attention(x @ w_q.T, x @ w_k.T, x @ w_v.T, is_causal=True)
+    assert text(page, "#att-exp-sum") == fmt(sdpa.steps["sum"][3])
+    assert text(page, "#att-weight-sum") == "1"
+    assert page.locator("#att-softmax").inner_text().count("w") >= 4
+    page.wait_for_function("() => location.search.includes('step=3')")
+    assert page.locator("#att-plane .annotation").count() >= 2  # weighted values plus the output
+
+    page.reload()
+    page.wait_for_function("() => document.getElementById('step-label').textContent.startsWith('step 4')")
+    idle(page)
+    assert page.input_value("#att-sentence") == "the dog ran to the cat"
+    assert page.is_checked("#att-causal")
+
+
+def test_heads_presets_and_an_edited_embedding(page: Page, server_url: str, browser_log: BrowserLog) -> None:
+    open_attention(page, server_url, "?s=river+bank")
+    page.select_option("#att-heads", "2")
+    idle(page)
+    assert page.locator("#att-heads-maps .mapview").count() == 2
+    t = engine("river bank", heads=2)
+    for h in range(2):
+        assert_map(page, f"att-head-weights-{h}", t.stages["attn_weights"][h])
+    assert "nn.MultiheadAttention(8, 2" in text(page, "#torch-line")
+    assert "river sense" in text(page, "#att-sense") and "leans to its river sense" in text(
+        page, "#att-sense"
+    )
+
+    page.select_option("#att-preset", "bank account")
+    idle(page)
+    assert page.input_value("#att-sentence") == "bank account"
+    assert "leans to its finance sense" in text(page, "#att-sense")
+
+    browser_log.allow(r"status of 422")  # provoked: a temperature of 0 is refused
+    page.fill("#att-temperature", "0")
+    idle(page)
+    assert "temperature" in text(page, "#status")
+    page.fill("#att-temperature", "1")
+    idle(page)
+
+    box = page.evaluate(
+        "() => { const m = window.__layerlab.maps['att-x']; const b = m.overlay.getBoundingClientRect();"
+        " return [b.left + (0 + 0.5) * m.cell, b.top + (1 + 0.5) * m.cell]; }"
+    )
+    page.mouse.click(*box)  # "account", finance
+    page.fill("#att-edit-value", "3")
+    page.press("#att-edit-value", "Enter")
+    idle(page)
+    x, _ = embed(["bank", "account"], {"account": np.array([3, 0, 0, 0, 0, 0, 0, 0.0])})
+    w_q, w_k, w_v, w_o = weights()
+    edited = multi_head_attention(x, x, x, 2, np.concatenate([w_q, w_k, w_v]), None, w_o, None)
+    assert_map(page, "att-output", edited.output)
+    page.wait_for_function("() => location.search.includes('ov=')")
+    assert math.isclose(map_values(page, "att-x")[1, 0], 3)
