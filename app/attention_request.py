@@ -3,7 +3,11 @@
 The weights are fixed so a link reproduces them: W_Q, W_K, W_V are `projections(8, 8, seed=0)`,
 stacked as nn.MultiheadAttention's in_proj_weight, and W_O is the first matrix of
 `projections(8, 8, seed=1)` (out_proj.weight); no biases. Heads split Q, K, V into contiguous
-chunks of d_k = 8 / heads columns, as nn.MultiheadAttention does.
+chunks of d_k = 8 / heads columns, as nn.MultiheadAttention does. Edited cells
+(`weight_overrides`) replace entries of these matrices before anything is computed.
+
+The additive tab's W1, W2 (A, 8) are the first two matrices of `projections(8, A, seed=2)` and
+v (A,) is the first row of the third, so its entries are N(0, 1/8) too; A = settings.additive_dim.
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ import numpy as np
 
 from app.config import settings as S
 from app.errors import ApiError
-from app.schemas import AttentionRequest
+from app.schemas import AdditiveRequest, AttentionRequest
 from engine.vocab import FEATURES, SENSES, embed, projections, tokenize
 
 PROJECTION_SEED = 0
 OUT_SEED = 1
+ADDITIVE_SEED = 2
+WEIGHT_NAMES = ("W_Q", "W_K", "W_V", "W_O")
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,34 @@ def weights() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return w_q, w_k, w_v, projections(d, d, seed=OUT_SEED)[0]
 
 
+def edited_weights(cells: dict[str, list[tuple[int, int, float]]]) -> tuple[np.ndarray, ...]:
+    """weights() with the edited [row, col, value] cells written in, in the order of WEIGHT_NAMES."""
+    mats = tuple(w.copy() for w in weights())
+    for name, edits in cells.items():
+        w = mats[WEIGHT_NAMES.index(name)]
+        for row, col, value in edits:
+            w[row, col] = value
+    return mats
+
+
+def additive_weights() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """W1 (A, D), W2 (A, D) and v (A,) of the additive tab."""
+    w1, w2, third = projections(len(FEATURES), S.additive_dim, seed=ADDITIVE_SEED)
+    return w1, w2, third[0]
+
+
+def additive_setup(req: AdditiveRequest) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """The tokens, the unknown words, the encoder states (T, D) and the decoder state (D,)."""
+    tokens = tokens_of(AttentionRequest(sentence=req.sentence))
+    overrides = {word: np.array(values) for word, values in req.overrides.items()}
+    h, unknown = embed(tokens, overrides)  # (T, D)
+    if req.decoder_state is not None:
+        return tokens, unknown, h, np.array(req.decoder_state, dtype=float)
+    if req.decoder >= len(tokens):
+        raise ApiError(422, "decoder", f"must be a token index below {len(tokens)}, got {req.decoder}")
+    return tokens, unknown, h, h[req.decoder].copy()
+
+
 def split_heads(m: np.ndarray, heads: int) -> np.ndarray:
     """(L, D) -> (H, L, D/H): contiguous column chunks, one per head."""
     length, d = m.shape
@@ -78,7 +112,7 @@ def setup(req: AttentionRequest) -> Setup:
     tokens = tokens_of(req)
     overrides = {word: np.array(values) for word, values in req.overrides.items()}
     x, unknown = embed(tokens, overrides)  # (L, D)
-    w_q, w_k, w_v, w_o = weights()
+    w_q, w_k, w_v, w_o = edited_weights(req.weight_overrides)
     length, d_k = len(tokens), len(FEATURES) // req.heads
     allowed = np.ones((length, length), dtype=bool)
     if req.causal:

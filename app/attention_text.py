@@ -10,7 +10,35 @@ DEFINITIONS = {  # seed 000 (scaled dot-product), seed 004 (multi-head)
     "multihead": r"\mathrm{MultiHead}(X) = "
     r"\mathrm{Concat}(\mathrm{head}_1, \ldots, \mathrm{head}_h)\, W_O^{\top}",
     "projections": r"Q = X W_Q^{\top},\quad K = X W_K^{\top},\quad V = X W_V^{\top}",
+    # seed 003 (Bahdanau)
+    "additive": r"e_j = v^{\top} \tanh(W_1 s + W_2 h_j),\quad a = \mathrm{softmax}(e),\quad "
+    r"c = \sum_j a_j h_j",
 }
+
+
+def additive_step(token: str, tanh_row, v, score: float) -> str:
+    """score_j = vᵀ·tanh(W₁s + W₂hⱼ) = Σₐ vₐ·tanh(...)ₐ with the numbers, as LaTeX."""
+    terms = " + ".join(rf"{num(a)}\cdot{_paren(t)}" for a, t in zip(v, tanh_row, strict=True))
+    name = rf"\text{{{token}}}"
+    return rf"e_{{{name}}} = v^{{\top}} \tanh(W_1 s + W_2 h_{{{name}}}) = {terms} = {num(score)}"
+
+
+def _paren(value: float) -> str:
+    return f"({num(value)})" if value < 0 else num(value)
+
+
+def additive_softmax(tokens: list[str], scores, weights) -> str:
+    """a = softmax(e) written out, one weight per encoder state."""
+    parts = [rf"a_{{\text{{{t}}}}} = {num(w)}" for t, w in zip(tokens, weights, strict=True)]
+    return rf"a = \mathrm{{softmax}}({', '.join(num(e) for e in scores)}):\quad " + r",\ ".join(parts)
+
+
+def additive_torch() -> str:
+    """The PyTorch lines for additive attention (torch has no single call for it)."""
+    return (
+        "scores = torch.tanh(s @ W1.T + h @ W2.T) @ v   # (T,)\n"
+        "a = torch.softmax(scores, dim=0); context = a @ h"
+    )
 
 
 def attention_formula(req: AttentionRequest, d_k: int) -> str:

@@ -83,6 +83,9 @@ class Settings:
     max_embedding_abs: float = 10.0  # |value| of an edited embedding entry
     max_temperature: float = 10.0  # softmax temperature; from min_temperature, weights stay finite
     min_temperature: float = 0.05
+    max_weight_overrides: int = 64  # edited cells of W_Q, W_K, W_V and W_O together
+    max_weight_abs: float = 10.0  # |value| of an edited weight cell
+    additive_dim: int = 8  # A, the attention dimension of the additive tab's W1, W2 and v
 
 
 def load_settings() -> Settings:

@@ -14,9 +14,9 @@ from app import attention_text as at
 from app.config import settings as S
 from app.errors import engine_errors
 from app.mathml import tex
-from app.schemas import HEAD_COUNTS, AttentionRequest
+from app.schemas import HEAD_COUNTS, AdditiveRequest, AttentionRequest
 from app.serialize import NumpyJSONResponse
-from engine.attention import scaled_dot_product_attention, sqrt_dk_demo
+from engine.attention import additive_attention, scaled_dot_product_attention, sqrt_dk_demo
 from engine.vocab import FEATURES, PRESETS, VOCAB
 
 router = APIRouter(tags=["attention"])
@@ -60,11 +60,15 @@ def attention_page(request: Request) -> HTMLResponse:
                 "max_attention_tokens",
                 "max_sentence_chars",
                 "max_embedding_abs",
+                "max_weight_abs",
+                "max_weight_overrides",
+                "additive_dim",
                 "min_temperature",
                 "max_temperature",
             )
         },
         "sqrt_dk": sqrt_dk(),
+        "additive_defaults": AdditiveRequest().model_dump(),
     }
     formulas = {key: tex(latex, True) for key, latex in at.DEFINITIONS.items()}
     return request.app.state.templates.TemplateResponse(
@@ -128,5 +132,38 @@ def attention(req: AttentionRequest) -> NumpyJSONResponse:
             "sense": ar.sense(s.tokens, s.x, weights.mean(axis=0)),
             "torch": at.torch_line(req, length, s.scale),
             "formulas": {"attention": tex(at.attention_formula(req, d_k), True)},
+        }
+    )
+
+
+@router.post("/api/attention/additive", response_class=NumpyJSONResponse)
+def additive(req: AdditiveRequest) -> NumpyJSONResponse:
+    """Additive (Bahdanau) attention of one decoder state over the sentence's embeddings."""
+    tokens, unknown, h, s = ar.additive_setup(req)
+    w1, w2, v = ar.additive_weights()
+    with engine_errors():
+        t = additive_attention(s, h, w1, w2, v)
+    return NumpyJSONResponse(
+        {
+            "op": t.op,
+            "tokens": tokens,
+            "unknown": unknown,
+            "features": list(FEATURES),
+            "params": {**t.params, "decoder": None if req.decoder_state is not None else req.decoder},
+            "decoder_state": s,  # (D,)
+            "encoder_states": h,  # (T, D)
+            "weights": {"W1": w1, "W2": w2, "v": v},  # (A, D), (A, D), (A,)
+            # projected_state (A,); projected_keys, summed, tanh (T, A); scores, weights (T,)
+            "stages": t.stages,
+            "context": t.output,  # (D,)
+            "num_steps": t.num_steps,  # one per encoder state
+            "steps": t.steps,
+            "equations": [
+                tex(at.additive_step(token, row, v, score))
+                for token, row, score in zip(tokens, t.stages["tanh"], t.stages["scores"], strict=True)
+            ],
+            "softmax": tex(at.additive_softmax(tokens, t.stages["scores"], t.stages["weights"])),
+            "formula": tex(at.DEFINITIONS["additive"], True),
+            "torch": at.additive_torch(),
         }
     )

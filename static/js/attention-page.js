@@ -8,6 +8,7 @@ import { fmt } from './format.js';
 import { drawAll, drawHead, init, tokenLabels } from './attention/views.js';
 import { writeStep } from './attention/detail.js';
 import { drawSqrtDk } from './attention/sqrtdk.js';
+import { drawAdditive, initAdditive, writeAdditiveStep } from './attention/additive.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
 const $ = (id) => document.getElementById(id);
@@ -17,8 +18,8 @@ const $ = (id) => document.getElementById(id);
 function decode(search) {
   const q = new URLSearchParams(search);
   const d = DATA.defaults;
-  let overrides = {};
-  try { overrides = JSON.parse(q.get('ov') || '{}') || {}; } catch { /* keep none */ }
+  const json = (key, fallback) => { try { return JSON.parse(q.get(key)) ?? fallback; } catch { return fallback; } };
+  const overrides = q.has('ov') ? json('ov', {}) : {};
   const number = (key, fallback) => (q.has(key) && Number.isFinite(Number(q.get(key))) ? Number(q.get(key)) : fallback);
   return {
     sentence: q.has('s') ? q.get('s') : d.sentence,
@@ -28,6 +29,10 @@ function decode(search) {
     scaled: q.has('scaled') ? q.get('scaled') === '1' : d.scaled,
     temperature: number('temp', d.temperature),
     overrides,
+    weight_overrides: q.has('wov') ? json('wov', {}) : {},
+    tab: q.get('tab') === 'additive' ? 'additive' : 'self',
+    decoder: number('dec', DATA.additive_defaults.decoder),
+    decoder_state: q.has('ds') ? json('ds', null) : null,
   };
 }
 
@@ -40,7 +45,14 @@ function encode(s, step) {
   q.set('scaled', s.scaled ? '1' : '0');
   q.set('temp', String(s.temperature));
   if (Object.keys(s.overrides).length) q.set('ov', JSON.stringify(s.overrides));
+  if (Object.keys(s.weight_overrides).length) q.set('wov', JSON.stringify(s.weight_overrides));
   q.set('step', String(step));
+  if (s.tab === 'additive') {
+    q.set('tab', 'additive');
+    q.set('dec', String(s.decoder));
+    if (s.decoder_state) q.set('ds', JSON.stringify(s.decoder_state));
+    q.set('astep', String(addStep));
+  }
   return `?${q.toString()}`;
 }
 
@@ -48,7 +60,10 @@ const state = decode(window.location.search);
 let step = Math.max(0, Number(new URLSearchParams(window.location.search).get('step')) || 0);
 let res = null;
 let currentKey = '';
-let editing = null; // [row, col] of the embedding being edited
+let editing = null; // {kind: 'embedding' | 'weight' | 'decoder', name?, r, c}: the cell being edited
+let addStep = Math.max(0, Number(new URLSearchParams(window.location.search).get('astep')) || 0);
+let addRes = null;
+let addKey = '';
 
 let urlTimer = null;
 function writeURL() {
@@ -76,12 +91,70 @@ const run = latest(
   (err, req) => { if (req.key === currentKey) $('status').textContent = err.message || String(err); },
 );
 
+const runAdditive = latest(
+  (req) => postJSON('/api/attention/additive', req.body),
+  (answer, req) => {
+    if (req.key !== addKey) return;
+    $('status').textContent = '';
+    addRes = answer;
+    writeDecoderOptions();
+    drawAdditive(addRes);
+    goAdditive(addStep);
+  },
+  (err, req) => { if (req.key === addKey) $('status').textContent = err.message || String(err); },
+);
+
 function changed() {
   $('status').textContent = '';
   writeURL();
-  const body = structuredClone(state);
+  if (state.tab === 'additive') {
+    const body = { sentence: state.sentence, decoder: state.decoder, overrides: state.overrides };
+    if (state.decoder_state) body.decoder_state = state.decoder_state;
+    addKey = JSON.stringify(body);
+    runAdditive({ key: addKey, body });
+    return;
+  }
+  const { tab, decoder, decoder_state: ds, ...body } = structuredClone(state);
   currentKey = JSON.stringify(body);
   run({ key: currentKey, body });
+}
+
+// ---- the additive tab ----------------------------------------------------------------------
+
+function writeDecoderOptions() {
+  const sel = $('add-decoder');
+  const options = addRes.tokens.map((t, i) => `<option value="${i}">${i}: “${t}”</option>`);
+  if (state.decoder_state) options.push('<option value="edited">edited vector</option>');
+  sel.innerHTML = options.join('');
+  sel.value = state.decoder_state ? 'edited' : String(state.decoder);
+}
+
+function goAdditive(j) {
+  if (!addRes) return;
+  addStep = Math.min(Math.max(0, j), addRes.num_steps - 1);
+  writeAdditiveStep(addRes, addStep);
+  writeURL();
+}
+
+function showTab() {
+  for (const name of ['self', 'additive']) {
+    $(`tab-${name}`).setAttribute('aria-selected', String(state.tab === name));
+    $(`att-panel-${name}`).hidden = state.tab !== name;
+  }
+}
+
+// While the additive tab shows, ←/→ step over the encoder states instead of the queries.
+function additiveKeys(e) {
+  if (state.tab !== 'additive') return;
+  const t = e.target;
+  const typing = t instanceof HTMLInputElement && !['range', 'checkbox', 'radio'].includes(t.type);
+  if (typing || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement || e.ctrlKey || e.metaKey || e.altKey) return;
+  const moves = { ArrowRight: 1, ArrowLeft: -1, Home: -Infinity, End: Infinity, ' ': 0 };
+  if (!(e.key in moves)) return;
+  e.preventDefault();
+  e.stopImmediatePropagation();
+  const d = moves[e.key];
+  if (addRes && d) goAdditive(Number.isFinite(d) ? addStep + d : (d < 0 ? 0 : addRes.num_steps - 1));
 }
 
 function writeSense() {
@@ -118,25 +191,60 @@ function show() {
   $('att-causal').checked = state.causal;
   $('att-scaled').checked = state.scaled;
   const edited = Object.keys(state.overrides);
+  for (const [name, cells] of Object.entries(state.weight_overrides)) {
+    edited.push(...cells.map(([r, c]) => `${name}[${r}, ${c}]`));
+  }
+  if (state.decoder_state) edited.push('decoder state');
   $('att-overrides').textContent = edited.length ? `Edited: ${edited.join(', ')}` : '';
 }
 
-function editEmbedding(r, c) {
-  if (!res) return;
-  editing = [r, c];
+function openEditor(cell, label, value) {
+  editing = cell;
   $('att-edit').hidden = false;
-  $('att-edit-label').textContent = `“${res.tokens[r]}”, ${res.features[c]}`;
-  $('att-edit-value').value = String(Number(res.embeddings[r][c].toFixed(4)));
+  $('att-edit-label').textContent = label;
+  $('att-edit-value').value = String(Number(value.toFixed(4)));
   $('att-edit-value').focus();
 }
 
+function editEmbedding(r, c) {
+  if (res) openEditor({ kind: 'embedding', r, c }, `“${res.tokens[r]}”, ${res.features[c]}`, res.embeddings[r][c]);
+}
+
+function editWeight(name, r, c) {
+  if (res) openEditor({ kind: 'weight', name, r, c }, `${name}[${r}, ${c}]`, res.weights[name][r][c]);
+}
+
+function editDecoder(c) {
+  if (addRes) openEditor({ kind: 'decoder', c }, `decoder state, ${addRes.features[c]}`, addRes.decoder_state[c]);
+}
+
+function applyEdit(v) {
+  const { kind, r, c, name } = editing;
+  if (kind === 'weight') {
+    const cells = (state.weight_overrides[name] || []).filter(([i, j]) => i !== r || j !== c);
+    state.weight_overrides[name] = [...cells, [r, c, v]];
+  } else if (kind === 'decoder') {
+    const row = addRes.decoder_state.map((x) => Number(x.toFixed(6)));
+    row[c] = v;
+    state.decoder_state = row;
+  } else {
+    const row = res.embeddings[r].map((x) => Number(x.toFixed(6)));
+    row[c] = v;
+    state.overrides[res.tokens[r]] = row;
+  }
+}
+
 function bind() {
-  $('att-sentence').addEventListener('input', (e) => { state.sentence = e.target.value; step = 0; changed(); });
+  $('att-sentence').addEventListener('input', (e) => {
+    state.sentence = e.target.value;
+    step = 0; addStep = 0; state.decoder = 0;
+    changed();
+  });
   $('att-preset').addEventListener('change', (e) => {
     if (!e.target.value) return;
     state.sentence = e.target.value;
     state.padding = 0;
-    step = 0;
+    step = 0; addStep = 0; state.decoder = 0;
     e.target.value = '';
     show();
     changed();
@@ -153,16 +261,32 @@ function bind() {
   }
   $('att-edit-value').addEventListener('change', (e) => {
     const v = e.target.valueAsNumber;
-    if (!editing || !res || !Number.isFinite(v)) return;
-    const [r, c] = editing;
-    const word = res.tokens[r];
-    const row = res.embeddings[r].map((x) => Number(x.toFixed(6)));
-    row[c] = v;
-    state.overrides[word] = row;
+    if (!editing || !Number.isFinite(v) || !(editing.kind === 'decoder' ? addRes : res)) return;
+    applyEdit(v);
     show();
     changed();
   });
-  $('att-reset').addEventListener('click', () => { state.overrides = {}; $('att-edit').hidden = true; show(); changed(); });
+  $('att-reset').addEventListener('click', () => {
+    state.overrides = {};
+    state.weight_overrides = {};
+    state.decoder_state = null;
+    $('att-edit').hidden = true;
+    show();
+    changed();
+  });
+  for (const name of ['self', 'additive']) {
+    $(`tab-${name}`).addEventListener('click', () => { state.tab = name; $('att-edit').hidden = true; showTab(); changed(); });
+  }
+  $('add-decoder').addEventListener('change', (e) => {
+    if (e.target.value === 'edited') return;
+    state.decoder = Number(e.target.value);
+    state.decoder_state = null;
+    show();
+    changed();
+  });
+  $('add-prev').addEventListener('click', () => goAdditive(addStep - 1));
+  $('add-next').addEventListener('click', () => goAdditive(addStep + 1));
+  window.addEventListener('keydown', additiveKeys, true);
   $('copy-torch').addEventListener('click', () => copyText($('torch-line').textContent, $('copied'), 'PyTorch code copied.'));
   $('copy-link').addEventListener('click', () => {
     window.history.replaceState(null, '', encode(state, step));
@@ -171,9 +295,11 @@ function bind() {
 }
 
 function start() {
-  init(editEmbedding);
+  init(editEmbedding, editWeight);
+  initAdditive(editDecoder);
   bind();
   show();
+  showTab();
   drawSqrtDk(DATA.sqrt_dk);
   changed();
 }

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from app.attention_request import weights
-from engine.attention import multi_head_attention
+from app.attention_request import additive_weights, weights
+from engine.attention import additive_attention, multi_head_attention
 from engine.vocab import embed, tokenize
 from tests.app.helpers import assert_error
 
@@ -159,6 +159,10 @@ def test_an_edited_embedding_changes_every_stage(client):
         ({"overrides": {"bank": [1, 2]}}, "overrides", "8"),
         ({"overrides": {"bank": [11] * 8}}, "overrides", "10"),
         ({"overrides": {f"w{i}": [0] * 8 for i in range(17)}}, "overrides", "16"),
+        ({"weight_overrides": {"W_Q": [[8, 0, 1]]}}, "weight_overrides", "7"),
+        ({"weight_overrides": {"W_Q": [[0, 0, 11]]}}, "weight_overrides", "10"),
+        ({"weight_overrides": {"W_Z": [[0, 0, 1]]}}, "weight_overrides", "W_Q"),
+        ({"weight_overrides": {"W_K": [[0, 0, 1]] * 65}}, "weight_overrides", "64"),
         ({"heads": "two"}, "heads", None),
         ({"loud": True}, "loud", None),
     ],
@@ -174,3 +178,73 @@ def test_over_the_real_server(http):
     assert_error(http.post("/api/attention", json={"heads": 5}), 422, "heads", "must divide")
     page = http.get("/attention")
     assert page.status_code == 200 and "<math" in page.text and 'id="att-sentence"' in page.text
+
+
+def test_edited_weight_cells_replace_the_seeded_projections(client):
+    cells = {"W_Q": [[0, 1, 2.5], [3, 3, -4]], "W_O": [[7, 0, 1]]}
+    body = post(client, sentence="river bank", heads=2, weight_overrides=cells)
+    x, _ = embed(tokenize("river bank"))
+    w_q, w_k, w_v, w_o = (w.copy() for w in weights())
+    w_q[0, 1], w_q[3, 3], w_o[7, 0] = 2.5, -4, 1
+    t = multi_head_attention(
+        x, x, x, 2, np.concatenate([w_q, w_k, w_v]), None, w_o, None, average_attn_weights=False
+    )
+    close(body["weights"]["W_Q"], w_q)
+    close(body["weights"]["W_O"], w_o)
+    close(body["heads"]["weights"], t.stages["attn_weights"])
+    close(body["output"], t.output)
+    assert not np.allclose(body["output"], post(client, sentence="river bank", heads=2)["output"])
+
+
+def additive_engine(sentence: str, state: np.ndarray | None = None, decoder: int = 0):
+    h, _ = embed(tokenize(sentence))
+    return additive_attention(h[decoder] if state is None else state, h, *additive_weights())
+
+
+@pytest.mark.parametrize("decoder", [0, 2])
+def test_additive_matches_the_engine_for_a_token_decoder_state(client, decoder):
+    r = client.post(
+        "/api/attention/additive", json={"sentence": "the fish swam to the shore", "decoder": decoder}
+    )
+    assert r.status_code == 200, r.text[:300]
+    body = r.json()
+    t = additive_engine("the fish swam to the shore", decoder=decoder)
+    for name in ("projected_state", "projected_keys", "summed", "tanh", "scores", "weights"):
+        close(body["stages"][name], t.stages[name])
+    close(body["context"], t.output)
+    close(body["steps"]["weighted"], t.steps["weighted"])
+    close(np.array(body["steps"]["weighted"]).sum(axis=0), t.output)
+    assert body["num_steps"] == 6 and body["params"]["decoder"] == decoder
+    assert len(body["equations"]) == 6 and "<math" in body["equations"][0]
+    assert math.isclose(sum(body["stages"]["weights"]), 1, rel_tol=1e-5)
+
+
+def test_additive_reference_by_hand_and_an_edited_decoder_state(client):
+    state = [1, 0, -2, 0, 0.5, 0, 0, 3]
+    body = client.post(
+        "/api/attention/additive", json={"sentence": "bank account", "decoder_state": state}
+    ).json()
+    h, _ = embed(["bank", "account"])
+    w1, w2, v = additive_weights()
+    scores = np.array(
+        [sum(v[a] * math.tanh((w1 @ state)[a] + (w2 @ hj)[a]) for a in range(len(v))) for hj in h]
+    )
+    weights_ = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+    close(body["stages"]["scores"], scores)
+    close(body["context"], weights_ @ h)
+    assert body["params"]["decoder"] is None and w1.shape == (8, 8) and v.shape == (8,)
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "limit"),
+    [
+        ({"sentence": "river bank", "decoder": 2}, "decoder", "below 2"),
+        ({"decoder": -1}, "decoder", "0"),
+        ({"decoder_state": [1, 2]}, "decoder_state", "8"),
+        ({"decoder_state": [11] * 8}, "decoder_state", "10"),
+        ({"sentence": "a " * 17}, "sentence", "16"),
+        ({"heads": 2}, "heads", None),
+    ],
+)
+def test_additive_bad_input_is_a_4xx_naming_the_field(client, body, field, limit):
+    assert_error(client.post("/api/attention/additive", json=body), 422, field, limit)

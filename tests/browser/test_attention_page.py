@@ -8,8 +8,8 @@ import math
 import numpy as np
 from playwright.sync_api import Page
 
-from app.attention_request import weights
-from engine.attention import multi_head_attention, scaled_dot_product_attention
+from app.attention_request import additive_weights, weights
+from engine.attention import additive_attention, multi_head_attention, scaled_dot_product_attention
 from engine.vocab import embed, tokenize
 from tests.browser.conftest import BrowserLog
 from tests.browser.helpers import assert_map, blur, fmt, idle, map_values, text
@@ -110,3 +110,64 @@ def test_heads_presets_and_an_edited_embedding(page: Page, server_url: str, brow
     assert_map(page, "att-output", edited.output)
     page.wait_for_function("() => location.search.includes('ov=')")
     assert math.isclose(map_values(page, "att-x")[1, 0], 3)
+
+
+def click_cell(page: Page, map_id: str, row: int, col: int) -> None:
+    box = page.evaluate(
+        f"() => {{ const m = window.__layerlab.maps['{map_id}']; const b = m.overlay.getBoundingClientRect();"
+        f" return [b.left + ({col} + 0.5) * m.cell, b.top + ({row} + 0.5) * m.cell]; }}"
+    )
+    page.mouse.click(*box)
+
+
+def test_an_edited_weight_cell_gives_the_engines_output(page: Page, server_url: str) -> None:
+    open_attention(page, server_url, "?s=river+bank")
+    before = map_values(page, "att-output")
+    click_cell(page, "att-wq", 2, 1)
+    page.fill("#att-edit-value", "4")
+    page.press("#att-edit-value", "Enter")
+    idle(page)
+    x, _ = embed(["river", "bank"])
+    w_q, w_k, w_v, w_o = (w.copy() for w in weights())
+    w_q[2, 1] = 4
+    edited = multi_head_attention(x, x, x, 1, np.concatenate([w_q, w_k, w_v]), None, w_o, None)
+    assert_map(page, "att-output", edited.output)
+    assert not np.allclose(map_values(page, "att-output"), before, atol=1e-3)
+    assert math.isclose(map_values(page, "att-wq")[2, 1], 4)
+    page.wait_for_function("() => location.search.includes('wov=')")
+    assert "W_Q[2, 1]" in text(page, "#att-overrides")
+
+
+def test_additive_tab_steps_over_the_encoder_states(page: Page, server_url: str) -> None:
+    open_attention(page, server_url, "?s=the+dog+ran+to+the+cat")
+    page.click("#tab-additive")
+    page.wait_for_function(
+        "() => document.getElementById('add-step-label').textContent.startsWith('encoder')"
+    )
+    idle(page)
+    assert page.is_hidden("#att-panel-self")
+    h, _ = embed(tokenize("the dog ran to the cat"))
+    t = additive_attention(h[0], h, *additive_weights())
+    assert_map(page, "add-tanh", t.stages["tanh"])
+    assert_map(page, "add-context", t.output[None])
+    blur(page)
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    idle(page)
+    assert text(page, "#add-step-label").startswith("encoder state 3 of 6")
+    assert text(page, "#add-score") == fmt(t.stages["scores"][2])
+    assert text(page, "#add-weight") == fmt(t.stages["weights"][2])
+    assert "<math" in page.inner_html("#add-equation")
+
+    page.select_option("#add-decoder", "1")
+    idle(page)
+    t = additive_attention(h[1], h, *additive_weights())
+    assert text(page, "#add-score") == fmt(t.stages["scores"][2])
+    page.wait_for_function(
+        "() => location.search.includes('tab=additive') && location.search.includes('dec=1')"
+    )
+    page.reload()
+    page.wait_for_function(
+        "() => document.getElementById('add-step-label').textContent.startsWith('encoder state 3')"
+    )
+    assert text(page, "#add-score") == fmt(t.stages["scores"][2])

@@ -32,14 +32,18 @@ export function draw(view, matrix, title, rowLabels, colLabels) {
   view.setData(values, matrix.length, matrix[0].length, { ...extent(values), title, rowLabels, colLabels });
 }
 
-export function init(onEmbeddingClick) {
+// Clicks on the embeddings call onEmbeddingClick(r, c); on a weight map, onWeightClick('W_Q', r, c).
+export function init(onEmbeddingClick, onWeightClick) {
   add('att-row-inputs', 'att-x', { onCell: (r, c, kind) => { if (kind === 'click') onEmbeddingClick(r, c); } });
-  for (const name of ['wq', 'wk', 'wv']) add('att-row-inputs', `att-${name}`, { target: 160, numbers: 'auto' });
+  const weight = (name) => ({
+    target: 160, numbers: 'auto', onCell: (r, c, kind) => { if (kind === 'click') onWeightClick(name, r, c); },
+  });
+  for (const name of ['Q', 'K', 'V']) add('att-row-inputs', `att-w${name.toLowerCase()}`, weight(`W_${name}`));
   for (const name of ['q', 'k', 'v']) add('att-row-qkv', `att-${name}`);
   for (const name of ['scores', 'scaled', 'mask', 'weights']) add('att-row-head', `att-${name}`);
   add('att-row-head', 'att-head-out');
   add('att-row-out', 'att-concat');
-  add('att-row-out', 'att-wo', { target: 160, numbers: 'auto' });
+  add('att-row-out', 'att-wo', weight('W_O'));
   add('att-row-out', 'att-output');
   return views;
 }
