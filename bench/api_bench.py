@@ -114,6 +114,7 @@ def run(quick: bool, server: str) -> Section:
     )
     section.notes.append(
         "beside its trace: the live request timed while the trace request for the same edit "
-        "(chunk 0 with stages) runs on the server, as the page sends both on every edit"
+        "(chunk 0 with stages) runs on the server: the worst case, since the page asks for the trace only "
+        "once edits pause for 120 ms"
     )
     return section
