@@ -10,7 +10,7 @@ import { TensorGrid } from './norm/grid.js';
 import { drawHistograms, drawRunning, drawSmallBatch } from './norm/charts.js';
 import { drawDependence } from './norm/dependence.js';
 import { statsHTML } from './norm/stats.js';
-import { decode, encode } from './norm/url.js';
+import { decode, encode } from './typed-url.js';
 
 const DATA = JSON.parse($('page-data').textContent);
 const DEFAULTS = { ...DATA.defaults, view: 'input' };

@@ -6,7 +6,7 @@
 import { latest, postJSON, upload } from './api.js';
 import { Stepper } from './stepper.js';
 import { copyText } from './clipboard.js';
-import { decode, encode } from './pool/url.js';
+import { decode, encode } from './typed-url.js';
 import { $, bindControls, showControls } from './pool/controls.js';
 import { addMap } from './pool/draw.js';
 import { renderStep } from './pool/step.js';

@@ -1,24 +1,21 @@
-// The pooling page's state in the URL: only the settings that differ from the defaults.
-// Each is read back as the type of its default: numbers, strings, booleans ('1'/'0'), and
-// anything else (pairs, the matrix, the conv settings, null) as JSON.
+// A page's settings in the URL, each read back as the type of its default: numbers,
+// strings, booleans ('1'/'0'), and anything else (pairs, lists, matrices, null) as JSON.
 
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
-export function encode(state, defaults) {
-  const q = new URLSearchParams();
+// Write `state` into the URLSearchParams `q`; with `defaults`, only the settings that differ.
+export function writeParams(q, state, defaults = null) {
   for (const [key, value] of Object.entries(state)) {
-    if (same(value, defaults[key])) continue;
+    if (defaults && same(value, defaults[key])) continue;
     if (typeof value === 'boolean') q.set(key, value ? '1' : '0');
     else if (typeof value === 'number' || typeof value === 'string') q.set(key, String(value));
     else q.set(key, JSON.stringify(value));
   }
-  const text = q.toString();
-  return text ? `?${text}` : window.location.pathname;
+  return q;
 }
 
 // Missing or unreadable fields fall back to `defaults`; the server validates the rest.
-export function decode(search, defaults) {
-  const q = new URLSearchParams(search);
+export function readParams(q, defaults) {
   const state = structuredClone(defaults);
   for (const [key, fallback] of Object.entries(defaults)) {
     if (!q.has(key)) continue;
@@ -31,4 +28,14 @@ export function decode(search, defaults) {
     }
   }
   return state;
+}
+
+// The query string of the settings that differ from the defaults (the bare path when none do).
+export function encode(state, defaults) {
+  const text = writeParams(new URLSearchParams(), state, defaults).toString();
+  return text ? `?${text}` : window.location.pathname;
+}
+
+export function decode(search, defaults) {
+  return readParams(new URLSearchParams(search), defaults);
 }
