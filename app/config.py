@@ -86,6 +86,12 @@ class Settings:
     max_weight_overrides: int = 64  # edited cells of W_Q, W_K, W_V and W_O together
     max_weight_abs: float = 10.0  # |value| of an edited weight cell
     additive_dim: int = 8  # A, the attention dimension of the additive tab's W1, W2 and v
+    # the activations page (/activations)
+    # (end of the activations page's limits)
+    # the dense-layers page (/dense)
+    # (end of the dense page's limits)
+    # the small-CNN page (/network)
+    # (end of the network page's limits)
 
 
 def load_settings() -> Settings:

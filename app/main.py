@@ -12,7 +12,21 @@ from app.config import Settings, settings
 from app.inputs import UploadStore
 from app.limits import BodyLimit
 from app.mathml import tex
-from app.routes import attention, calculator, conv, docs, family, images, kernels, norm, pages, pool
+from app.routes import (
+    activations,
+    attention,
+    calculator,
+    conv,
+    dense,
+    docs,
+    family,
+    images,
+    kernels,
+    network,
+    norm,
+    pages,
+    pool,
+)
 
 MAX_JSON_BYTES = 512 * 1024  # the largest conv request (8 filters x 3 x 7x7) is ~30 KB
 
@@ -42,7 +56,9 @@ def create_app(config: Settings = settings) -> FastAPI:
     app.add_middleware(
         BodyLimit, max_bytes=config.max_upload_bytes + 64 * 1024, max_json_bytes=MAX_JSON_BYTES
     )
-    for module in (pages, docs, conv, images, kernels, family, calculator, pool, norm, attention):
+    routers = (pages, docs, conv, images, kernels, family, calculator, pool, norm, attention)
+    routers += (activations, dense, network)
+    for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=config.static_dir), name="static")
     return app

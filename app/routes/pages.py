@@ -51,9 +51,22 @@ OPERATIONS = [
         "blurb": "From tokens to softmax(QKᵀ/√d_k)·V, one head and many.",
     },
     {
-        "name": "Activations and dense layers",
-        "live": False,
-        "blurb": "Saturation, folded hyperplanes, parameter counts and a small CNN you can draw into.",
+        "name": "Activations",
+        "href": "/activations",
+        "live": True,
+        "blurb": "Sigmoid to GELU with their derivatives: where gradients vanish, and a ReLU that dies.",
+    },
+    {
+        "name": "Dense layers",
+        "href": "/dense",
+        "live": True,
+        "blurb": "Neurons as lines that fold the plane; regions from layers; why weights start random.",
+    },
+    {
+        "name": "A small CNN",
+        "href": "/network",
+        "live": True,
+        "blurb": "Draw a digit and watch every layer of a trained network, forward and backward.",
     },
     {"name": "Recurrent cells", "live": False, "blurb": "RNN, LSTM and GRU unrolled through time."},
 ]
