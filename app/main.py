@@ -26,6 +26,7 @@ from app.routes import (
     norm,
     pages,
     pool,
+    recurrent,
 )
 
 MAX_JSON_BYTES = 512 * 1024  # the largest conv request (8 filters x 3 x 7x7) is ~30 KB
@@ -57,7 +58,7 @@ def create_app(config: Settings = settings) -> FastAPI:
         BodyLimit, max_bytes=config.max_upload_bytes + 64 * 1024, max_json_bytes=MAX_JSON_BYTES
     )
     routers = (pages, docs, conv, images, kernels, family, calculator, pool, norm, attention)
-    routers += (activations, dense, network)
+    routers += (activations, dense, network, recurrent)
     for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=config.static_dir), name="static")

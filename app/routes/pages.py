@@ -68,7 +68,12 @@ OPERATIONS = [
         "live": True,
         "blurb": "Draw a digit and watch every layer of a trained network, forward and backward.",
     },
-    {"name": "Recurrent cells", "live": False, "blurb": "RNN, LSTM and GRU unrolled through time."},
+    {
+        "name": "Recurrent cells",
+        "href": "/recurrent",
+        "live": True,
+        "blurb": "RNN, LSTM and GRU unrolled through time: gates, cell state and vanishing gradients.",
+    },
 ]
 
 
