@@ -87,11 +87,59 @@ class Settings:
     max_weight_abs: float = 10.0  # |value| of an edited weight cell
     additive_dim: int = 8  # A, the attention dimension of the additive tab's W1, W2 and v
     # the activations page (/activations)
+    max_curve_points: int = 2001  # x samples of one plotted curve
+    max_curve_x: float = 50.0  # |x| of the plotted range and of a probed point
+    max_activation_param: float = 10.0  # |negative_slope|, alpha, PReLU weight, maxout w and b
+    max_saturation_threshold: float = 1.0  # |f'| below it counts as saturated (f' of these is at most ~1.13)
+    max_maxout_pieces: int = 4  # linear pieces of the 1-D maxout
+    max_activation_image_side: int = 128  # conv map, activated map and derivative map are sent at once
+    max_softmax_length: int = 16  # entries of the softmax vector (its Jacobian is n x n)
+    max_softmax_abs: float = 100.0  # |entry| of that vector
+    min_softmax_temperature: float = 0.05  # x / T stays within 2000 in size: e^(x - max) is still exact
+    max_softmax_temperature: float = 10.0
+    max_dead_neurons: int = 64  # hidden units of the dead-ReLU network
+    max_dead_steps: int = 500  # gradient-descent steps recorded
+    max_dead_lr: float = 2.0  # learning rate (larger only diverges, and the server says so)
+    max_dead_bias_shift: float = 5.0  # |shift| of every initial hidden bias
+    max_dead_seed: int = 2**31 - 1
     # (end of the activations page's limits)
     # the dense-layers page (/dense)
+    max_dense_layers: int = 3  # layers of the network drawn over the plane (seed 003 goes up to three)
+    max_dense_neurons: int = 8  # neurons per layer of that network
+    max_dense_weight: float = 100.0  # |weight| and |bias| there; keeps every activation finite
+    max_plane_extent: float = 10.0  # the plane is [-extent, extent]^2
+    max_plane_resolution: int = 101  # grid points per axis (every layer's maps are sent at once)
+    max_linear_features: int = 16  # in_features and out_features of /api/dense/linear
+    max_linear_rows: int = 64  # samples in its input (the product of the leading axes)
+    max_linear_dims: int = 4  # axes of its input, the feature axis included
+    max_count_layers: int = 16  # layer sizes in the parameter count
+    max_count_size: int = 100_000  # neurons per layer there (counts stay exact in JavaScript)
+    max_init_hidden: int = 8  # hidden neurons of the initialization demo
+    max_init_points: int = 400  # toy-set points
+    max_init_epochs: int = 1000  # gradient-descent steps per run (every epoch is sent)
+    max_init_lr: float = 10.0  # learning rate
+    max_init_constant: float = 5.0  # |the constant| every weight starts at
+    max_init_seed: int = 2**31 - 1  # the toy set's and the random weights' seed
     # (end of the dense page's limits)
     # the small-CNN page (/network)
+    min_network_matrix_side: int = 8  # rows and columns of a drawing sent as a matrix (ink 0..1)
+    max_network_matrix_side: int = 112  # 112 x 112 is ~60 KB of JSON; the drawing is fitted to 28x28
+    max_network_seed: int = 2**31 - 1  # the digit generator's seed for a sample digit
+    network_upload_side: int = 112  # uploads are downscaled to this side before fitting to 28x28
     # (end of the network page's limits)
+    # the recurrent page (/recurrent): every stage of every step is sent at once, so all stay small
+    max_rnn_hidden: int = 8  # hidden_size (H); the cell diagram draws one cell per unit
+    max_rnn_layers: int = 3  # num_layers of a stacked RNN
+    max_rnn_seq_len: int = 24  # time steps (T) of the typed, generated or sentence input
+    max_rnn_input_abs: float = 100.0  # |x_t| of a typed number
+    max_rnn_period: float = 64.0  # period of the sine input, in time steps (at least 2)
+    min_rnn_scale: float = 0.05  # weight scale: every weight is U(-1/sqrt(H), 1/sqrt(H)) times it
+    max_rnn_scale: float = 5.0
+    max_rnn_seed: int = 2**31 - 1  # the weights' (and the gradient view's inputs') seed
+    max_rnn_grad_len: int = 60  # T of the vanishing-gradient view (its norms are sent as float64)
+    max_rnn_input_size: int = 8  # I of the vanishing-gradient view's random inputs
+    max_rnn_forget_bias: float = 10.0  # |the LSTM's forget-gate bias| there
+    # (end of the recurrent page's limits)
 
 
 def load_settings() -> Settings:

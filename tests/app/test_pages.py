@@ -14,8 +14,11 @@ from tests.app.helpers import PREWITT_OUTPUT, live_maps
 
 URL = re.compile(r"https?://[^\s\"'<>)`]+")
 LOCAL_HOSTS = re.compile(r"^https?://(localhost|127\.0\.0\.1|\[::1\])([:/]|$)")
-# An XML namespace names a vocabulary and is never fetched, so MathML's own may appear.
-NAMESPACE = re.compile(r"""xmlns(:\w+)?=["']https?://[^"']+["']""")
+# An XML namespace names a vocabulary and is never fetched, so MathML's own may appear, as may
+# the W3C's names that document.createElementNS takes.
+NAMESPACE = re.compile(
+    r"""xmlns(:\w+)?=["']https?://[^"']+["']|http://www\.w3\.org/(2000/svg|1999/xlink|1998/Math/MathML)(?![\w./])"""
+)
 PAGE_DATA = re.compile(r'<script id="page-data" type="application/json">(.*?)</script>', re.S)
 STATIC_FILES = sorted(
     p for p in settings.static_dir.rglob("*") if p.is_file() and p.suffix in (".js", ".css", ".html")
@@ -37,6 +40,8 @@ def test_outside_url_finder_catches_what_it_must():
     assert outside_urls('<script src="https://cdn.example.org/x.js">') == ["https://cdn.example.org/x.js"]
     assert outside_urls("fetch(`http://example.net/api`)") == ["http://example.net/api"]
     assert outside_urls('<math xmlns="http://www.w3.org/1998/Math/MathML">') == []
+    assert outside_urls("document.createElementNS('http://www.w3.org/2000/svg', 'g')") == []
+    assert outside_urls("'http://www.w3.org/2000/svg.js'") == ["http://www.w3.org/2000/svg.js"]
     assert outside_urls("// see http://localhost:8000/conv and http://127.0.0.1/") == []
 
 
