@@ -22,6 +22,7 @@ from app.routes import (
     family,
     images,
     kernels,
+    lessons,
     network,
     norm,
     pages,
@@ -58,7 +59,7 @@ def create_app(config: Settings = settings) -> FastAPI:
         BodyLimit, max_bytes=config.max_upload_bytes + 64 * 1024, max_json_bytes=MAX_JSON_BYTES
     )
     routers = (pages, docs, conv, images, kernels, family, calculator, pool, norm, attention)
-    routers += (activations, dense, network, recurrent)
+    routers += (activations, dense, network, recurrent, lessons)
     for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=config.static_dir), name="static")
