@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only engine|api|browser]`: time Layerlab, print tables, save JSON."""
+"""`python -m bench [--quick] [--only PART]`: time Layerlab, print tables, save JSON."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 import numpy as np
 
 from app.devserver import app_server
-from bench import api_bench, browser_bench, engine_bench, family_bench
+from bench import api_bench, browser_bench, engine_bench, family_bench, networks_bench
 from bench.common import ROOT, Section
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-PARTS = ("engine", "family", "api", "browser")
+PARTS = ("engine", "family", "api", "browser", "networks")
 
 
 def _git_commit() -> str | None:
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
 
     sections: dict[str, Section] = {}
     with ExitStack() as stack:
-        server = stack.enter_context(app_server()) if {"api", "browser"} & set(parts) else None
+        server = stack.enter_context(app_server()) if {"api", "browser", "networks"} & set(parts) else None
         for part in parts:
             if part == "engine":
                 section = engine_bench.run(args.quick)
@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> None:
                 section = family_bench.run(args.quick)
             elif part == "api":
                 section = api_bench.run(args.quick, server)
+            elif part == "networks":
+                section = networks_bench.run(args.quick, server)
             else:
                 section = browser_bench.run(args.quick, server)
             sections[part] = section
