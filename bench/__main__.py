@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 import numpy as np
 
 from app.devserver import app_server
-from bench import api_bench, browser_bench, engine_bench, family_bench, networks_bench
+from bench import api_bench, browser_bench, engine_bench, families_bench, family_bench, networks_bench
 from bench.common import ROOT, Section
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-PARTS = ("engine", "family", "api", "browser", "networks")
+PARTS = ("engine", "family", "families", "api", "browser", "networks")
 
 
 def _git_commit() -> str | None:
@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> None:
                 section = engine_bench.run(args.quick)
             elif part == "family":
                 section = family_bench.run(args.quick)
+            elif part == "families":
+                section = families_bench.run(args.quick)
             elif part == "api":
                 section = api_bench.run(args.quick, server)
             elif part == "networks":

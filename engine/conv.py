@@ -8,6 +8,7 @@ at each position take the sum of the element-wise products.
 
 from __future__ import annotations
 
+import itertools
 from typing import Literal
 
 import numpy as np
@@ -233,31 +234,35 @@ def _record(
     # field-major in memory (long inner axis, fast), step-major in shape: (S, ...) transposed views
     window = np.empty((c_group * kh * kw, len(steps)))
     products = np.empty_like(window)
+    total = np.zeros(len(steps))
     index = np.empty((4, len(steps)), np.int32)  # n, c_out, row, col
     for p in range(steps.start // plane, (steps.stop - 1) // plane + 1):
         n, c = divmod(p, c_out)
         first = c // (c_out // groups) * c_group
         lo, hi = max(steps.start - p * plane, 0), min(steps.stop - p * plane, plane)
         r0, r1 = lo // ow, (hi - 1) // ow + 1  # the output rows this piece touches
-        x = padded[n, first : first + c_group]  # (Cg, Hp, Wp)
-        taps = np.empty((c_group, kh, kw, r1 - r0, ow))
-        for u in range(kh):
-            for v in range(kw):
-                rows = slice(u * dh + r0 * sh, u * dh + (r1 - 1) * sh + 1, sh)
-                taps[:, u, v] = x[:, rows, v * dw : v * dw + (ow - 1) * sw + 1 : sw]
         keep, here = (
             slice(lo - r0 * ow, hi - r0 * ow),
             slice(p * plane + lo - steps.start, p * plane + hi - steps.start),
         )
-        window[:, here] = taps.reshape(c_group * kh * kw, -1)[:, keep]
-        np.multiply(window[:, here], w_flat[c, :, None], out=products[:, here])  # this plane's filter
+        win, prod, tot, weights = window[:, here], products[:, here], total[here], w_flat[c]
+        whole_rows = lo == r0 * ow and hi == r1 * ow  # then each tap's slice goes straight into the record
+        win_rows = win.reshape(len(win), r1 - r0, ow, copy=False) if whole_rows else None
+        # tap by tap, each tap's row of window, products and running sum written while it is in cache,
+        # in the tap order (ch, u, v) that `_shift_add` adds them in: identical bits
+        for t, (ch, u, v) in enumerate(itertools.product(range(c_group), range(kh), range(kw))):
+            rows = slice(u * dh + r0 * sh, u * dh + (r1 - 1) * sh + 1, sh)
+            tap = padded[n, first + ch, rows, v * dw : v * dw + (ow - 1) * sw + 1 : sw]  # (rows, OW)
+            if whole_rows:
+                win_rows[t] = tap
+            else:
+                win[t] = tap.reshape(-1)[keep]
+            np.multiply(win[t], weights[t], out=prod[t])  # this plane's filter
+            tot += prod[t]
         index[0, here], index[1, here] = n, c
         index[2, here] = np.repeat(np.arange(r0, r1, dtype=np.int32), ow)[keep]
         index[3, here] = np.tile(np.arange(ow, dtype=np.int32), r1 - r0)[keep]
     c_i = index[1]
-    total = np.zeros(products.shape[1])
-    for tap in products:  # in tap order, as `_shift_add` adds them: identical bits, whatever S is
-        total += tap
     origin = index[2:] * np.array([[sh], [sw]], dtype=np.int32)  # (2, S)
     return {
         "index": index.T,

@@ -16,10 +16,10 @@ Seed 003 tells them apart by the elements a group holds (seed 000 introduces bat
     rms_norm       as layer_norm, not centred:      x / sqrt(mean(x^2) + eps)
 
 Every trace has the same shape, so one picture draws them all: stages "group_of" (the input's
-shape, int) each element's group id and "normalized" x_hat before the affine step; output y; one
-step per group with fields group, count, mean, var (biased), eps and inv_std = 1 / sqrt(var + eps),
-each (S,). params["reduce_axes"] are the axes a group spans, params["affine_axes"] those gamma and
-beta vary along.
+shape, int64, a read-only broadcast view) each element's group id and "normalized" x_hat before the
+affine step; output y; one step per group with fields group, count, mean, var (biased), eps and
+inv_std = 1 / sqrt(var + eps), each (S,). params["reduce_axes"] are the axes a group spans,
+params["affine_axes"] those gamma and beta vary along.
 """
 
 from __future__ import annotations
@@ -69,12 +69,14 @@ def batch_norm(
         "reduce_axes": (0, *range(2, x.ndim)),
         "affine_axes": (1,),
     }
+    outer = x.shape[0]  # x as (N, C, *spatial flattened): group c is [:, c, :]
     if not training:
         stats = (running["running_mean"], running["running_var"], np.full(c, x.size // c))
-        return _trace("batch_norm", params, x, group_of, stats, eps, weight, bias)
+        return _trace("batch_norm", params, x, group_of, stats, eps, weight, bias, outer=outer)
     if x.size == c:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {x.shape}")
-    mean, var, count = stats = group_stats(x, group_of, c)
+    stats = group_stats(x.reshape(outer, c, -1))
+    mean, var, count, _ = stats
     unbiased = var * count / (count - 1)
     batch = {"running_mean": mean, "running_var": unbiased}
     updated = {name: (1 - momentum) * old + momentum * batch[name] for name, old in running.items()}
@@ -159,7 +161,8 @@ def instance_norm(
         )
     if plane == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {x.shape}")
-    mean, var, count = stats = group_stats(x, group_of, n * c)
+    stats = group_stats(x.reshape(1, n * c, -1))
+    mean, var, count, _ = stats
     unbiased = var * count / (count - 1)
     planes = {"running_mean": mean.reshape(n, c), "running_var": unbiased.reshape(n, c)}
     updated = {
@@ -195,7 +198,7 @@ def group_norm(
         "reduce_axes": tuple(range(1, x.ndim)),
         "affine_axes": (1,),
     }
-    stats = group_stats(x, group_of, n * num_groups)
+    stats = group_stats(x.reshape(1, n * num_groups, -1))
     return _trace("group_norm", params, x, group_of, stats, eps, weight, bias)
 
 
@@ -214,7 +217,7 @@ def layer_norm(
     """
     x, eps = _input(input, 1), _eps(eps)
     shape, group_of, params = _trailing(x, normalized_shape)
-    stats = group_stats(x, group_of, x.size // int(np.prod(shape)))
+    stats = group_stats(x.reshape(1, x.size // int(np.prod(shape)), -1))
     return _trace("layer_norm", params, x, group_of, stats, eps, weight, bias, affine_shape=shape)
 
 
@@ -236,37 +239,49 @@ def rms_norm(
         eps = float(np.finfo(dtype if np.issubdtype(dtype, np.floating) else np.float64).eps)
     x, eps = _input(input, 1), _eps(eps)
     shape, group_of, params = _trailing(x, normalized_shape)
-    _, mean_square, count = group_stats(x, group_of, x.size // int(np.prod(shape)), centered=False)
-    stats = (np.zeros(len(count)), mean_square, count)
+    mean, mean_square, count, _ = group_stats(x.reshape(1, x.size // int(np.prod(shape)), -1), centered=False)
+    stats = (mean, mean_square, count)  # no deviation: x itself, which the normalization must not overwrite
     params["centered"] = False
     return _trace("rms_norm", params, x, group_of, stats, eps, weight, None, affine_shape=shape)
 
 
 def group_stats(
-    x: np.ndarray, group_of: np.ndarray, groups: int, centered: bool = True
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-group mean, biased variance (mean square when not centred) and element count, each (S,)."""
-    ids = group_of.ravel()
-    count = np.bincount(ids, minlength=groups)
-    mean = np.bincount(ids, weights=x.ravel(), minlength=groups) / count
-    deviation = x.ravel() - mean[ids] if centered else x.ravel()  # two passes, no E[x^2] - E[x]^2
-    return mean, np.bincount(ids, weights=deviation * deviation, minlength=groups) / count, count
+    grouped: np.ndarray, centered: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-group statistics of grouped (A, G, B), whose group g is grouped[:, g, :].
+
+    Returns mean (0 when not centred), biased variance (the mean square when not centred) and element
+    count, each (G,), and the deviation grouped - mean (A, G, B) (grouped itself when not centred).
+    """
+    a, groups, b = grouped.shape
+    count = np.full(groups, a * b)
+    mean = grouped.mean(axis=(0, 2)) if centered else np.zeros(groups)
+    deviation = grouped - mean[:, None] if centered else grouped  # two passes, no E[x^2] - E[x]^2
+    return mean, np.square(deviation).mean(axis=(0, 2)), count, deviation
 
 
-def _trace(op, params, x, group_of, stats, eps, weight, bias, stages=None, unbiased=None, affine_shape=None):
-    """x_hat = (x - mean) * inv_std for each element's group, then y = gamma * x_hat + beta."""
-    mean, var, count = stats
+def _trace(
+    op, params, x, group_of, stats, eps, weight, bias, stages=None, unbiased=None, affine_shape=None, outer=1
+):
+    """x_hat = (x - mean) * inv_std for each element's group, then y = gamma * x_hat + beta.
+
+    stats: (mean, var, count), or group_stats's four with the deviation x - mean, which becomes x_hat
+    in place (its last use); without it x viewed as (outer, G, rest) has group g at [:, g, :].
+    """
+    mean, var, count, *computed = stats
     per_channel = affine_shape is None  # else gamma and beta have the trailing shape and broadcast as is
     shape = (x.shape[1],) if per_channel else affine_shape
     inv_std = 1.0 / np.sqrt(var + eps)
-    normalized = (x - mean[group_of]) * inv_std[group_of]
+    deviation = computed[0] if computed else x.reshape(outer, len(mean), -1) - mean[:, None]
+    normalized = np.multiply(deviation, inv_std[:, None], out=deviation).reshape(x.shape)
     out = normalized
     for name, value, apply in (("weight", weight, np.multiply), ("bias", bias, np.add)):
         if value is not None:
             v = np.asarray(value, dtype=np.float64)
             if v.shape != shape:
                 raise ValueError(f"{name} must have shape {shape}, got {v.shape}")
-            out = apply(out, v.reshape(shape + (1,) * (x.ndim - 2)) if per_channel else v)
+            v = v.reshape(shape + (1,) * (x.ndim - 2)) if per_channel else v
+            out = apply(out, v, out=None if out is normalized else out)
     flags = {"has_weight": weight is not None, "has_bias": bias is not None, "group_size": int(count[0])}
     params = params | {"eps": eps} | flags
     steps = {"group": np.arange(len(mean)), "count": count, "mean": mean, "var": var}
@@ -277,9 +292,14 @@ def _trace(op, params, x, group_of, stats, eps, weight, bias, stages=None, unbia
 
 
 def _ids(ids: np.ndarray, shape: tuple[int, ...], axis: int) -> np.ndarray:
-    """An int array of `shape` holding ids laid along axes axis.., repeated along all the others."""
-    ids = ids.reshape((1,) * axis + ids.shape + (1,) * (len(shape) - axis - ids.ndim))
-    return np.ascontiguousarray(np.broadcast_to(ids, shape), dtype=np.int64)
+    """An int array of `shape` holding ids laid along axes axis.., repeated along all the others.
+
+    A read-only broadcast view: the ids are (N, C) at most, the stage is the input's size.
+    """
+    ids = ids.astype(np.int64, copy=False).reshape(
+        (1,) * axis + ids.shape + (1,) * (len(shape) - axis - ids.ndim)
+    )
+    return np.broadcast_to(ids, shape)
 
 
 def _trailing(

@@ -116,9 +116,11 @@ def _windows(x: np.ndarray, grid: _Grid, fill: float) -> tuple[np.ndarray, dict[
     """
     n, c = x.shape[:2]
     top, bottom, left, right = grid.pads
-    padded = np.pad(x, [(0, 0), (0, 0), (top, bottom), (left, right)], constant_values=fill)
+    height, width = x.shape[2:]
+    padded = np.full((n, c, top + height + bottom, left + width + right), fill)  # np.pad, less overhead
+    padded[:, :, top : top + height, left : left + width] = x
     inside = np.zeros(padded.shape[2:], dtype=bool)
-    inside[top : top + x.shape[2], left : left + x.shape[3]] = True
+    inside[top : top + height, left : left + width] = True
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = grid.kernel, grid.stride, grid.dilation, grid.output_size
     window = np.empty((kh, kw, n, c, oh, ow))
     valid = np.empty((kh, kw, oh, ow), dtype=bool)
@@ -128,33 +130,43 @@ def _windows(x: np.ndarray, grid: _Grid, fill: float) -> tuple[np.ndarray, dict[
             cols = slice(v * dw, v * dw + sw * (ow - 1) + 1, sw)
             window[u, v] = padded[:, :, rows, cols]
             valid[u, v] = inside[rows, cols]
-    index = np.indices((n, c, oh, ow), dtype=np.int32).reshape(4, -1).T
-    origin = index[:, 2:] * np.array([sh, sw], dtype=np.int32)
+    # field-major in memory (long inner axis, fast), step-major in shape: (S, ...) transposed views
+    index = np.indices((n, c, oh, ow), dtype=np.int32).reshape(4, -1)
+    origin = index[2:] * np.array([[sh], [sw]], dtype=np.int32)  # (2, S)
     return padded, {
-        "index": index,
-        "origin": origin,
-        "rows": origin[:, :1] + np.arange(kh, dtype=np.int32) * dh,
-        "cols": origin[:, 1:] + np.arange(kw, dtype=np.int32) * dw,
+        "index": index.T,
+        "origin": origin.T,
+        "rows": (origin[0] + np.arange(0, kh * dh, dh, dtype=np.int32)[:, None]).T,
+        "cols": (origin[1] + np.arange(0, kw * dw, dw, dtype=np.int32)[:, None]).T,
         "window": window.reshape(kh * kw, -1).T.reshape(-1, kh, kw),
         "valid": np.tile(valid.reshape(kh * kw, -1), (1, n * c)).T.reshape(-1, kh, kw),
     }
 
 
-def _largest(steps: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _tap_major(field: np.ndarray) -> np.ndarray:
+    """A (S, kH, kW) step field as (kH*kW, S): a view of how `_windows` lays it out, one row per tap."""
+    return field.reshape(len(field), -1).T
+
+
+def _largest(steps: dict[str, np.ndarray], dilation: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Each window's largest real value and its first cell in row-major order (torch's tie rule).
 
     Returns best (S,) and winner (S, 2) in padded coordinates; a window without a real cell
     (possible only with dilation) gets -inf and winner (-1, -1).
     """
-    valid = steps["valid"].reshape(len(steps["index"]), -1)
-    values = np.where(valid, steps["window"].reshape(valid.shape), -np.inf)
-    best = values.max(axis=1)
-    hit = (values == best[:, None]) & valid
-    first, found = hit.argmax(axis=1), hit.any(axis=1)
-    s = np.arange(len(first))
-    kw = steps["cols"].shape[1]
-    winner = np.stack([steps["rows"][s, first // kw], steps["cols"][s, first % kw]], axis=1)
-    return best, np.where(found[:, None], winner, -1)
+    valid, window = _tap_major(steps["valid"]), _tap_major(steps["window"])  # (kH*kW, S)
+    everywhere = valid.all()  # no padding inside any window: nothing to mask
+    values = window if everywhere else np.where(valid, window, -np.inf)
+    best = values.max(axis=0)
+    hit = values == best if everywhere else (values == best) & valid
+    taps = len(hit)
+    # the lowest tap that hits: tap t ranks taps - t, take the top rank (argmax along taps is slow)
+    top = (hit * np.arange(taps, 0, -1, dtype=np.int32)[:, None]).max(axis=0)  # (S,), 0: no hit
+    first = (taps - top).astype(np.intp)  # taps where none hit: the zero column of `offset` below
+    u, v = np.divmod(np.arange(taps), steps["cols"].shape[1])
+    offset = np.zeros((2, taps + 1), dtype=np.int32)  # (row, col) of each tap from the window's origin
+    offset[0, :taps], offset[1, :taps] = u * dilation[0], v * dilation[1]
+    return best, np.where(top > 0, steps["origin"].T + np.take(offset, first, axis=1), -1).T
 
 
 def _trace(op: str, params: dict, result: np.ndarray, stages: dict, steps: dict, unbatched: bool) -> Trace:
@@ -179,16 +191,20 @@ def _extreme(
     """max_pool2d (sign 1) or min_pool2d (sign -1, the max of -x negated)."""
     x, unbatched = _batched(input)
     grid = _grid(x.shape[2:], kernel_size, stride, padding, dilation, ceil_mode)
-    padded, steps = _windows(sign * x, grid, -np.inf)
-    best, winner = _largest(steps)
-    stages = {"padded": sign * padded}
+
+    def signed(a: np.ndarray) -> np.ndarray:
+        return a if sign == 1 else sign * a  # 1 * a is a, bit for bit: no copy for max
+
+    padded, steps = _windows(signed(x), grid, -np.inf)
+    best, winner = _largest(steps, grid.dilation)
+    stages = {"padded": signed(padded)}
     if return_indices:
         flat = (winner[:, 0] - grid.pads[0]) * x.shape[3] + winner[:, 1] - grid.pads[2]
         flat = np.where(winner[:, 0] >= 0, flat, -1).astype(np.int64)
         stages["indices"] = flat.reshape(*x.shape[:2], *grid.output_size)
-    steps.update(window=sign * steps["window"], winner=winner)
+    steps.update(window=signed(steps["window"]), winner=winner)
     params = grid.params(ceil_mode=ceil_mode, return_indices=return_indices)
-    return _trace(op, params, sign * best, stages, steps, unbatched)
+    return _trace(op, params, signed(best), stages, steps, unbatched)
 
 
 def max_pool2d(
@@ -231,10 +247,11 @@ def min_pool2d(
 def _divisor(steps: dict[str, np.ndarray], grid: _Grid, count_include_pad: bool) -> np.ndarray:
     """torch's avg_pool2d divisor: the window clipped to the padded input, or its real cells only."""
     if not count_include_pad:
-        return steps["valid"].sum(axis=(1, 2)).astype(np.float64)
+        return _tap_major(steps["valid"]).sum(axis=0).astype(np.float64)
     ends = np.array(grid.input_size) + 2 * np.array(grid.padding)  # the ceil_mode overhang starts here
-    inside = np.minimum(steps["origin"] + np.array(grid.kernel), ends) - steps["origin"]
-    return inside.prod(axis=1).astype(np.float64)
+    origin = steps["origin"].T  # (2, S)
+    inside = np.minimum(origin + np.array(grid.kernel)[:, None], ends[:, None]) - origin
+    return (inside[0] * inside[1]).astype(np.float64)
 
 
 def avg_pool2d(
@@ -262,7 +279,7 @@ def avg_pool2d(
     divisor = _divisor(steps, grid, count_include_pad)
     if divisor_override is not None:
         divisor = np.full(len(divisor), float(divisor_override))
-    steps.update(sum=steps["window"].sum(axis=(1, 2)), divisor=divisor)
+    steps.update(sum=_tap_major(steps["window"]).sum(axis=0), divisor=divisor)
     params = grid.params(
         ceil_mode=ceil_mode, count_include_pad=count_include_pad, divisor_override=divisor_override
     )

@@ -68,7 +68,7 @@ def mixed_pool2d(
     x, unbatched = _batched(input)
     grid = _grid(x.shape[2:], kernel_size, stride, padding, 1, False)
     padded, steps = _windows(x, grid, 0.0)
-    best, winner = _largest(steps)
+    best, winner = _largest(steps, grid.dilation)
     avg = steps["window"].sum(axis=(1, 2)) / (grid.kernel[0] * grid.kernel[1])
     steps.update(max=best, avg=avg, winner=winner)
     params = grid.params(mix=float(mix))

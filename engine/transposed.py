@@ -102,20 +102,23 @@ def _scatter_steps(x: np.ndarray, w: np.ndarray, params: dict[str, Any]) -> dict
     """One step per input element (n, c_in, i, j) in C order, see conv_transpose2d."""
     (kh, kw), (oh, ow) = params["kernel_size"], params["output_size"]
     stride, padding, (dh, dw) = np.array(params["stride"]), np.array(params["padding"]), params["dilation"]
-    index = np.indices(x.shape, dtype=np.int32).reshape(4, -1).T  # (S, 4)
-    origin = (index[:, 2:] * stride - padding).astype(np.int32)  # (S, 2), may be negative
-    rows = origin[:, :1] + np.arange(kh, dtype=np.int32) * dh  # (S, kH)
-    cols = origin[:, 1:] + np.arange(kw, dtype=np.int32) * dw  # (S, kW)
-    value = x.reshape(-1)
-    inside = ((rows >= 0) & (rows < oh))[:, :, None] & ((cols >= 0) & (cols < ow))[:, None, :]
+    # field-major in memory (long inner axis, fast), step-major in shape: (S, ...) transposed views
+    index = np.indices(x.shape, dtype=np.int32).reshape(4, -1)  # (4, S)
+    origin = (index[2:] * stride[:, None] - padding[:, None]).astype(np.int32)  # (2, S), may be negative
+    rows = origin[0] + np.arange(0, kh * dh, dh, dtype=np.int32)[:, None]  # (kH, S)
+    cols = origin[1] + np.arange(0, kw * dw, dw, dtype=np.int32)[:, None]  # (kW, S)
+    n, c_in, height, width = x.shape
+    r, c = rows[:, : height * width].T, cols[:, : height * width].T  # inside depends on (i, j) only
+    inside = ((r >= 0) & (r < oh))[:, :, None] & ((c >= 0) & (c < ow))[:, None, :]  # (H*W, kH, kW)
+    stamp = x.reshape(n, c_in, height * width, 1) * w.reshape(1, c_in, 1, -1)  # value * w[c_in], no gather
     return {
-        "index": index,
-        "value": value,
-        "origin": origin,
-        "rows": rows,
-        "cols": cols,
-        "stamp": value[:, None, None, None] * w[index[:, 1]],  # (S, C_out/groups, kH, kW)
-        "inside": inside,  # (S, kH, kW)
+        "index": index.T,
+        "value": x.reshape(-1),
+        "origin": origin.T,
+        "rows": rows.T,
+        "cols": cols.T,
+        "stamp": stamp.reshape(-1, *w.shape[1:]),  # (S, C_out/groups, kH, kW)
+        "inside": np.tile(inside, (n * c_in, 1, 1)),  # (S, kH, kW)
     }
 
 
