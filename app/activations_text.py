@@ -28,15 +28,17 @@ DEFINITIONS = {
 
 
 def n(value: float, sign: bool = False) -> str:
-    """A number as LaTeX, 4 significant digits; `sign` wraps a negative in parentheses (a factor)."""
+    """A number as LaTeX, 4 significant digits; `sign` (a factor, or a base: y^2) wraps a negative
+    or a power of ten in parentheses, so that (-2)^2 and (9.8e-5)^2 read right and parse."""
     v = float(value)
     if v == 0:
         return "0"
     text = f"{v:.4g}"
-    if "e" in text:
+    scientific = "e" in text
+    if scientific:
         mantissa, exponent = text.split("e")
         text = rf"{mantissa} \times 10^{{{int(exponent)}}}"
-    return f"({text})" if sign and v < 0 else text
+    return f"({text})" if sign and (v < 0 or scientific) else text
 
 
 def _cases(positive: str, negative: str) -> str:

@@ -30,9 +30,14 @@ class Settings:
     max_abs_value: float = 1e6  # kernel and bias entries; keeps every product finite
     # step traces are served in chunks so a 256x256 map never builds one huge response
     trace_chunk_steps: int = 1024
+    # request heads: page URLs carry their whole state (the largest conv kernel set is ~20 KB of query)
+    max_query_bytes: int = 32 * 1024  # longer query strings are refused (414) before any routing
     # uploads
     max_upload_bytes: int = 8 * 1024 * 1024
     max_upload_pixels: int = 50_000_000  # declared size checked before decoding (decompression bombs)
+    # a JPEG decodes at 1/8 scale when that suffices, a PNG decodes whole (up to ~20 bytes a pixel at
+    # its peak for 16-bit RGBA): 8 MP keeps one upload under ~150 MB of memory
+    max_png_pixels: int = 8_000_000
     max_uploads_kept: int = 64  # uploads live in memory, least recently used dropped first
     upload_types: tuple[str, ...] = field(default=("image/png", "image/jpeg"))
     # the convolution-family page (/family): small inputs, since every step and stage is sent at once

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -18,6 +20,31 @@ class ApiError(Exception):
     def __init__(self, status: int, field: str, message: str) -> None:
         super().__init__(message)
         self.status, self.field, self.message = status, field, message
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx: "field: what is wrong, and the limit", then each error found."""
+
+    message: str
+    detail: list[ErrorItem]
+
+
+# the 4xx statuses each kind of operation can answer, as the OpenAPI schema declares them
+BODY_ERRORS = {
+    413: "The body is over its byte limit",
+    415: "The body is not JSON (or not an image, for an upload)",
+    422: "A parameter is out of its limits, or the combination is impossible",
+}
+PATH_ERRORS = {404: "Nothing by that name", 422: "A parameter is out of its limits"}
+FORM_ERRORS = {400: "The multipart form is broken (no boundary, a part over its size limit...)"}
+EVERY_ERROR = {414: "The query string is over its byte limit"}
+UPLOAD_GONE = {404: "The upload named is no longer on this server"}
 
 
 # pydantic names the union member that failed (e.g. "constrained-int", "tuple[...]"): not a field
@@ -51,6 +78,17 @@ def _location(loc: tuple | list) -> str:
     return path.lstrip(".") or "request"
 
 
+def _unparsable(cause: BaseException | None) -> str:
+    """Why Python's JSON parser gave up on a body, in the client's terms."""
+    if isinstance(cause, RecursionError):
+        return "arrays or objects nested too deeply; no request here nests more than 5 levels"
+    if isinstance(cause, UnicodeDecodeError):
+        return "the bytes are not UTF-8 text"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return f"a number of more than {sys.get_int_max_str_digits():,} digits"
+    return "it could not be parsed"
+
+
 def _body(field: str, message: str, detail: list[dict]) -> dict:
     return {"message": f"{field}: {message}", "detail": detail}
 
@@ -60,13 +98,21 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        detail = [{"loc": ["body", exc.field], "msg": exc.message}]
+        detail = [{"loc": ["body", exc.field], "msg": exc.message, "type": "limit"}]
         return JSONResponse(_body(exc.field, exc.message, detail), status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # the route was found but its body could not be parsed
+            content_type = request.headers.get("content-type", "none")
+            if "json" in content_type:
+                message = f"not valid JSON ({_unparsable(exc.__cause__)})"
+                detail = [{"loc": ["body"], "msg": message, "type": "json_invalid"}]
+                return JSONResponse(_body("body", message, detail), status_code=422)
+            detail = [{"loc": ["body"], "msg": str(exc.detail), "type": "body_invalid"}]
+            return JSONResponse(_body("body", str(exc.detail), detail), status_code=400)
         where = f"{request.method} {request.url.path}"
-        detail = [{"loc": ["path"], "msg": str(exc.detail)}]
+        detail = [{"loc": ["path"], "msg": str(exc.detail), "type": "http"}]
         return JSONResponse(
             _body(where, str(exc.detail), detail),
             status_code=exc.status_code,
@@ -92,6 +138,62 @@ def install(app: FastAPI) -> None:
         first = (informative or detail or [{"loc": [], "msg": "invalid request"}])[0]
         message = first["msg"].removeprefix("Value error, ")
         return JSONResponse(_body(_location(first["loc"]), message, detail), status_code=422)
+
+
+def _names_upload(schema: object, components: dict, seen: set[str]) -> bool:
+    """Whether a request schema has a field that may name an upload (pattern "upload:...")."""
+    if isinstance(schema, list):
+        return any(_names_upload(s, components, seen) for s in schema)
+    if not isinstance(schema, dict):
+        return False
+    if "upload:" in str(schema.get("pattern", "")):
+        return True
+    ref = schema.get("$ref", "").rsplit("/", 1)[-1]
+    if ref and ref not in seen:
+        seen.add(ref)
+        if _names_upload(components.get(ref), components, seen):
+            return True
+    return any(_names_upload(v, components, seen) for k, v in schema.items() if k != "$ref")
+
+
+def _may_fail(operation: dict, components: dict) -> dict[int, str]:
+    """The 4xx statuses an operation can answer, with what each means."""
+    statuses = dict(EVERY_ERROR)
+    if "requestBody" in operation:
+        statuses |= BODY_ERRORS
+        if "multipart/form-data" in operation["requestBody"].get("content", {}):
+            statuses |= FORM_ERRORS
+        if _names_upload(operation["requestBody"], components, set()):
+            statuses |= UPLOAD_GONE
+    if operation.get("parameters"):
+        statuses |= PATH_ERRORS
+    return statuses
+
+
+def document(app: FastAPI) -> None:
+    """Declare ErrorBody (not FastAPI's HTTPValidationError) for every 4xx each operation can answer."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        definitions = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(definitions.pop("$defs"))
+        components["ErrorBody"] = definitions
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation["responses"]
+                for status, description in _may_fail(operation, components).items():
+                    declared = responses.setdefault(str(status), {"description": description})
+                    declared["content"] = content
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Cap request bodies before they are read into memory (413 naming the limit)."""
+"""Cap request bodies before they are read into memory (413), and query strings (414), naming the limit."""
 
 from __future__ import annotations
 
@@ -7,21 +7,27 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimit:
-    """ASGI middleware: refuse bodies over `max_bytes` (multipart) or `max_json_bytes` (anything else)."""
+    """ASGI middleware: refuse bodies over `max_bytes` (multipart) or `max_json_bytes` (anything else),
+    and query strings over `max_query_bytes`."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, max_json_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_json_bytes: int, max_query_bytes: int) -> None:
         self.app, self.max_bytes, self.max_json_bytes = app, max_bytes, max_json_bytes
+        self.max_query_bytes = max_query_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if len(scope.get("query_string", b"")) > self.max_query_bytes:
+            limit = self.max_query_bytes
+            await _refuse(send, 414, "query", f"the query string is over the {limit:,} byte limit")
             return
         headers = dict(scope["headers"])
         multipart = headers.get(b"content-type", b"").startswith(b"multipart/")
         limit = self.max_bytes if multipart else self.max_json_bytes
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _refuse(send, limit)
+            await _refuse(send, 413, "body", f"the request is over the {limit:,} byte limit")
             return
         if declared is not None:
             # the server stops reading at Content-Length, so the declared size is the real bound
@@ -36,7 +42,7 @@ class BodyLimit:
             chunks.append(message.get("body", b""))
             seen += len(chunks[-1])
             if seen > limit:
-                await _refuse(send, limit)
+                await _refuse(send, 413, "body", f"the request is over the {limit:,} byte limit")
                 return
             if not message.get("more_body", False):
                 break
@@ -53,17 +59,15 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-async def _refuse(send: Send, limit: int) -> None:
+async def _refuse(send: Send, status: int, field: str, message: str) -> None:
+    """Answer in the app's error shape (see app.errors) without reading the body."""
     body = orjson.dumps(
-        {
-            "message": f"body: the request is over the {limit:,} byte limit",
-            "detail": [{"loc": ["body"], "msg": f"request body over {limit:,} bytes"}],
-        }
+        {"message": f"{field}: {message}", "detail": [{"loc": [field], "msg": message, "type": "limit"}]}
     )
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )

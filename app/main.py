@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.formparsers import MultiPartParser
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from app import errors
@@ -55,13 +56,21 @@ def create_app(config: Settings = settings) -> FastAPI:
         compresslevel=6,  # level 9 costs 5x the time for 1% fewer bytes on a trace
         exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/octet-stream"),
     )
+    max_form_bytes = config.max_upload_bytes + 64 * 1024
     app.add_middleware(
-        BodyLimit, max_bytes=config.max_upload_bytes + 64 * 1024, max_json_bytes=MAX_JSON_BYTES
+        BodyLimit,
+        max_bytes=max_form_bytes,
+        max_json_bytes=MAX_JSON_BYTES,
+        max_query_bytes=config.max_query_bytes,
     )
+    # uploads never touch the disk: Starlette spools a file part to a temporary file past this size
+    # (1 MiB by default), and no part can be larger than the body limit just set
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, max_form_bytes)
     routers = (pages, docs, conv, images, kernels, family, calculator, pool, norm, attention)
     routers += (activations, dense, network, recurrent, lessons)
     for module in routers:
         app.include_router(module.router)
+    errors.document(app)
     app.mount("/static", StaticFiles(directory=config.static_dir), name="static")
     return app
 

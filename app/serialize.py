@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse
 
 
 def compact(value: Any) -> Any:
@@ -24,8 +24,8 @@ def compact(value: Any) -> Any:
     return value
 
 
-class NumpyJSONResponse(Response):
-    media_type = "application/json"
+class NumpyJSONResponse(JSONResponse):
+    """A JSONResponse, so that OpenAPI declares its body as JSON (any), not as a string."""
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(compact(content), option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)

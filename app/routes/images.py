@@ -13,6 +13,14 @@ from engine.images import SAMPLES, ImageError, decode_image
 router = APIRouter(prefix="/api/images", tags=["images"])
 
 
+JPEG_MAGIC = b"\xff\xd8\xff"
+
+
+def _max_pixels(data: bytes) -> int:
+    """The pixel limit for this file: JPEGs decode scaled down, anything else whole."""
+    return S.max_upload_pixels if data.startswith(JPEG_MAGIC) else S.max_png_pixels
+
+
 @router.get("", response_model=ImageListing)
 def listing() -> ImageListing:
     """The built-in samples, the sizes they come in, and the upload limits."""
@@ -31,7 +39,7 @@ def upload(file: UploadFile, uploads: Uploads) -> UploadedImage:
     if len(data) > S.max_upload_bytes:
         raise ApiError(413, "file", f"the upload is over the {S.max_upload_bytes // (1024 * 1024)} MiB limit")
     try:
-        image = decode_image(data, max_side=S.max_image_side, max_pixels=S.max_upload_pixels, color="rgb")
+        image = decode_image(data, max_side=S.max_image_side, max_pixels=_max_pixels(data), color="rgb")
     except ImageError as exc:
         raise ApiError(415, "file", str(exc)) from exc
     key = uploads.add(image)

@@ -147,6 +147,11 @@ def tensor(value: Any) -> np.ndarray:
     """A nested list of numbers as an array within the linear limits (ValueError says what is wrong)."""
     if not isinstance(value, list) or any(isinstance(v, bool | str | dict) for v in _leaves(value)):
         raise ValueError("must be a list of numbers, or nested lists of them, shaped (*, in_features)")
+    depth, first = 0, value
+    while isinstance(first, list) and first:
+        depth, first = depth + 1, first[0]
+    if depth > S.max_linear_dims:  # before NumPy, which gives up past 64 axes with a vaguer error
+        raise ValueError(f"has {depth} axes, over the limit of {S.max_linear_dims}")
     try:
         x = np.array(value, dtype=np.float64)
     except (ValueError, TypeError):
