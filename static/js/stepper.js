@@ -1,6 +1,29 @@
 // Play, pause, step, scrub and speed for any step-through, plus keyboard keys:
-// left/right step, space plays or pauses, Home/End jump. It owns the step index only;
-// the page decides what a step shows.
+// left/right step (with Shift by 10), space plays or pauses, Home/End jump, and
+// PageDown/PageUp (a presentation clicker) step too unless a lesson plays, whose player
+// owns them. It owns the step index only; the page decides what a step shows.
+
+import { registerKeys } from './classroom/keys.js';
+
+const KEYS = { ArrowRight: 'next', ArrowLeft: 'prev', Home: 'first', End: 'last', ' ': 'play', PageDown: 'next', PageUp: 'prev' };
+const SHIFT_JUMP = 10;
+
+export const STEP_KEYS = [
+  ['→ / ←', 'next / previous step'],
+  ['Shift+→ / Shift+←', `${SHIFT_JUMP} steps forward / back`],
+  ['Home / End', 'first / last step'],
+  ['Space', 'play / pause'],
+  ['PageDown / PageUp', 'next / previous step (a presentation clicker; in a lesson, the lesson\'s steps)'],
+];
+
+// Every stepper on the page, so other modules (the export) can drive the step-through.
+const steppers = new Set();
+
+// The stepper the page shows: the first one on screen, else the first one.
+export function activeStepper() {
+  const live = [...steppers].filter((s) => s.root.isConnected);
+  return live.find((s) => s.root.getClientRects().length > 0) || live[0] || null;
+}
 
 export class Stepper {
   constructor(root, { onStep }) {
@@ -19,6 +42,8 @@ export class Stepper {
     this.scrub.addEventListener('input', () => this.go(Number(this.scrub.value)));
     this.speed.addEventListener('change', () => { if (this.timer) { this.pause(); this.play(); } });
     document.addEventListener('keydown', (e) => this._key(e));
+    steppers.add(this);
+    registerKeys('Step through', STEP_KEYS);
   }
 
   setTotal(total, index = this.index) {
@@ -41,6 +66,8 @@ export class Stepper {
     else if (name === 'prev') { this.pause(); this.go(this.index - 1); }
     else if (name === 'first') { this.pause(); this.go(0); }
     else if (name === 'last') { this.pause(); this.go(this.total - 1); }
+    else if (name === 'forward10') { this.pause(); this.go(this.index + SHIFT_JUMP); }
+    else if (name === 'back10') { this.pause(); this.go(this.index - SHIFT_JUMP); }
   }
 
   play() {
@@ -80,9 +107,13 @@ export class Stepper {
     const t = e.target;
     const typing = t instanceof HTMLInputElement && t.type !== 'range' && t.type !== 'checkbox' && t.type !== 'radio';
     if (typing || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement || e.ctrlKey || e.metaKey || e.altKey) return;
-    const keys = { ArrowRight: 'next', ArrowLeft: 'prev', Home: 'first', End: 'last', ' ': 'play' };
-    const act = keys[e.key];
+    if (e.defaultPrevented || t.isContentEditable || t.closest?.('dialog')) return;
+    if ((e.key === 'PageDown' || e.key === 'PageUp') && document.body.dataset.lesson) return;
+    if (activeStepper() !== this) return; // one step-through answers, not every one on the page
+    let act = KEYS[e.key];
     if (!act) return;
+    if (e.shiftKey && act === 'next') act = 'forward10';
+    else if (e.shiftKey && act === 'prev') act = 'back10';
     e.preventDefault();
     this.act(act);
   }

@@ -1,6 +1,8 @@
 // A page's settings in the URL, each read back as the type of its default: numbers,
 // strings, booleans ('1'/'0'), and anything else (pairs, lists, matrices, null) as JSON.
 
+import { keepClassroomKeys } from './classroom/url-keys.js';
+
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 // Write `state` into the URLSearchParams `q`; with `defaults`, only the settings that differ.
@@ -30,9 +32,10 @@ export function readParams(q, defaults) {
   return state;
 }
 
-// The query string of the settings that differ from the defaults (the bare path when none do).
+// The query string of the settings that differ from the defaults (the bare path when none do),
+// plus the classroom keys (presenter view, hidden controls, lesson) the address already has.
 export function encode(state, defaults) {
-  const text = writeParams(new URLSearchParams(), state, defaults).toString();
+  const text = keepClassroomKeys(writeParams(new URLSearchParams(), state, defaults)).toString();
   return text ? `?${text}` : window.location.pathname;
 }
 

@@ -1,11 +1,15 @@
 // The page's whole state lives in the URL, so a copied link reopens the same view.
 // Kernels travel as JSON; everything else as short plain fields.
 
+import { keepClassroomKeys } from './classroom/url-keys.js';
+
 const pair = (s, fallback) => {
   const v = (s || '').split(',').map(Number);
   return v.length === 2 && v.every(Number.isFinite) ? v : fallback;
 };
 
+// The classroom keys of the current address travel too (only `present` when another page
+// builds a link to /conv).
 export function encode(state) {
   const q = new URLSearchParams();
   q.set('image', state.image);
@@ -20,6 +24,7 @@ export function encode(state) {
   q.set('relu', state.relu ? '1' : '0');
   q.set('f', state.filter);
   q.set('step', state.step);
+  keepClassroomKeys(q, /\/conv\/?$/.test(window.location.pathname));
   return `?${q.toString()}`;
 }
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -51,31 +53,69 @@ def browser_log() -> BrowserLog:
     return BrowserLog()
 
 
-@pytest.fixture
-def context(browser: Browser, browser_log: BrowserLog) -> Iterator[BrowserContext]:
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+def guard(ctx: BrowserContext, log: BrowserLog) -> None:
+    """Record console and page errors in `log`; abort (and record) any request leaving this machine."""
 
     def on_console(msg: ConsoleMessage) -> None:
         if msg.type == "error":
-            browser_log.errors.append(f"console: {msg.text} ({msg.location.get('url', '')})")
+            log.errors.append(f"console: {msg.text} ({msg.location.get('url', '')})")
 
     def on_request(route: Route) -> None:
         if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
             route.continue_()
         else:
-            browser_log.outside.append(route.request.url)
+            log.outside.append(route.request.url)
             route.abort()
 
     ctx.on("console", on_console)
-    ctx.on("weberror", lambda err: browser_log.errors.append(f"page error: {err.error}"))
+    ctx.on("weberror", lambda err: log.errors.append(f"page error: {err.error}"))
     ctx.route("**/*", on_request)
-    yield ctx
-    ctx.close()
-    problems = [*browser_log.unexpected(), *(f"request to another host: {u}" for u in browser_log.outside)]
+
+
+def fail_on_problems(log: BrowserLog) -> None:
+    """Fail the test if the browser reported anything unexpected (call after closing the context)."""
+    problems = [*log.unexpected(), *(f"request to another host: {u}" for u in log.outside)]
     if problems:
         pytest.fail("the browser reported:\n" + "\n".join(problems), pytrace=False)
+
+
+@contextmanager
+def guarded_context(browser: Browser, log: BrowserLog, **options: Any) -> Iterator[BrowserContext]:
+    """A new context (`options` as for `browser.new_context`) with `guard` installed; on exit it is
+    closed and the test fails if the browser reported a problem."""
+    ctx = browser.new_context(**options)
+    guard(ctx, log)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+        fail_on_problems(log)
+
+
+@pytest.fixture
+def context(browser: Browser, browser_log: BrowserLog) -> Iterator[BrowserContext]:
+    with guarded_context(browser, browser_log, viewport={"width": 1400, "height": 1000}) as ctx:
+        yield ctx
 
 
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+def page_paths() -> list[str]:
+    """Every page of the app: the index, each operation page (from the index's own list) and /docs."""
+    from app.operations import OPERATIONS
+
+    return ["/", *(op["href"] for op in OPERATIONS), "/docs"]
+
+
+_SETTLED = """() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(
+    () => resolve(!window.__layerlab || window.__layerlab.busy === 0))))"""
+
+
+def open_settled(page: Page, url: str, timeout: float = 20_000) -> None:
+    """Open `url` and wait until it has drawn: no request in flight (on pages that count them) and
+    two animation frames passed with none started."""
+    page.goto(url, wait_until="networkidle", timeout=timeout)
+    page.wait_for_function(_SETTLED, timeout=timeout)
