@@ -2,6 +2,7 @@
 // Live edits repaint every feature map from /api/conv/live; the step-through of the
 // selected filter draws /api/conv/trace, fetched a chunk of steps at a time.
 
+import './a11y.js';
 import { latest, postJSON, postMaps, upload } from './api.js';
 import { KernelEditor } from './kernel-editor.js';
 import { MapView } from './mapview.js';

@@ -3,6 +3,7 @@
 // chunk of steps at a time as on the conv page; the side-by-side mode steps /api/pool/compare;
 // the shift demo draws /api/pool/shift. Every number drawn comes from those answers.
 
+import './a11y.js';
 import { latest, postJSON, upload } from './api.js';
 import { Stepper } from './stepper.js';
 import { copyText } from './clipboard.js';
@@ -25,7 +26,7 @@ const LEGEND = {
     + 'input\'s edge; a “·” cell is padding, −∞ for max and +∞ for min, so it never wins.',
   draw: 'Orange: the window. Red: the cell the seeded draw picked; a cell\'s chance is its share of the '
     + 'window\'s positive values.',
-  bins: 'Blue dashed: the bins (for the pyramid, those of the current level; green: the ROI box). '
+  bins: 'Blue dashed: the bins (for the pyramid, those of the current level; purple dashes: the ROI box). '
     + 'Orange: the current bin. Red: its maximum.',
   compare: 'Orange: the window. Red: the largest cell (max pooling). Blue: the smallest (min pooling).',
 };

@@ -67,7 +67,8 @@ export class LayerEditor {
         const tr = table.insertRow();
         const th = document.createElement('th');
         th.textContent = `n${sub(j + 1)}`;
-        if (l === 0) th.style.color = PALETTE[j % PALETTE.length];
+        // the neuron's line colour on the plane, as a swatch: the colour as text would be too faint
+        if (l === 0) th.style.boxShadow = `inset 4px 0 0 ${PALETTE[j % PALETTE.length]}`;
         tr.append(th);
         for (let i = 0; i <= inputs; i++) {
           const input = document.createElement('input');

@@ -10,7 +10,7 @@ export const MARKS = {
   winner: { colour: '#d62728', fill: 'rgba(214,39,40,0.35)', width: 3 },
   current: { fill: null, colour: '#111' },
   bin: { rows: [], cols: [], colour: '#1f6feb', width: 1 },
-  roi: { rows: [], cols: [], colour: '#2ca02c', width: 3 },
+  roi: { rows: [], cols: [], colour: '#762a83', width: 3 }, // purple: apart from the red winner for every eye
 };
 
 export const asNumber = (v) => (v === null ? NaN : v);

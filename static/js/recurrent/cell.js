@@ -90,7 +90,10 @@ export function drawCell(box, res, i) {
   const groups = [['inputs', spec.inputs], ['gates', spec.gates], ['new state', spec.state]];
   const widthOf = (cols) => cols.length * COL_W + (cols.length - 1) * GAP + 2 * GAP;
   const width = groups.reduce((w, [, cols]) => w + widthOf(cols), 0) + 3 * ARROW + 10;
-  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img' });
+  const svg = el('svg', {
+    viewBox: `0 0 ${width} ${height}`, width, height, role: 'figure',
+    'aria-label': `Inside the ${res.kind.toUpperCase()} cell at step ${i + 1}: its inputs, gates and new state, each number in its box`,
+  });
   const defs = el('defs');
   const marker = el('marker', { id: 'rnn-arrowhead', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
   marker.append(el('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'head' }));

@@ -93,7 +93,10 @@ export function drawChain(res, i) {
   const left = 84;
   const width = left + T * w + 10;
   const height = p.directions.length * rowH + 24;
-  const svg = node('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img' });
+  const svg = node('svg', {
+    viewBox: `0 0 ${width} ${height}`, width, height, role: 'figure',
+    'aria-label': `The layer unrolled through ${T} time steps, step ${i + 1} current`,
+  });
   p.directions.forEach((dir, d) => {
     const y = 6 + d * rowH;
     svg.append(node('text', { x: 4, y: y + 20, class: 'name' }, dir === 'forward' ? 'forward →' : '← reverse'));
