@@ -14,9 +14,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (production: one per core); uploads live in the worker that received them",
+    )
     args = parser.parse_args(argv)
     url = f"http://{args.host}:{args.port}/"
     if not args.no_browser:
         threading.Timer(1.0, webbrowser.open, [url]).start()
     print(f"Layerlab on {url}  (Ctrl+C to stop)")
-    uvicorn.run("app.main:app", host=args.host, port=args.port, log_level="warning")
+    uvicorn.run("app.main:app", host=args.host, port=args.port, log_level="warning", workers=args.workers)

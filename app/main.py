@@ -9,6 +9,7 @@ from starlette.formparsers import MultiPartParser
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from app import errors
+from app.cache import CacheHeaders
 from app.config import Settings, settings
 from app.inputs import UploadStore
 from app.limits import BodyLimit
@@ -30,6 +31,7 @@ from app.routes import (
     pool,
     recurrent,
 )
+from app.security import SecurityHeaders
 
 MAX_JSON_BYTES = 512 * 1024  # the largest conv request (8 filters x 3 x 7x7) is ~30 KB
 
@@ -63,6 +65,10 @@ def create_app(config: Settings = settings) -> FastAPI:
         max_json_bytes=MAX_JSON_BYTES,
         max_query_bytes=config.max_query_bytes,
     )
+    # outside gzip, so the ETag hashes the bytes actually sent; outermost, the security headers, so that
+    # every answer (a 304, the body limit's 413 and 414) carries them
+    app.add_middleware(CacheHeaders)
+    app.add_middleware(SecurityHeaders)
     # uploads never touch the disk: Starlette spools a file part to a temporary file past this size
     # (1 MiB by default), and no part can be larger than the body limit just set
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, max_form_bytes)
