@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only PART]`: time Layerlab, print tables, save JSON."""
+"""`python -m bench [--quick] [--only PART] [--minutes N]`: time Layerlab, print tables, save JSON."""
 
 from __future__ import annotations
 
@@ -15,11 +15,23 @@ from datetime import UTC, datetime
 import numpy as np
 
 from app.devserver import app_server
-from bench import api_bench, browser_bench, engine_bench, families_bench, family_bench, networks_bench
+from bench import (
+    api_bench,
+    browser_bench,
+    engine_bench,
+    families_bench,
+    family_bench,
+    load_bench,
+    networks_bench,
+    pages_bench,
+    soak_bench,
+)
 from bench.common import ROOT, Section
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-PARTS = ("engine", "family", "families", "api", "browser", "networks")
+PARTS = ("engine", "family", "families", "api", "browser", "pages", "networks")  # the default run
+# load the machine for minutes and start their own production server: only with --only
+HEAVY_PARTS = ("load", "soak")
 
 
 def _git_commit() -> str | None:
@@ -35,7 +47,8 @@ def _git_commit() -> str | None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="few repeats: a smoke run, not figures to quote")
-    parser.add_argument("--only", choices=PARTS, help="run one part only")
+    parser.add_argument("--only", choices=PARTS + HEAVY_PARTS, help="run one part only (load, soak: only so)")
+    parser.add_argument("--minutes", type=float, help="soak length (default 10; 1 with --quick)")
     args = parser.parse_args(argv)
     parts = [args.only] if args.only else list(PARTS)
 
@@ -49,7 +62,11 @@ def main(argv: list[str] | None = None) -> None:
 
     sections: dict[str, Section] = {}
     with ExitStack() as stack:
-        server = stack.enter_context(app_server()) if {"api", "browser", "networks"} & set(parts) else None
+        server = (
+            stack.enter_context(app_server())
+            if {"api", "browser", "pages", "networks"} & set(parts)
+            else None
+        )
         for part in parts:
             if part == "engine":
                 section = engine_bench.run(args.quick)
@@ -61,6 +78,12 @@ def main(argv: list[str] | None = None) -> None:
                 section = api_bench.run(args.quick, server)
             elif part == "networks":
                 section = networks_bench.run(args.quick, server)
+            elif part == "pages":
+                section = pages_bench.run(args.quick, server)
+            elif part == "load":
+                section = load_bench.run(args.quick)
+            elif part == "soak":
+                section = soak_bench.run(args.quick, args.minutes)
             else:
                 section = browser_bench.run(args.quick, server)
             sections[part] = section

@@ -1,0 +1,197 @@
+"""Pages: every page's first load (bytes on the wire, time to interactive) and step-through playback on /conv.
+
+First load: a fresh browser context per page (empty cache), headless Debian Chromium as in browser_bench.
+- bytes: the sum of the CDP Network domain's `encodedDataLength` over every response of the load (headers
+  included, bodies as sent: gzip where the server compresses), until the network has been idle 500 ms.
+- time to interactive: from navigation start (performance.now() = 0) to the first animation frame after
+  DOMContentLoaded in which the page has no request in flight (`__layerlab.busy === 0`, or no probe on the
+  page). Module scripts run before DOMContentLoaded and start the page's first requests there, so that frame
+  is the first one showing the page drawn from its own data and its first answers.
+Playback: /conv at 28x28 playing at 60 steps/s; every animation frame records its timestamp and the step
+the label shows.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from playwright.sync_api import Browser, sync_playwright
+
+from app.devserver import CHROMIUM, CHROMIUM_ARGS
+from app.operations import OPERATIONS
+from bench.common import Section, Target, ms
+
+PAGES = ["/", *(op["href"] for op in OPERATIONS)]
+BYTES_TARGET_KB = 1600.0
+TTI_TARGET_MS = 1000.0
+LONG_FRAME_MS = 20.0
+
+# runs before any page script: polls every frame until the page is idle after DOMContentLoaded
+TTI_INIT = """
+(() => {
+  let loaded = false; // DOMContentLoaded fires after the module scripts ran (and sent their requests)
+  document.addEventListener('DOMContentLoaded', () => { loaded = true; });
+  const poll = () => {
+    const ll = window.__layerlab;
+    if (loaded && (!ll || ll.busy === 0)) {
+      window.__tti = performance.now();
+      window.__ttiPaints = ll ? ll.paints : null;
+      return;
+    }
+    requestAnimationFrame(poll);
+  };
+  requestAnimationFrame(poll);
+})();
+"""
+
+PLAYBACK_JS = """
+async ({ frames }) => {
+  const label = document.getElementById('step-label');
+  const step = () => Number((/^step (\\d+)/.exec(label.textContent) || [0, NaN])[1]);
+  const out = [];
+  await new Promise((resolve) => {
+    const frame = (t) => {
+      out.push([t, step()]);
+      if (out.length >= frames) resolve(); else requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  });
+  return out;
+}
+"""
+
+
+def _first_load(browser: Browser, url: str) -> dict:
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        ctx.add_init_script(TTI_INIT)
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        cdp = ctx.new_cdp_session(page)
+        cdp.send("Network.enable")
+        sizes: dict[str, float] = {}
+        urls: dict[str, str] = {}
+        cdp.on("Network.responseReceived", lambda e: urls.__setitem__(e["requestId"], e["response"]["url"]))
+        cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+        page.goto(url, wait_until="networkidle", timeout=60_000)
+        page.wait_for_function("() => window.__tti !== undefined", timeout=30_000)
+        tti = page.evaluate(
+            "() => ({ tti: window.__tti, paints: window.__ttiPaints, nav:"
+            " performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd })"
+        )
+        if errors:
+            raise RuntimeError(f"{url}: " + "; ".join(errors))
+        largest = sorted(((sizes[k], urls.get(k, "?")) for k in sizes), reverse=True)[:3]
+        return {
+            "bytes": sum(sizes.values()),
+            "responses": len(sizes),
+            "tti_ms": tti["tti"],
+            "dcl_ms": tti["nav"],
+            "paints_at_tti": tti["paints"],
+            "largest": [[round(b), re.sub(r"^https?://[^/]+", "", u)] for b, u in largest],
+        }
+    finally:
+        ctx.close()
+
+
+def _playback(browser: Browser, server: str, frames: int) -> dict:
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = ctx.new_page()
+        page.goto(f"{server}/conv?image=scene&size=28", wait_until="networkidle")
+        page.wait_for_function(
+            "() => window.__layerlab.busy === 0 && /^step \\d+ of \\d+/.test("
+            "document.getElementById('step-label').textContent)",
+            timeout=30_000,
+        )
+        page.select_option("#speed", "60")
+        label = page.text_content("#step-label") or ""
+        total = int(re.match(r"step \d+ of (\d+)", label).group(1))
+        page.click("[data-act='play']")
+        samples = page.evaluate(PLAYBACK_JS, {"frames": frames})
+        page.click("[data-act='play']")  # pause
+    finally:
+        ctx.close()
+    t = np.array([s[0] for s in samples])
+    steps = np.array([s[1] for s in samples])
+    intervals = np.diff(t)
+    advance = np.diff(steps)
+    playing = advance[steps[1:] < total]  # frames before the last step
+    return {
+        "frames": len(samples),
+        "total_steps": total,
+        "median_frame_ms": float(np.median(intervals)),
+        "p95_frame_ms": float(np.percentile(intervals, 95)),
+        "long_frames": int((intervals > LONG_FRAME_MS).sum()),
+        "stalled_frames": int((playing == 0).sum()),  # the step did not move in this frame
+        "skipped_steps": int(np.clip(playing - 1, 0, None).sum()),  # steps never shown (jumped over)
+        "steps_advanced": int(steps[-1] - steps[0]),
+        "steps_per_s": float((steps[-1] - steps[0]) / ((t[-1] - t[0]) / 1e3)),
+    }
+
+
+def run(quick: bool, server: str) -> Section:
+    frames = 180 if quick else 600  # 3 s or 10 s at 60 Hz (784 steps last 13 s)
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} is missing: `make chromium` installs Debian's Chromium")
+    loads: dict[str, dict] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            _first_load(browser, f"{server}/")  # warm the server (templates, first imports)
+            for path in PAGES:
+                loads[path] = _first_load(browser, server + path)
+            play = _playback(browser, server, frames)
+        finally:
+            browser.close()
+
+    section = Section(
+        title="Pages: first load on localhost (empty cache) and /conv playback at 28x28, 60 steps/s",
+        headers=[
+            "page",
+            "responses",
+            "KB on the wire",
+            "DOMContentLoaded",
+            "interactive",
+            "largest response",
+        ],
+        data={"pages": loads, "playback": play},
+    )
+    for path, r in loads.items():
+        size, name = r["largest"][0]
+        section.rows.append(
+            [
+                path,
+                str(r["responses"]),
+                f"{r['bytes'] / 1000:.0f}",
+                ms(r["dcl_ms"]),
+                ms(r["tti_ms"]),
+                f"{name} ({size / 1000:.0f} KB)",
+            ]
+        )
+    heaviest = max(loads, key=lambda k: loads[k]["bytes"])
+    slowest = max(loads, key=lambda k: loads[k]["tti_ms"])
+    section.targets += [
+        Target(
+            f"first load bytes, heaviest page ({heaviest})",
+            loads[heaviest]["bytes"] / 1000,
+            BYTES_TARGET_KB,
+            "KB",
+        ),
+        Target(
+            f"time to interactive, slowest page ({slowest})", loads[slowest]["tti_ms"], TTI_TARGET_MS, "ms"
+        ),
+        Target("playback frames that did not advance at 60 steps/s (28x28)", play["stalled_frames"], 0, "x"),
+    ]
+    section.notes += [
+        "KB: 1000 bytes, headers included, bodies as sent (gzip where the server compresses); times in ms "
+        "from navigation start; interactive: the first frame after DOMContentLoaded, no request in flight",
+        f"playback over {play['frames']} frames: median frame {ms(play['median_frame_ms'])} ms "
+        f"(p95 {ms(play['p95_frame_ms'])}), {play['long_frames']} frames over {LONG_FRAME_MS:.0f} ms, "
+        f"{play['stalled_frames']} frames where the step did not advance, "
+        f"{play['skipped_steps']} steps jumped over; {play['steps_per_s']:.1f} steps/s achieved",
+    ]
+    return section
