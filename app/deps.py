@@ -9,7 +9,9 @@ from fastapi import Depends, Request
 from app.inputs import UploadStore
 
 
-def _uploads(request: Request) -> UploadStore:
+# async: FastAPI runs a plain `def` dependency in its thread pool, a hand-off that cost more than the
+# whole live conv at 64x64 under load
+async def _uploads(request: Request) -> UploadStore:
     return request.app.state.uploads
 
 

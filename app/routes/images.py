@@ -22,7 +22,7 @@ def _max_pixels(data: bytes) -> int:
 
 
 @router.get("", response_model=ImageListing)
-def listing() -> ImageListing:
+async def listing() -> ImageListing:
     """The built-in samples, the sizes they come in, and the upload limits."""
     return ImageListing(
         samples=[SampleInfo(name=k, description=v) for k, v in SAMPLES.items()],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from fastapi import APIRouter
 
 from app.schemas import KernelInfo
@@ -10,6 +12,7 @@ from engine.kernels import PRESETS
 router = APIRouter(prefix="/api/kernels", tags=["kernels"])
 
 
+@cache
 def kernel_infos() -> list[KernelInfo]:
     return [
         KernelInfo(
@@ -20,6 +23,6 @@ def kernel_infos() -> list[KernelInfo]:
 
 
 @router.get("", response_model=list[KernelInfo])
-def listing() -> list[KernelInfo]:
+async def listing() -> list[KernelInfo]:
     """Every preset with its weights (kH, kW), what it detects and where the seeds show it."""
     return kernel_infos()
