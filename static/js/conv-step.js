@@ -13,7 +13,7 @@ function extent(values) {
 
 export function renderStep({ stages, res, i, views, relu, filter }) {
   const j = i - res.step_offset;
-  const { index, rows, cols, window: win, products } = res.steps;
+  const { index, rows, cols, products } = res.steps;
   const [, , r, c] = index[j];
   const { padded, weight } = stages.stages;
   const [top, , left] = stages.params.pads;
@@ -44,9 +44,14 @@ export function renderStep({ stages, res, i, views, relu, filter }) {
   document.getElementById('step-label').textContent =
     `step ${i + 1} of ${stages.num_steps}: output [${r}, ${c}], window at row ${rows[j][0]}, column ${cols[j][0]} of the padded input`;
   document.getElementById('equation').innerHTML = equation({
-    r, c, weight, win: win[j], sum: res.steps.sum[j], bias: res.steps.bias[j], result: res.steps.result[j],
+    r, c, weight, win: windowAt(padded, rows[j], cols[j]), sum: res.steps.sum[j], bias: res.steps.bias[j], result: res.steps.result[j],
     hasBias: stages.params.has_bias, activation: relu && stages.activation ? stages.activation[r][c] : null,
   });
+}
+
+// The step's window (C, kH, kW): the padded input at the rows and columns the engine recorded.
+function windowAt(padded, rows, cols) {
+  return padded.map((plane) => rows.map((r) => cols.map((c) => plane[r][c])));
 }
 
 function equation({ r, c, weight, win, sum, bias, result, hasBias, activation }) {

@@ -22,7 +22,8 @@ PREWITT_OUTPUT = [
 DERIVATIVE = {"image": "seed002_signal", "weight": [[[[-1, 1]]]], "padding": [0, 1]}
 DERIVATIVE_OUTPUT = [[0, 0, 1, 1, 2, 0, 0, -1, -2, -1, 0]]
 
-STEP_FIELDS = ("index", "origin", "rows", "cols", "window", "products", "sum", "bias", "result")
+# a conv trace step on the wire; its window is the padded stage at (rows, cols), so it is not sent
+STEP_FIELDS = ("index", "origin", "rows", "cols", "products", "sum", "bias", "result")
 
 
 def error_field(body: dict) -> str:

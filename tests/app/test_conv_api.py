@@ -180,10 +180,9 @@ def test_trace_steps_agree_with_padded_input_weight_and_output(client):
     np.testing.assert_array_equal(steps["origin"], np.stack([2 * rows, cols], axis=1))
     np.testing.assert_array_equal(steps["rows"], 2 * rows[:, None] + np.arange(2))
     np.testing.assert_array_equal(steps["cols"], cols[:, None] + 2 * np.arange(3))
-    for s in range(n):
-        window = padded[:, steps["rows"][s]][:, :, steps["cols"][s]]
-        np.testing.assert_allclose(steps["window"][s], window, atol=1e-6)
-    np.testing.assert_allclose(steps["products"], steps["window"] * weight, rtol=1e-5, atol=1e-6)
+    # the windows themselves stay off the wire: each is the padded stage at the step's rows and columns
+    windows = np.stack([padded[:, steps["rows"][s]][:, :, steps["cols"][s]] for s in range(n)])
+    np.testing.assert_allclose(steps["products"], windows * weight, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(steps["sum"], steps["products"].sum(axis=(1, 2, 3)), rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(steps["bias"], 0.5)
     np.testing.assert_allclose(steps["result"], steps["sum"] + 0.5, rtol=1e-5, atol=1e-5)
@@ -212,7 +211,7 @@ def test_trace_on_rgb_holds_one_kernel_per_channel(client):
     body = client.post("/api/conv/trace", json=req).json()
     np.testing.assert_allclose(body["output"], reference(req)[0], rtol=1e-5, atol=1e-5)
     assert np.shape(body["stages"]["input"]) == (3, 8, 8)
-    assert np.shape(body["steps"]["window"]) == (36, 3, 3, 3)
+    assert np.shape(body["steps"]["products"]) == (36, 3, 3, 3)
     assert np.shape(body["stages"]["weight"]) == (3, 3, 3)
 
 
