@@ -9,6 +9,7 @@ from starlette.formparsers import MultiPartParser
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from app import errors
+from app.assets import module_graph, warm
 from app.cache import CacheHeaders
 from app.config import Settings, settings
 from app.inputs import UploadStore
@@ -49,6 +50,10 @@ def create_app(config: Settings = settings) -> FastAPI:
     app.state.uploads = UploadStore(config.max_uploads_kept)
     templates = Jinja2Templates(directory=config.template_dir)
     templates.env.globals["tex"] = tex
+    templates.env.globals["module_preloads"] = lambda *entries: sorted(
+        {url for entry in entries for url in module_graph(config.static_dir, entry)}
+    )
+    warm(config.plotly_js)
     app.state.templates = templates
     errors.install(app)
     # float maps barely compress and gzip would cost the live path milliseconds

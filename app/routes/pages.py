@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
+from app.assets import encoded
 from app.config import settings as S
 from app.examples import CONV_EXAMPLES
 from app.formulas import CONV as CONV_FORMULAS
@@ -47,8 +48,10 @@ def conv_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/vendor/plotly.min.js")
-def plotly_js() -> FileResponse:
-    """Plotly.js from the installed plotly package: no CDN, works offline."""
-    return FileResponse(
-        S.plotly_js, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
-    )
+def plotly_js(request: Request) -> Response:
+    """Plotly.js from the installed plotly package (no CDN, works offline), compressed once in memory."""
+    body, encoding = encoded(S.plotly_js).pick(request.headers.get("accept-encoding", ""))
+    headers = {"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
+    if encoding:
+        headers["Content-Encoding"] = encoding
+    return Response(body, media_type="text/javascript", headers=headers)

@@ -80,8 +80,10 @@ function requestChunk(chunk, withStages) {
 
 // Called after every settings change: repaint the maps at once; restart the step trace
 // once the edits pause, so a burst of typing sends one trace request, not one per key.
+// The first load has no burst to wait for: its trace goes out at once.
 const TRACE_DELAY_MS = 120;
 let traceTimer = null;
+let traceDelay = 0;
 
 function changed() {
   clearError();
@@ -97,7 +99,8 @@ function changed() {
     traceTimer = null;
     probe.busy -= 1;
     requestChunk(null, true);
-  }, TRACE_DELAY_MS);
+  }, traceDelay);
+  traceDelay = TRACE_DELAY_MS;
 }
 
 // The pooling page recomputes this conv (and its ReLU) on the server and pools the selected map.
