@@ -46,6 +46,22 @@ TTI_INIT = """
 })();
 """
 
+# Baseline: a page holding nothing but Plotly.js (the same file, same server, empty cache). Its "interactive"
+# is the first animation frame after Plotly.js has finished evaluating: the floor for any page that needs it.
+PLOTLY_ONLY_HTML = (
+    "<!doctype html><html lang='en'><head><title>Plotly.js only</title>"
+    "<script src='/vendor/plotly.min.js' defer></script></head><body><p>baseline</p></body></html>"
+)
+PLOTLY_ONLY_INIT = """
+(() => {
+  let P;
+  Object.defineProperty(window, 'Plotly', { configurable: true, get() { return P; }, set(v) {
+    P = v;
+    requestAnimationFrame(() => { window.__tti = performance.now(); });
+  } });
+})();
+"""
+
 PLAYBACK_JS = """
 async ({ frames }) => {
   const label = document.getElementById('step-label');
@@ -97,6 +113,22 @@ def _first_load(browser: Browser, url: str) -> dict:
         ctx.close()
 
 
+def _plotly_only(browser: Browser, server: str) -> float:
+    """Time to interactive of a page that loads Plotly.js and nothing else (ms from navigation start)."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        ctx.add_init_script(PLOTLY_ONLY_INIT)
+        page = ctx.new_page()
+        page.route(
+            f"{server}/__plotly_only", lambda r: r.fulfill(body=PLOTLY_ONLY_HTML, content_type="text/html")
+        )
+        page.goto(f"{server}/__plotly_only", wait_until="networkidle", timeout=60_000)
+        page.wait_for_function("() => window.__tti !== undefined", timeout=30_000)
+        return float(page.evaluate("() => window.__tti"))
+    finally:
+        ctx.close()
+
+
 def _playback(browser: Browser, server: str, frames: int) -> dict:
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
@@ -144,6 +176,7 @@ def run(quick: bool, server: str) -> Section:
             _first_load(browser, f"{server}/")  # warm the server (templates, first imports)
             for path in PAGES:
                 loads[path] = _first_load(browser, server + path)
+            plotly_only = float(np.median([_plotly_only(browser, server) for _ in range(3 if quick else 5)]))
             play = _playback(browser, server, frames)
         finally:
             browser.close()
@@ -156,9 +189,10 @@ def run(quick: bool, server: str) -> Section:
             "KB on the wire",
             "DOMContentLoaded",
             "interactive",
+            "over Plotly-only",
             "largest response",
         ],
-        data={"pages": loads, "playback": play},
+        data={"pages": loads, "playback": play, "plotly_only_tti_ms": plotly_only},
     )
     for path, r in loads.items():
         size, name = r["largest"][0]
@@ -169,6 +203,7 @@ def run(quick: bool, server: str) -> Section:
                 f"{r['bytes'] / 1000:.0f}",
                 ms(r["dcl_ms"]),
                 ms(r["tti_ms"]),
+                f"{r['tti_ms'] - plotly_only:+.0f}" if path != "/" else "no Plotly",
                 f"{name} ({size / 1000:.0f} KB)",
             ]
         )
@@ -189,6 +224,9 @@ def run(quick: bool, server: str) -> Section:
     section.notes += [
         "KB: 1000 bytes, headers included, bodies as sent (gzip where the server compresses); times in ms "
         "from navigation start; interactive: the first frame after DOMContentLoaded, no request in flight",
+        f"baseline: a page holding only Plotly.js (same file and server, empty cache) is interactive at "
+        f"{ms(plotly_only)} ms (median of runs): Plotly.js's own evaluation is one long task, the floor "
+        "of every page but the index; 'over Plotly-only' is what the page itself adds",
         f"playback over {play['frames']} frames: median frame {ms(play['median_frame_ms'])} ms "
         f"(p95 {ms(play['p95_frame_ms'])}), {play['long_frames']} frames over {LONG_FRAME_MS:.0f} ms, "
         f"{play['stalled_frames']} frames where the step did not advance, "
