@@ -15,6 +15,7 @@ from app.config import Settings, settings
 from app.inputs import UploadStore
 from app.limits import BodyLimit
 from app.mathml import tex
+from app.memory import keep_freed_memory
 from app.routes import (
     activations,
     attention,
@@ -47,6 +48,7 @@ def create_app(config: Settings = settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = config
+    keep_freed_memory()  # a process-wide setting; setting it again is harmless
     app.state.uploads = UploadStore(config.max_uploads_kept)
     templates = Jinja2Templates(directory=config.template_dir)
     templates.env.globals["tex"] = tex

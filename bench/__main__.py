@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from app.devserver import app_server
+from app.memory import keep_freed_memory
 from bench import (
     api_bench,
     browser_bench,
@@ -49,13 +50,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="few repeats: a smoke run, not figures to quote")
     parser.add_argument("--only", choices=PARTS + HEAVY_PARTS, help="run one part only (load, soak: only so)")
     parser.add_argument("--minutes", type=float, help="soak length (default 10; 1 with --quick)")
+    parser.add_argument(
+        "--default-malloc",
+        action="store_true",
+        help="time the engine with glibc's default thresholds, not the server's (app/memory.py)",
+    )
     args = parser.parse_args(argv)
     parts = [args.only] if args.only else list(PARTS)
+    # the engine parts run in this process: give it the allocator settings the server runs with
+    tuned = False if args.default_malloc else keep_freed_memory()
 
     started, t0 = datetime.now(UTC), time.perf_counter()
     load_before = os.getloadavg()
     cores = os.cpu_count() or 1
     print(f"Layerlab bench ({'quick' if args.quick else 'full'} run: {', '.join(parts)}) on {cores} cores")
+    print("  allocator: " + ("the server's thresholds (app/memory.py)" if tuned else "glibc defaults"))
     if load_before[0] > cores / 2:
         print(f"  warning: load average {load_before[0]:.1f} at start: other work is running, expect noise")
     print()
@@ -107,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
             "numpy": np.__version__,
             "platform": platform.platform(),
             "cores": cores,
+            "server_allocator_settings": tuned,
             "load_average_before": load_before,
             "load_average_after": os.getloadavg(),
         },
