@@ -85,8 +85,10 @@ def scaled_dot_product_attention(
     actually applied: 0 or -inf from a bool mask or is_causal, the values of a float mask),
     "masked" and "weights", each (..., L, S). Steps, one per query row in C order of (..., L):
     index (R, ndim - 1), scores, scaled, mask, masked, exp (e^(masked - max)) and weights (R, S),
-    max and sum (the softmax denominator) (R,), weighted_values (R, S, Ev) the terms weights·V
-    whose sum is output (R, Ev), entropy (nats) and max_weight (R,).
+    max and sum (the softmax denominator) (R,), output (R, Ev) = weights·V, entropy (nats) and
+    max_weight (R,). The terms of each output row, weights[r, j]·value[j], are not stored: they would be
+    R·S·Ev numbers (64 MB at 8 heads of 128 tokens), three quarters of the trace's cost for a picture
+    the attention route draws in 2-D from the weights.
 
     A row whose keys are all masked gives NaN weights and output: softmax of only -inf, as in
     torch's documented reference code and in nn.MultiheadAttention's need_weights path. (torch
@@ -163,7 +165,6 @@ def scaled_dot_product_attention(
             "exp": exp.reshape(-1, source),
             "sum": total.reshape(-1),
             "weights": weights.reshape(-1, source),
-            "weighted_values": (weights[..., None] * v[..., None, :, :]).reshape(-1, source, value_dim),
             "output": out.reshape(-1, value_dim),
             "entropy": entropy(weights).reshape(-1),
             "max_weight": weights.max(axis=-1).reshape(-1),
