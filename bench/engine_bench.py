@@ -42,7 +42,8 @@ def bare_shift_add(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Same result as a sum of shifted, weighted slices of the padded input: no window copy at all."""
     n, c, h, width = x.shape
     f, _, kh, kw = w.shape
-    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    padded = np.zeros((n, c, h + 2, width + 2))  # as fast a zero padding as NumPy has (np.pad: ~40 us more)
+    padded[:, :, 1:-1, 1:-1] = x
     oh, ow = h + 2 - kh + 1, width + 2 - kw + 1
     out = np.zeros((n, f, oh, ow))
     for o in range(f):

@@ -69,6 +69,10 @@ def pad2d(x: np.ndarray, pads: tuple[int, int, int, int], padding_mode: PaddingM
         raise ValueError(f"reflect padding must be smaller than the input size ({height}x{width})")
     if padding_mode == "circular" and (max(top, bottom) > height or max(left, right) > width):
         raise ValueError(f"circular padding must not exceed the input size ({height}x{width})")
+    if padding_mode == "zeros":  # the common case, without np.pad's general machinery (~40 us a call)
+        out = np.zeros((*x.shape[:-2], top + height + bottom, left + width + right), dtype=x.dtype)
+        out[..., top : top + height, left : left + width] = x
+        return out
     widths = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
     return np.pad(x, widths, mode=_NUMPY_PAD_MODE[padding_mode])
 
@@ -260,8 +264,12 @@ def _record(
             np.multiply(win[t], weights[t], out=prod[t])  # this plane's filter
             tot += prod[t]
         index[0, here], index[1, here] = n, c
-        index[2, here] = np.repeat(np.arange(r0, r1, dtype=np.int32), ow)[keep]
-        index[3, here] = np.tile(np.arange(ow, dtype=np.int32), r1 - r0)[keep]
+        if whole_rows:  # written in place as (rows, OW) views
+            index[2, here].reshape(r1 - r0, ow)[:] = np.arange(r0, r1, dtype=np.int32)[:, None]
+            index[3, here].reshape(r1 - r0, ow)[:] = np.arange(ow, dtype=np.int32)
+        else:
+            index[2, here] = np.repeat(np.arange(r0, r1, dtype=np.int32), ow)[keep]
+            index[3, here] = np.tile(np.arange(ow, dtype=np.int32), r1 - r0)[keep]
     c_i = index[1]
     origin = index[2:] * np.array([[sh], [sw]], dtype=np.int32)  # (2, S)
     return {
