@@ -177,7 +177,8 @@ def small_batch(req: NormStreamRequest) -> dict:
             others = generate(req, batch=size - 1, key=(TRIAL, size, trial))
             t = batch_norm(np.concatenate([probe, others]), None, None, training=True, eps=req.eps)
             mean_error.append(np.abs(t.steps["mean"] - offsets) / scales)  # in standard deviations
-            var_error.append(np.abs(t.steps["var"] / scales**2 - 1))  # relative
+            # relative; as a ratio of standard deviations first, since scales**2 underflows for tiny scales
+            var_error.append(np.abs((np.sqrt(t.steps["var"]) / scales) ** 2 - 1))
             error.append(t.stages["normalized"][0] - ideal)
         errors.append(np.stack(error))  # (trials, C, H, W)
         results.append(

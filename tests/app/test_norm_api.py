@@ -335,3 +335,10 @@ def test_the_real_server_serves_the_page_and_the_api(http):
     assert_error(refused, 422, "num_groups", "(4)")
     index = http.get("/").text
     assert 'href="/norm"' in index
+
+
+def test_tiny_scales_give_finite_small_batch_errors_not_nan(client):
+    # found by the API fuzz: scales**2 underflowed to 0 and the relative variance error was 0/0
+    body = client.post("/api/norm/stream", json={"scales": [1e-300] * 4}).json()
+    errors = [s[k] for s in body["small_batch"]["sizes"] for k in ("mean_error", "var_error")]
+    assert all(isinstance(e, float) and np.isfinite(e) for e in errors)
