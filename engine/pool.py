@@ -117,19 +117,24 @@ def _windows(x: np.ndarray, grid: _Grid, fill: float) -> tuple[np.ndarray, dict[
     n, c = x.shape[:2]
     top, bottom, left, right = grid.pads
     height, width = x.shape[2:]
-    padded = np.full((n, c, top + height + bottom, left + width + right), fill)  # np.pad, less overhead
-    padded[:, :, top : top + height, left : left + width] = x
-    inside = np.zeros(padded.shape[2:], dtype=bool)
-    inside[top : top + height, left : left + width] = True
+    unpadded = not any(grid.pads)  # then every tap is a real cell
+    if unpadded:
+        padded = x.copy()
+    else:
+        padded = np.full((n, c, top + height + bottom, left + width + right), fill)  # np.pad, less overhead
+        padded[:, :, top : top + height, left : left + width] = x
+        inside = np.zeros(padded.shape[2:], dtype=bool)
+        inside[top : top + height, left : left + width] = True
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = grid.kernel, grid.stride, grid.dilation, grid.output_size
     window = np.empty((kh, kw, n, c, oh, ow))
-    valid = np.empty((kh, kw, oh, ow), dtype=bool)
+    valid = None if unpadded else np.empty((kh, kw, oh, ow), dtype=bool)
     for u in range(kh):
         for v in range(kw):
             rows = slice(u * dh, u * dh + sh * (oh - 1) + 1, sh)
             cols = slice(v * dw, v * dw + sw * (ow - 1) + 1, sw)
             window[u, v] = padded[:, :, rows, cols]
-            valid[u, v] = inside[rows, cols]
+            if valid is not None:
+                valid[u, v] = inside[rows, cols]
     # field-major in memory (long inner axis, fast), step-major in shape: (S, ...) transposed views
     index = np.indices((n, c, oh, ow), dtype=np.int32).reshape(4, -1)
     origin = index[2:] * np.array([[sh], [sw]], dtype=np.int32)  # (2, S)
@@ -139,7 +144,11 @@ def _windows(x: np.ndarray, grid: _Grid, fill: float) -> tuple[np.ndarray, dict[
         "rows": (origin[0] + np.arange(0, kh * dh, dh, dtype=np.int32)[:, None]).T,
         "cols": (origin[1] + np.arange(0, kw * dw, dw, dtype=np.int32)[:, None]).T,
         "window": window.reshape(kh * kw, -1).T.reshape(-1, kh, kw),
-        "valid": np.tile(valid.reshape(kh * kw, -1), (1, n * c)).T.reshape(-1, kh, kw),
+        "valid": (
+            np.ones((kh * kw, n * c * oh * ow), dtype=bool)
+            if unpadded
+            else np.tile(valid.reshape(kh * kw, -1), (1, n * c))
+        ).T.reshape(-1, kh, kw),
     }
 
 
