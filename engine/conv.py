@@ -239,6 +239,7 @@ def _record(
     window = np.empty((c_group * kh * kw, len(steps)))
     products = np.empty_like(window)
     total = np.zeros(len(steps))
+    bias = np.empty(len(steps))  # each plane's bias, filled plane by plane (no gather by channel)
     index = np.empty((4, len(steps)), np.int32)  # n, c_out, row, col
     for p in range(steps.start // plane, (steps.stop - 1) // plane + 1):
         n, c = divmod(p, c_out)
@@ -264,13 +265,13 @@ def _record(
             np.multiply(win[t], weights[t], out=prod[t])  # this plane's filter
             tot += prod[t]
         index[0, here], index[1, here] = n, c
+        bias[here] = b[c]
         if whole_rows:  # written in place as (rows, OW) views
             index[2, here].reshape(r1 - r0, ow)[:] = np.arange(r0, r1, dtype=np.int32)[:, None]
             index[3, here].reshape(r1 - r0, ow)[:] = np.arange(ow, dtype=np.int32)
         else:
             index[2, here] = np.repeat(np.arange(r0, r1, dtype=np.int32), ow)[keep]
             index[3, here] = np.tile(np.arange(ow, dtype=np.int32), r1 - r0)[keep]
-    c_i = index[1]
     origin = index[2:] * np.array([[sh], [sw]], dtype=np.int32)  # (2, S)
     return {
         "index": index.T,
@@ -280,8 +281,8 @@ def _record(
         "window": window.T.reshape(-1, c_group, kh, kw),
         "products": products.T.reshape(-1, c_group, kh, kw),
         "sum": total,
-        "bias": b[c_i],
-        "result": total + b[c_i],
+        "bias": bias,
+        "result": total + bias,
     }
 
 
