@@ -5,8 +5,9 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import httpx
@@ -33,32 +34,44 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(timeout: float = 30) -> Iterator[str]:
-    """The real app (`python -m app`) on a free port; yields its base URL, stops it on exit."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "--no-browser", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
+def serve(
+    command: list[str],
+    port: int,
+    ready: Callable[[subprocess.Popen], bool] = lambda proc: True,
+    timeout: float = 30,
+) -> Iterator[subprocess.Popen]:
+    """Start the server `command` listening on `port`; once GET /api/kernels answers and `ready(proc)`
+    holds, yield the process; stop it on exit. Its stderr goes to a temporary file (its children inherit
+    it, and a pipe nobody reads would block them once full), shown if it fails to start."""
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + timeout
     try:
         while True:
             try:
-                if httpx.get(url + "/api/kernels", timeout=1).status_code == 200:
-                    break
+                up = httpx.get(f"http://127.0.0.1:{port}/api/kernels", timeout=1).status_code == 200
             except httpx.HTTPError:
-                pass
+                up = False
+            if up and ready(proc):
+                break
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise RuntimeError(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
+                log.seek(0)
+                raise RuntimeError(f"server did not start: {log.read().decode()[-2000:]}")
             time.sleep(0.1)
-        yield url
+        yield proc
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
+
+
+@contextmanager
+def app_server(timeout: float = 30) -> Iterator[str]:
+    """The real app (`python -m app`) on a free port; yields its base URL, stops it on exit."""
+    port = free_port()
+    with serve([sys.executable, "-m", "app", "--no-browser", "--port", str(port)], port, timeout=timeout):
+        yield f"http://127.0.0.1:{port}"

@@ -18,7 +18,6 @@ import random
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,8 +26,7 @@ from dataclasses import dataclass, field
 import httpx
 import numpy as np
 
-from app.config import ROOT
-from app.devserver import free_port
+from app.devserver import free_port, serve
 from bench.api_bench import conv_body
 from bench.common import Section, Target, ms, ratio
 
@@ -239,32 +237,13 @@ def production_server(workers: int | None = None, timeout: float = 60) -> Iterat
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
-    # stderr to a file: the workers inherit it, and a pipe nobody reads would block them once full
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/api/kernels", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                ready = False
-            if ready and len(worker_pids(proc.pid)) == workers:
-                break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                log.seek(0)
-                raise RuntimeError(f"uvicorn did not start: {log.read().decode()[-2000:]}")
-            time.sleep(0.2)
+
+    def every_worker_up(proc: subprocess.Popen) -> bool:
+        return len(worker_pids(proc.pid)) == workers
+
+    with serve(command, port, every_worker_up, timeout) as proc:
         time.sleep(1.0)  # let every worker finish importing
         yield port, [proc.pid, *worker_pids(proc.pid)]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _warm(port: int) -> None:
