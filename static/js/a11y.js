@@ -1,4 +1,4 @@
-// Accessibility for whatever a page draws, imported once by each page module:
+// Accessibility for whatever a page draws, on every page (classroom.js imports it):
 // - a box that scrolls sideways (a wide formula or table on a phone) becomes keyboard-focusable,
 //   so it can be scrolled without a mouse; one that fits leaves the tab order again;
 // - every map (MapView) gets role="img" and a label naming it, its size and its value range,

@@ -3,7 +3,6 @@
 // /map a conv feature map activated, /softmax a vector's softmax and /dead-relu the training
 // run stepped below. Every number drawn comes from those answers; this file only draws.
 
-import './a11y.js';
 import { latest, postJSON } from './api.js';
 import { Stepper } from './stepper.js';
 import { copyText } from './clipboard.js';

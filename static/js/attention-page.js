@@ -1,7 +1,6 @@
 // The attention page: controls -> state (all of it in the URL) -> one engine request per edit
 // -> the maps, and the stepper walking the (head, query) steps of the answer.
 
-import './a11y.js';
 import { latest, postJSON } from './api.js';
 import { Stepper } from './stepper.js';
 import { copyText } from './clipboard.js';

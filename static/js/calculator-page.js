@@ -2,7 +2,6 @@
 // selected layer's formulas and its receptive field. Every edit recomputes at once; edits
 // made while a request is out collapse into one request with the latest stack.
 
-import './a11y.js';
 import { ApiError, latest, postJSON } from './api.js';
 import { FieldView } from './calculator/fieldview.js';
 import { decode, encode } from './calculator/stack-url.js';

@@ -2,6 +2,7 @@
 // a link to the exact view, the keys (with the `?` overlay) and export (PNG, SVG, WebM).
 // Loaded by base.html after the page's own module.
 
+import './a11y.js'; // every page's maps and charts labelled, wide boxes scrollable by keyboard
 import { activeStepper } from './stepper.js';
 import { copyText } from './clipboard.js';
 import { canRecord, download, SIZE, stepVideo, viewPNG, viewSVG } from './classroom/export.js';

@@ -2,7 +2,6 @@
 // Live edits repaint every feature map from /api/conv/live; the step-through of the
 // selected filter draws /api/conv/trace, fetched a chunk of steps at a time.
 
-import './a11y.js';
 import { latest, postJSON, postMaps, upload } from './api.js';
 import { KernelEditor } from './kernel-editor.js';
 import { MapView } from './mapview.js';
@@ -78,9 +77,8 @@ function requestChunk(chunk, withStages) {
   runTrace({ key: currentKey, body: { ...requestBody(), filter: state.filter, ...where, stages: withStages } });
 }
 
-// Called after every settings change: repaint the maps at once; restart the step trace
-// once the edits pause, so a burst of typing sends one trace request, not one per key.
-// The first load has no burst to wait for: its trace goes out at once.
+// Called after every settings change: repaint the maps at once; restart the step trace once the
+// edits pause (a burst of typing sends one trace request); the first load's goes out at once.
 const TRACE_DELAY_MS = 120;
 let traceTimer = null;
 let traceDelay = 0;

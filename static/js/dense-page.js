@@ -3,7 +3,6 @@
 // layer's weighted sums at the stepper's point, /api/dense/parameters the count and
 // /api/dense/init both trainings. Every number drawn comes from those answers.
 
-import './a11y.js';
 import { latest, postJSON } from './api.js';
 import { Stepper } from './stepper.js';
 import { copyText } from './clipboard.js';

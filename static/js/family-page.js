@@ -3,7 +3,6 @@
 // transposed). Each variant module under family/ owns its controls and drawings:
 //   endpoint, stepped, init(ctx), show(state), draw(res), step(i) (stepped only).
 
-import './a11y.js';
 import { latest, postJSON } from './api.js';
 import { Stepper } from './stepper.js';
 import { $ } from './family/controls.js';

@@ -3,7 +3,6 @@
 // gradients; the circle tab runs seed 000's detector. The drawing is sent as a 56x56 ink raster and
 // fitted to 28x28 by the server. Every number drawn comes from the engine through these answers.
 
-import './a11y.js';
 import { latest, postJSON, upload } from './api.js';
 import { decode, encode } from './typed-url.js';
 import { MapView } from './mapview.js';

@@ -2,7 +2,6 @@
 // (/api/norm/apply), one per step for the written-out equation (/api/norm/equation), and for
 // batch norm the stream of training batches (/api/norm/stream). Modules under norm/ draw.
 
-import './a11y.js';
 import { latest, postJSON } from './api.js';
 import { Stepper } from './stepper.js';
 import { copyText } from './clipboard.js';

@@ -3,7 +3,6 @@
 // chunk of steps at a time as on the conv page; the side-by-side mode steps /api/pool/compare;
 // the shift demo draws /api/pool/shift. Every number drawn comes from those answers.
 
-import './a11y.js';
 import { latest, postJSON, upload } from './api.js';
 import { Stepper } from './stepper.js';
 import { copyText } from './clipboard.js';

@@ -2,7 +2,6 @@
 // the chosen kind (/api/recurrent/run), one for the three kinds side by side (/compare) and one for
 // the gradient chart (/gradients); the stepper walks the cell evaluations of the answer.
 
-import './a11y.js';
 import { latest, postJSON } from './api.js';
 import { Stepper } from './stepper.js';
 import { copyText } from './clipboard.js';
