@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import re
 import threading
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ GZIP_LEVEL = 9
 
 @dataclass(frozen=True)
 class Encoded:
-    """One file in each encoding a browser may accept, each with its strong entity tag."""
+    """One file in each encoding a browser may accept (app/cache.py tags whichever is sent)."""
 
     identity: bytes
     gzip: bytes
@@ -34,10 +33,6 @@ class Encoded:
         if "gzip" in accepted:
             return self.gzip, "gzip"
         return self.identity, None
-
-
-def etag(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
 _lock = threading.Lock()
