@@ -48,7 +48,7 @@ def create_app(config: Settings = settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = config
-    keep_freed_memory()  # a process-wide setting; setting it again is harmless
+    keep_freed_memory()  # process-wide, set once
     app.state.uploads = UploadStore(config.max_uploads_kept)
     templates = Jinja2Templates(directory=config.template_dir)
     templates.env.globals["tex"] = tex

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+from functools import cache
 
 M_TRIM_THRESHOLD = -1  # mallopt parameters, from glibc's malloc.h
 M_MMAP_THRESHOLD = -3
@@ -19,6 +20,7 @@ MMAP_THRESHOLD = 64 * 2**20  # larger blocks come from (and go back to) the kern
 TRIM_THRESHOLD = 256 * 2**20  # at most this much free heap is kept
 
 
+@cache  # once per process: find_library runs ldconfig, and every app the tests build calls this
 def keep_freed_memory() -> bool:
     """Set glibc's thresholds for this process; False where the C library is not glibc."""
     name = ctypes.util.find_library("c")
