@@ -35,6 +35,7 @@ from app.routes import (
 )
 from app.security import SecurityHeaders
 
+SHARED_MODULES = ("classroom.js", "lesson-player.js")  # base.html loads them on every page
 MAX_JSON_BYTES = 512 * 1024  # the largest conv request (8 filters x 3 x 7x7) is ~30 KB
 
 
@@ -52,9 +53,16 @@ def create_app(config: Settings = settings) -> FastAPI:
     app.state.uploads = UploadStore(config.max_uploads_kept)
     templates = Jinja2Templates(directory=config.template_dir)
     templates.env.globals["tex"] = tex
-    templates.env.globals["module_preloads"] = lambda *entries: sorted(
-        {url for entry in entries for url in module_graph(config.static_dir, entry)}
-    )
+
+    def module_preloads(*entries: str) -> list[str]:
+        """The modules `entries` import, less those base.html's own scripts already preload."""
+        graph = {url for entry in entries for url in module_graph(config.static_dir, entry)}
+        if entries != SHARED_MODULES:
+            graph -= set(module_preloads(*SHARED_MODULES))
+        return sorted(graph)
+
+    templates.env.globals["module_preloads"] = module_preloads
+    templates.env.globals["shared_modules"] = SHARED_MODULES
     warm(config.plotly_js)
     app.state.templates = templates
     errors.install(app)

@@ -62,7 +62,9 @@ def test_module_graph_follows_every_relative_import_and_only_those(tmp_path):
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_preloads_each_module_its_scripts_import(client, path):
     html = client.get(path).text
-    preloaded = set(re.findall(r'<link rel="modulepreload" href="([^"]+)"', html))
+    links = re.findall(r'<link rel="modulepreload" href="([^"]+)"', html)
+    preloaded = set(links)
+    assert len(links) == len(preloaded), "a module is preloaded twice"
     scripts = re.findall(r'<script type="module" src="([^"]+)"', html)
     entries = [s.removeprefix("/static/js/") for s in scripts]
     assert entries, "no module script on the page"
