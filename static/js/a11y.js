@@ -11,13 +11,32 @@ import { fmt } from './format.js';
 import { probe } from './probe.js';
 
 const SCROLLERS = [
-  '.formula', '.rnn-formulas > div', '.table-wrap', 'main table', '.layer-table table', '.api-model',
-  '.torch-code pre', '.torch-block pre', '#add-equation', '.kernel-editor', '.rnn-cell', '.channel-flow',
-  '.residual-flow', '.norm-grid', '.js-plotly-plot', '.step-views > *', '.chart-row > *', '.maps > *',
+  '.formula',
+  '.rnn-formulas > div',
+  '.table-wrap',
+  'main table',
+  '.layer-table table',
+  '.api-model',
+  '.torch-code pre',
+  '.torch-block pre',
+  '#add-equation',
+  '.kernel-editor',
+  '.rnn-cell',
+  '.channel-flow',
+  '.residual-flow',
+  '.norm-grid',
+  '.js-plotly-plot',
+  '.step-views > *',
+  '.chart-row > *',
+  '.maps > *',
 ].join(', ');
 const DELAY_MS = 200;
 
-const plain = (html) => String(html ?? '').replace(/<[^>]*>/g, '').replace(/\s+/g, ' ').trim();
+const plain = (html) =>
+  String(html ?? '')
+    .replace(/<[^>]*>/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 function setAttr(el, name, value) {
   if (el.getAttribute(name) !== value) el.setAttribute(name, value);
@@ -42,7 +61,7 @@ function scrollers() {
 function mapLabel(el) {
   const view = Object.values(probe.maps).find((m) => m.el === el);
   const title = plain(view?.title || el.querySelector('.gtitle')?.textContent) || 'map';
-  if (!view || !view.rows) return title;
+  if (!view?.rows) return title;
   const range = view.values ? `, colour scale ${fmt(view.lo)} to ${fmt(view.hi)}` : '';
   return `${title}: ${view.rows} by ${view.cols} map${range}`;
 }
@@ -51,7 +70,8 @@ function chartLabel(gd) {
   const { layout = {} } = gd;
   const text = (t) => plain(typeof t === 'string' ? t : t?.text);
   const title = text(layout.title) || plain(gd.querySelector('.gtitle')?.textContent) || 'chart';
-  const x = text(layout.xaxis?.title), y = text(layout.yaxis?.title);
+  const x = text(layout.xaxis?.title),
+    y = text(layout.yaxis?.title);
   const axes = [x && `x: ${x}`, y && `y: ${y}`].filter(Boolean).join(', ');
   return axes ? `${title} (${axes})` : title;
 }

@@ -12,15 +12,29 @@ import { addMap, drawGrid } from './pool/draw.js';
 import { fmt } from './format.js';
 import { $, bindControls, showControls } from './activations/controls.js';
 import {
-  curveFigure, draw, fitFigure, gradsFigure, historyFigure, rangesFigure, softmaxFigure,
+  curveFigure,
+  draw,
+  fitFigure,
+  gradsFigure,
+  historyFigure,
+  rangesFigure,
+  softmaxFigure,
 } from './activations/charts.js';
 
 const DATA = JSON.parse($('page-data').textContent);
 const D = DATA.defaults;
 const DEFAULTS = {
-  ...D.curve, at: 1, ...D.map, ...D.softmax,
-  seed: D.dead.seed, neurons: D.dead.neurons, lr: D.dead.lr, steps: D.dead.steps,
-  bias_shift: D.dead.bias_shift, dead_slope: D.dead.negative_slope, step: 0,
+  ...D.curve,
+  at: 1,
+  ...D.map,
+  ...D.softmax,
+  seed: D.dead.seed,
+  neurons: D.dead.neurons,
+  lr: D.dead.lr,
+  steps: D.dead.steps,
+  bias_shift: D.dead.bias_shift,
+  dead_slope: D.dead.negative_slope,
+  step: 0,
 };
 const CURVE_KEYS = Object.keys(D.curve);
 const state = decode(window.location.search, DEFAULTS);
@@ -31,14 +45,23 @@ let playAfterRun = false; // the Run button plays the new run from its first ste
 
 const pick = (keys) => Object.fromEntries(keys.map((k) => [k, state[k]]));
 const curveBody = () => pick(CURVE_KEYS);
-const params = () => { const { x_min, x_max, points, ...rest } = curveBody(); return rest; };
-const deadBody = () => ({ ...pick(['seed', 'neurons', 'lr', 'steps', 'bias_shift']), negative_slope: state.dead_slope });
+const params = () => {
+  const { x_min, x_max, points, ...rest } = curveBody();
+  return rest;
+};
+const deadBody = () => ({
+  ...pick(['seed', 'neurons', 'lr', 'steps', 'bias_shift']),
+  negative_slope: state.dead_slope,
+});
 
 // ---- errors ----------------------------------------------------------------------------------
 
 const errors = {};
 function showError(part) {
-  return (err) => { errors[part] = err.message || String(err); $('status').textContent = Object.values(errors).join(' · '); };
+  return (err) => {
+    errors[part] = err.message || String(err);
+    $('status').textContent = Object.values(errors).join(' · ');
+  };
 }
 function clearError(part) {
   delete errors[part];
@@ -48,56 +71,77 @@ function clearError(part) {
 // ---- requests ----------------------------------------------------------------------------------
 
 let point = null; // the x marked on the plot: the kept one, or the hovered one
-const runCurve = latest((body) => postJSON('/api/activations/curve', body), (res) => {
-  clearError('curve');
-  curve = res;
-  $('formula-f').innerHTML = res.formulas.f;
-  $('formula-grad').innerHTML = res.formulas.grad;
-  $('torch-line').textContent = res.torch;
-  const share = Math.round(100 * res.saturated_fraction);
-  $('curve-summary').textContent = res.intervals.length
-    ? `Shaded: ${res.intervals.map(([a, b]) => `x from ${fmt(a, 2)} to ${fmt(b, 2)}`).join(' and ')} (${share}% of the plotted range), where |f′| < ${fmt(res.params.threshold)}.`
-    : `Nowhere in this range is |f′| below ${fmt(res.params.threshold)}: the gradient always passes.`;
-  drawCurve();
-}, showError('curve'));
+const runCurve = latest(
+  (body) => postJSON('/api/activations/curve', body),
+  (res) => {
+    clearError('curve');
+    curve = res;
+    $('formula-f').innerHTML = res.formulas.f;
+    $('formula-grad').innerHTML = res.formulas.grad;
+    $('torch-line').textContent = res.torch;
+    const share = Math.round(100 * res.saturated_fraction);
+    $('curve-summary').textContent = res.intervals.length
+      ? `Shaded: ${res.intervals.map(([a, b]) => `x from ${fmt(a, 2)} to ${fmt(b, 2)}`).join(' and ')} (${share}% of the plotted range), where |f′| < ${fmt(res.params.threshold)}.`
+      : `Nowhere in this range is |f′| below ${fmt(res.params.threshold)}: the gradient always passes.`;
+    drawCurve();
+  },
+  showError('curve'),
+);
 
-const runPoint = latest(({ body }) => postJSON('/api/activations/point', body), (res, { kept }) => {
-  clearError('point');
-  point = res;
-  for (const key of ['f', 'grad', 'verdict']) $(`point-${key}`).innerHTML = res.formulas[key];
-  if (kept) $('at-x').value = String(res.x);
-  drawCurve();
-}, showError('point'));
+const runPoint = latest(
+  ({ body }) => postJSON('/api/activations/point', body),
+  (res, { kept }) => {
+    clearError('point');
+    point = res;
+    for (const key of ['f', 'grad', 'verdict']) $(`point-${key}`).innerHTML = res.formulas[key];
+    if (kept) $('at-x').value = String(res.x);
+    drawCurve();
+  },
+  showError('point'),
+);
 
-const runMap = latest((body) => postJSON('/api/activations/map', body), (res) => {
-  clearError('map');
-  drawGrid(views.conv, res.conv, 'conv map x');
-  drawGrid(views.activated, res.activated, 'f(x)');
-  drawGrid(views.grad, res.grad, "f′(x): where gradients flow");
-  const pct = (v) => `${Math.round(100 * v)}%`;
-  $('map-summary').textContent = `f′ is exactly 0 at ${pct(res.zero_fraction)} of the cells and below `
-    + `${fmt(state.threshold)} at ${pct(res.saturated_fraction)}: there the loss's gradient does not reach the conv weights.`;
-  $('map-text').textContent = res.torch;
-  $('conv-link').href = `/conv${convURL(res.conv_state)}`;
-}, showError('map'));
+const runMap = latest(
+  (body) => postJSON('/api/activations/map', body),
+  (res) => {
+    clearError('map');
+    drawGrid(views.conv, res.conv, 'conv map x');
+    drawGrid(views.activated, res.activated, 'f(x)');
+    drawGrid(views.grad, res.grad, 'f′(x): where gradients flow');
+    const pct = (v) => `${Math.round(100 * v)}%`;
+    $('map-summary').textContent =
+      `f′ is exactly 0 at ${pct(res.zero_fraction)} of the cells and below ` +
+      `${fmt(state.threshold)} at ${pct(res.saturated_fraction)}: there the loss's gradient does not reach the conv weights.`;
+    $('map-text').textContent = res.torch;
+    $('conv-link').href = `/conv${convURL(res.conv_state)}`;
+  },
+  showError('map'),
+);
 
-const runSoftmax = latest((body) => postJSON('/api/activations/softmax', body), (res) => {
-  clearError('softmax');
-  draw('softmax-plot', softmaxFigure(res));
-  for (const key of ['scaled', 'sum', 'check']) $(`softmax-${key}`).innerHTML = res.text[key];
-  $('softmax-entries').innerHTML = res.text.entries.map((m) => `<p class="formula">${m}</p>`).join('');
-  $('torch-line').textContent = res.text.torch;
-  const labels = res.z.map((_, i) => `${i + 1}`);
-  drawGrid(views.jacobian, res.jacobian, '∂yᵢ/∂sⱼ (row i, column j)', { rowLabels: labels, colLabels: labels });
-}, showError('softmax'));
+const runSoftmax = latest(
+  (body) => postJSON('/api/activations/softmax', body),
+  (res) => {
+    clearError('softmax');
+    draw('softmax-plot', softmaxFigure(res));
+    for (const key of ['scaled', 'sum', 'check']) $(`softmax-${key}`).innerHTML = res.text[key];
+    $('softmax-entries').innerHTML = res.text.entries.map((m) => `<p class="formula">${m}</p>`).join('');
+    $('torch-line').textContent = res.text.torch;
+    const labels = res.z.map((_, i) => `${i + 1}`);
+    drawGrid(views.jacobian, res.jacobian, '∂yᵢ/∂sⱼ (row i, column j)', { rowLabels: labels, colLabels: labels });
+  },
+  showError('softmax'),
+);
 
-const runDead = latest((body) => postJSON('/api/activations/dead-relu', body), (res) => {
-  clearError('dead');
-  dead = res;
-  stepper.setTotal(res.num_steps, playAfterRun ? 0 : state.step);
-  if (playAfterRun) stepper.play();
-  playAfterRun = false;
-}, showError('dead'));
+const runDead = latest(
+  (body) => postJSON('/api/activations/dead-relu', body),
+  (res) => {
+    clearError('dead');
+    dead = res;
+    stepper.setTotal(res.num_steps, playAfterRun ? 0 : state.step);
+    if (playAfterRun) stepper.play();
+    playAfterRun = false;
+  },
+  showError('dead'),
+);
 
 function drawCurve() {
   if (curve) draw('curve-plot', curveFigure(curve, point));
@@ -116,7 +160,10 @@ function changed(part, lists = false) {
   }
   if ((part === 'curve' || part === 'point') && state.kind !== 'softmax') requestPoint(state.at, true);
   if (part === 'softmax') runSoftmax(pick(['z', 'temperature']));
-  if (part === 'dead') { state.step = 0; runDead(deadBody()); }
+  if (part === 'dead') {
+    state.step = 0;
+    runDead(deadBody());
+  }
 }
 
 let urlTimer = null;
@@ -138,8 +185,9 @@ function showStep(i) {
   const count = dead.steps.dead[i].reduce((a, b) => a + b, 0);
   const n = dead.params.neurons;
   $('step-label').textContent = `step ${i} of ${dead.num_steps - 1}: loss ${fmt(dead.steps.loss[i])}`;
-  $('dead-summary').textContent = `${count} of ${n} units dead at step ${i} (z ≤ 0 on every input: `
-    + `output 0, gradient exactly 0); ${dead.steps.dead[dead.num_steps - 1].reduce((a, b) => a + b, 0)} at the end.`;
+  $('dead-summary').textContent =
+    `${count} of ${n} units dead at step ${i} (z ≤ 0 on every input: ` +
+    `output 0, gradient exactly 0); ${dead.steps.dead[dead.num_steps - 1].reduce((a, b) => a + b, 0)} at the end.`;
 }
 
 const stepper = new Stepper($('stepper'), { onStep: showStep });
@@ -152,25 +200,32 @@ function selectKind(kind) {
   $('softmax-section').hidden = !softmax;
   $('curve-section').hidden = softmax;
   $('map-section').hidden = softmax;
-  for (const tab of $('kind-tabs').querySelectorAll('button')) tab.setAttribute('aria-selected', String(tab.dataset.kind === kind));
+  for (const tab of $('kind-tabs').querySelectorAll('button'))
+    tab.setAttribute('aria-selected', String(tab.dataset.kind === kind));
   showControls(state, changed, true);
   changed(softmax ? 'softmax' : 'curve');
 }
 
 function bindPage() {
-  $('kind-tabs').replaceChildren(...DATA.kinds.map(({ id, label }) => {
-    const b = Object.assign(document.createElement('button'), { type: 'button', textContent: label });
-    b.setAttribute('role', 'tab');
-    b.dataset.kind = id;
-    b.addEventListener('click', () => selectKind(id));
-    return b;
-  }));
+  $('kind-tabs').replaceChildren(
+    ...DATA.kinds.map(({ id, label }) => {
+      const b = Object.assign(document.createElement('button'), { type: 'button', textContent: label });
+      b.setAttribute('role', 'tab');
+      b.dataset.kind = id;
+      b.addEventListener('click', () => selectKind(id));
+      return b;
+    }),
+  );
   bindControls(state, DATA, changed);
   const plot = $('curve-plot');
   plot.addEventListener('mouseleave', () => requestPoint(state.at, true));
   window.Plotly.newPlot(plot, [], {}, { displayModeBar: false }).then(() => {
     plot.on('plotly_hover', (e) => requestPoint(e.points[0].x, false));
-    plot.on('plotly_click', (e) => { state.at = e.points[0].x; writeURL(); requestPoint(state.at, true); });
+    plot.on('plotly_click', (e) => {
+      state.at = e.points[0].x;
+      writeURL();
+      requestPoint(state.at, true);
+    });
   });
   $('dead-run').addEventListener('click', () => {
     stepper.pause();
@@ -184,7 +239,9 @@ function bindPage() {
       changed('dead');
     });
   }
-  $('copy-torch').addEventListener('click', () => copyText($('torch-line').textContent, $('copied'), 'PyTorch line copied.'));
+  $('copy-torch').addEventListener('click', () =>
+    copyText($('torch-line').textContent, $('copied'), 'PyTorch line copied.'),
+  );
   $('copy-link').addEventListener('click', () => {
     window.history.replaceState(null, '', encode(state, DEFAULTS));
     copyText(window.location.href, $('copied'), 'Link copied: it reopens this exact view.');

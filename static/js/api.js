@@ -13,22 +13,34 @@ export class ApiError extends Error {
 async function check(res) {
   if (res.ok) return res;
   let body = null;
-  try { body = await res.json(); } catch { /* not JSON */ }
+  try {
+    body = await res.json();
+  } catch {
+    /* not JSON */
+  }
   throw new ApiError(res.status, body);
 }
 
 export async function postJSON(url, body) {
-  const res = await check(await fetch(url, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  }));
+  const res = await check(
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  );
   return res.json();
 }
 
 // Binary maps: float32 data plus shape and range headers.
 export async function postMaps(url, body) {
-  const res = await check(await fetch(url, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  }));
+  const res = await check(
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  );
   const shape = res.headers.get('X-Shape').split(',').map(Number);
   const lo = res.headers.get('X-Min').split(',').map(Number);
   const hi = res.headers.get('X-Max').split(',').map(Number);

@@ -18,7 +18,13 @@ const $ = (id) => document.getElementById(id);
 function decode(search) {
   const q = new URLSearchParams(search);
   const d = DATA.defaults;
-  const json = (key, fallback) => { try { return JSON.parse(q.get(key)) ?? fallback; } catch { return fallback; } };
+  const json = (key, fallback) => {
+    try {
+      return JSON.parse(q.get(key)) ?? fallback;
+    } catch {
+      return fallback;
+    }
+  };
   const overrides = q.has('ov') ? json('ov', {}) : {};
   const number = (key, fallback) => (q.has(key) && Number.isFinite(Number(q.get(key))) ? Number(q.get(key)) : fallback);
   return {
@@ -88,7 +94,9 @@ const run = latest(
     writeSense();
     stepper.setTotal(res.num_steps, step);
   },
-  (err, req) => { if (req.key === currentKey) $('status').textContent = err.message || String(err); },
+  (err, req) => {
+    if (req.key === currentKey) $('status').textContent = err.message || String(err);
+  },
 );
 
 const runAdditive = latest(
@@ -101,7 +109,9 @@ const runAdditive = latest(
     drawAdditive(addRes);
     goAdditive(addStep);
   },
-  (err, req) => { if (req.key === addKey) $('status').textContent = err.message || String(err); },
+  (err, req) => {
+    if (req.key === addKey) $('status').textContent = err.message || String(err);
+  },
 );
 
 function changed() {
@@ -148,21 +158,35 @@ function additiveKeys(e) {
   if (state.tab !== 'additive') return;
   const t = e.target;
   const typing = t instanceof HTMLInputElement && !['range', 'checkbox', 'radio'].includes(t.type);
-  if (typing || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (
+    typing ||
+    t instanceof HTMLSelectElement ||
+    t instanceof HTMLTextAreaElement ||
+    e.ctrlKey ||
+    e.metaKey ||
+    e.altKey
+  )
+    return;
   const moves = { ArrowRight: 1, ArrowLeft: -1, Home: -Infinity, End: Infinity, ' ': 0 };
   if (!(e.key in moves)) return;
   e.preventDefault();
   e.stopImmediatePropagation();
   const d = moves[e.key];
-  if (addRes && d) goAdditive(Number.isFinite(d) ? addStep + d : (d < 0 ? 0 : addRes.num_steps - 1));
+  if (addRes && d) goAdditive(Number.isFinite(d) ? addStep + d : d < 0 ? 0 : addRes.num_steps - 1);
 }
 
 function writeSense() {
   const s = res.sense;
-  if (!s) { $('att-sense').textContent = ''; return; }
-  const cos = Object.entries(s.cosine).map(([name, v]) => `${name} sense ${fmt(v)}`).join(', ');
-  $('att-sense').textContent = `“${s.word}” (token ${s.index}) leans to its ${s.leans} sense: cosine of its `
-    + `context Σⱼ wⱼ·xⱼ with each sense: ${cos}.`;
+  if (!s) {
+    $('att-sense').textContent = '';
+    return;
+  }
+  const cos = Object.entries(s.cosine)
+    .map(([name, v]) => `${name} sense ${fmt(v)}`)
+    .join(', ');
+  $('att-sense').textContent =
+    `“${s.word}” (token ${s.index}) leans to its ${s.leans} sense: cosine of its ` +
+    `context Σⱼ wⱼ·xⱼ with each sense: ${cos}.`;
 }
 
 // ---- stepping ------------------------------------------------------------------------------
@@ -170,10 +194,12 @@ function writeSense() {
 function onStep(i) {
   if (!res) return;
   step = i;
-  const h = res.steps.head[i], q = res.steps.query[i];
+  const h = res.steps.head[i],
+    q = res.steps.query[i];
   drawHead(res, h, q);
   writeStep(res, i, tokenLabels(res));
-  $('att-head-title').textContent = res.params.heads > 1 ? `Head ${h + 1} of ${res.params.heads}, stage by stage` : 'One head, stage by stage';
+  $('att-head-title').textContent =
+    res.params.heads > 1 ? `Head ${h + 1} of ${res.params.heads}, stage by stage` : 'One head, stage by stage';
   $('step-label').textContent = `step ${i + 1} of ${res.num_steps}: head ${h + 1}, query ${q} “${res.tokens[q]}”`;
   if (!stepper.playing) writeURL();
 }
@@ -183,7 +209,9 @@ const stepper = new Stepper($('stepper'), { onStep });
 // ---- controls ------------------------------------------------------------------------------
 
 function show() {
-  const set = (id, v) => { if ($(id) !== document.activeElement) $(id).value = String(v); };
+  const set = (id, v) => {
+    if ($(id) !== document.activeElement) $(id).value = String(v);
+  };
   set('att-sentence', state.sentence);
   set('att-heads', state.heads);
   set('att-padding', state.padding);
@@ -237,26 +265,45 @@ function applyEdit(v) {
 function bind() {
   $('att-sentence').addEventListener('input', (e) => {
     state.sentence = e.target.value;
-    step = 0; addStep = 0; state.decoder = 0;
+    step = 0;
+    addStep = 0;
+    state.decoder = 0;
     changed();
   });
   $('att-preset').addEventListener('change', (e) => {
     if (!e.target.value) return;
     state.sentence = e.target.value;
     state.padding = 0;
-    step = 0; addStep = 0; state.decoder = 0;
+    step = 0;
+    addStep = 0;
+    state.decoder = 0;
     e.target.value = '';
     show();
     changed();
   });
-  $('att-heads').addEventListener('change', (e) => { state.heads = Number(e.target.value); changed(); });
-  $('att-causal').addEventListener('change', (e) => { state.causal = e.target.checked; changed(); });
-  $('att-scaled').addEventListener('change', (e) => { state.scaled = e.target.checked; changed(); });
-  for (const [id, key] of [['att-padding', 'padding'], ['att-temperature', 'temperature']]) {
+  $('att-heads').addEventListener('change', (e) => {
+    state.heads = Number(e.target.value);
+    changed();
+  });
+  $('att-causal').addEventListener('change', (e) => {
+    state.causal = e.target.checked;
+    changed();
+  });
+  $('att-scaled').addEventListener('change', (e) => {
+    state.scaled = e.target.checked;
+    changed();
+  });
+  for (const [id, key] of [
+    ['att-padding', 'padding'],
+    ['att-temperature', 'temperature'],
+  ]) {
     $(id).addEventListener('input', (e) => {
       const v = e.target.valueAsNumber;
       e.target.classList.toggle('invalid', !Number.isFinite(v));
-      if (Number.isFinite(v)) { state[key] = v; changed(); }
+      if (Number.isFinite(v)) {
+        state[key] = v;
+        changed();
+      }
     });
   }
   $('att-edit-value').addEventListener('change', (e) => {
@@ -275,7 +322,12 @@ function bind() {
     changed();
   });
   for (const name of ['self', 'additive']) {
-    $(`tab-${name}`).addEventListener('click', () => { state.tab = name; $('att-edit').hidden = true; showTab(); changed(); });
+    $(`tab-${name}`).addEventListener('click', () => {
+      state.tab = name;
+      $('att-edit').hidden = true;
+      showTab();
+      changed();
+    });
   }
   $('add-decoder').addEventListener('change', (e) => {
     if (e.target.value === 'edited') return;
@@ -287,7 +339,9 @@ function bind() {
   $('add-prev').addEventListener('click', () => goAdditive(addStep - 1));
   $('add-next').addEventListener('click', () => goAdditive(addStep + 1));
   window.addEventListener('keydown', additiveKeys, true);
-  $('copy-torch').addEventListener('click', () => copyText($('torch-line').textContent, $('copied'), 'PyTorch code copied.'));
+  $('copy-torch').addEventListener('click', () =>
+    copyText($('torch-line').textContent, $('copied'), 'PyTorch code copied.'),
+  );
   $('copy-link').addEventListener('click', () => {
     window.history.replaceState(null, '', encode(state, step));
     copyText(window.location.href, $('copied'), 'Link copied: it reopens this exact view.');

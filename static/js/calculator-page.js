@@ -51,18 +51,24 @@ async function task(body) {
       const selected = body.selected !== null && body.selected < failed.index ? body.selected : null;
       try {
         report = await analyse({ ...body, layers, selected, position: selected === null ? null : body.position });
-      } catch { /* the message above says enough */ }
+      } catch {
+        /* the message above says enough */
+      }
     }
     return { report, failed };
   }
 }
 
 let currentKey = '';
-const run = latest((req) => task(req.body), (res, req) => {
-  if (req.key === currentKey) show(res);
-}, (err, req) => {
-  if (req.key === currentKey) setStatus(err.message || String(err));
-});
+const run = latest(
+  (req) => task(req.body),
+  (res, req) => {
+    if (req.key === currentKey) show(res);
+  },
+  (err, req) => {
+    if (req.key === currentKey) setStatus(err.message || String(err));
+  },
+);
 
 // edited: the stack changed, so it is no longer a preset and a clicked position may be gone.
 function changed({ structure = false, edited = true } = {}) {
@@ -102,19 +108,23 @@ function showSelected(report) {
   const layer = report?.layers[state.sel];
   $('selected-title').textContent = layer ? `layer ${layer.index}, ${layer.torch}` : '';
   const formulas = report?.selected?.index === state.sel ? report.selected.formulas : [];
-  $('selected-formulas').innerHTML = formulas.map((f) => `<p class="formula" data-name="${f.name}">${f.mathml}</p>`).join('');
+  $('selected-formulas').innerHTML = formulas
+    .map((f) => `<p class="formula" data-name="${f.name}">${f.mathml}</p>`)
+    .join('');
   $('selected-none').hidden = formulas.length > 0 || !layer;
   const box = layer?.box;
   $('rf-maps').hidden = !box;
   if (box) {
     $('rf-caption').textContent = field.show(layer, state.input);
   } else if (!layer) {
-    $('rf-caption').textContent = state.layers.length ? 'The selected layer has no numbers: see the error above.'
+    $('rf-caption').textContent = state.layers.length
+      ? 'The selected layer has no numbers: see the error above.'
       : 'Add a layer to see what it sees.';
   } else {
-    $('rf-caption').textContent = state.input.length === 1
-      ? 'The input is a flat vector: it has no grid to draw.'
-      : `Layer ${layer.index} (${layer.kind}) has mixed every position: each of its outputs sees the whole input.`;
+    $('rf-caption').textContent =
+      state.input.length === 1
+        ? 'The input is a flat vector: it has no grid to draw.'
+        : `Layer ${layer.index} (${layer.kind}) has mixed every position: each of its outputs sees the whole input.`;
   }
 }
 
@@ -184,17 +194,19 @@ const field = new FieldView($('rf-output'), $('rf-input'), (r, c) => {
 });
 
 function bindControls() {
-  $('presets').replaceChildren(...DATA.presets.map((p) => {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.textContent = p.label;
-    b.dataset.preset = p.name;
-    b.addEventListener('click', () => {
-      state = fromPreset(p.name);
-      changed({ structure: true, edited: false });
-    });
-    return b;
-  }));
+  $('presets').replaceChildren(
+    ...DATA.presets.map((p) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = p.label;
+      b.dataset.preset = p.name;
+      b.addEventListener('click', () => {
+        state = fromPreset(p.name);
+        changed({ structure: true, edited: false });
+      });
+      return b;
+    }),
+  );
   const kinds = $('add-kind');
   kinds.append(...Object.keys(KINDS).map((k) => new Option(k, k)));
   $('add-layer').addEventListener('click', () => {

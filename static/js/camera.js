@@ -52,20 +52,22 @@ class Camera {
     active = this;
     this.button.setAttribute('aria-expanded', 'true');
     this.freezeButton.disabled = true;
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    if (!navigator.mediaDevices?.getUserMedia) {
       this.fail('This browser gives no camera to this page (it needs https or localhost).');
       return;
     }
     this.status.textContent = 'Asking for the camera…';
     try {
       this.stream = await navigator.mediaDevices.getUserMedia({
-        video: { width: { ideal: 320 }, height: { ideal: 240 } }, audio: false,
+        video: { width: { ideal: 320 }, height: { ideal: 240 } },
+        audio: false,
       });
     } catch (err) {
       this.fail(MESSAGES[err.name] || `The camera could not be started (${err.name || err.message}).`);
       return;
     }
-    if (active !== this) { // stopped while the browser was asking
+    if (active !== this) {
+      // stopped while the browser was asking
       this.release();
       return;
     }

@@ -39,10 +39,10 @@ async function copyLink() {
 
 // ---- export -----------------------------------------------------------------------------
 
-const slug = () => (window.location.pathname.replace(/^\/|\/$/g, '').replace(/\W+/g, '-') || 'index');
+const slug = () => window.location.pathname.replace(/^\/|\/$/g, '').replace(/\W+/g, '-') || 'index';
 const stepPart = () => {
   const s = activeStepper();
-  return s && s.total ? `-step${s.index + 1}` : '';
+  return s?.total ? `-step${s.index + 1}` : '';
 };
 
 let busy = false;
@@ -104,19 +104,28 @@ function setUpMenu() {
     if (kind) exportAs(kind);
   });
   menu.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape') { closeMenu(); menuButton.focus(); }
+    if (e.key === 'Escape') {
+      closeMenu();
+      menuButton.focus();
+    }
   });
-  document.addEventListener('click', (e) => { if (!e.target.closest('.export-menu')) closeMenu(); });
+  document.addEventListener('click', (e) => {
+    if (!e.target.closest('.export-menu')) closeMenu();
+  });
 }
 
 // ---- keys -------------------------------------------------------------------------------
 
 // The page's first tab row: [ and ] move to the previous / next tab, 1–9 pick one, each a click.
 function switchTab(e) {
-  const tabs = [...(document.querySelector('[role="tablist"]')?.querySelectorAll('button, [role="tab"]') || [])]
-    .filter((b) => !b.disabled && b.getClientRects().length);
+  const tabs = [...(document.querySelector('[role="tablist"]')?.querySelectorAll('button, [role="tab"]') || [])].filter(
+    (b) => !b.disabled && b.getClientRects().length,
+  );
   if (!tabs.length) return false;
-  const now = Math.max(0, tabs.findIndex((b) => b.getAttribute('aria-selected') === 'true' || b.getAttribute('aria-pressed') === 'true'));
+  const now = Math.max(
+    0,
+    tabs.findIndex((b) => b.getAttribute('aria-selected') === 'true' || b.getAttribute('aria-pressed') === 'true'),
+  );
   let next;
   if (e.key === ']') next = (now + 1) % tabs.length;
   else if (e.key === '[') next = (now - 1 + tabs.length) % tabs.length;
@@ -129,19 +138,28 @@ function switchTab(e) {
 const ACTIONS = {
   p: () => view.set(!presenter()),
   P: () => view.set(!presenter()),
-  a: () => presenter() && (view.arrange(!view.arranging), true),
+  a: () => {
+    if (!presenter()) return false;
+    view.arrange(!view.arranging);
+    return true;
+  },
   '?': () => openKeys(),
 };
 
 function onKey(e) {
   const t = e.target;
-  const typing = t instanceof HTMLElement && (t.isContentEditable
-    || t.matches('input:not([type=checkbox]):not([type=radio]):not([type=range]):not([type=button]), textarea, select'));
+  const typing =
+    t instanceof HTMLElement &&
+    (t.isContentEditable ||
+      t.matches('input:not([type=checkbox]):not([type=radio]):not([type=range]):not([type=button]), textarea, select'));
   if (typing || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented || keysOpen()) return;
   let done;
   if (ACTIONS[e.key]) done = ACTIONS[e.key]() !== false;
   else if (e.key === '[' || e.key === ']' || /^[1-9]$/.test(e.key)) done = switchTab(e);
-  else if (e.key === 'Escape' && view.arranging) { view.arrange(false); done = true; }
+  else if (e.key === 'Escape' && view.arranging) {
+    view.arrange(false);
+    done = true;
+  }
   if (done) e.preventDefault();
 }
 

@@ -2,8 +2,19 @@
 // Signed values use a diverging blue-white-red scale centred on zero (ColorBrewer RdBu,
 // colour-blind safe); unsigned values (images) use grey.
 
-const RDBU = ['#053061', '#2166ac', '#4393c3', '#92c5de', '#d1e5f0', '#f7f7f7',
-  '#fddbc7', '#f4a582', '#d6604d', '#b2182b', '#67001f'];
+const RDBU = [
+  '#053061',
+  '#2166ac',
+  '#4393c3',
+  '#92c5de',
+  '#d1e5f0',
+  '#f7f7f7',
+  '#fddbc7',
+  '#f4a582',
+  '#d6604d',
+  '#b2182b',
+  '#67001f',
+];
 
 function hex(c) {
   return [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16));
@@ -42,19 +53,25 @@ export function paint(pixels, values, lo, hi, lut, filled = values.length) {
   for (let i = 0; i < values.length; i++) {
     const o = i * 4;
     if (i >= filled || Number.isNaN(values[i])) {
-      pixels[o] = EMPTY_RGBA[0]; pixels[o + 1] = EMPTY_RGBA[1]; pixels[o + 2] = EMPTY_RGBA[2]; pixels[o + 3] = 255;
+      pixels[o] = EMPTY_RGBA[0];
+      pixels[o + 1] = EMPTY_RGBA[1];
+      pixels[o + 2] = EMPTY_RGBA[2];
+      pixels[o + 3] = 255;
       continue;
     }
     let k = Math.round((values[i] - lo) * scale);
-    k = (k < 0 ? 0 : k > 255 ? 255 : k) * 4;
-    pixels[o] = lut[k]; pixels[o + 1] = lut[k + 1]; pixels[o + 2] = lut[k + 2]; pixels[o + 3] = 255;
+    k = (k < 0 ? 0 : Math.min(k, 255)) * 4;
+    pixels[o] = lut[k];
+    pixels[o + 1] = lut[k + 1];
+    pixels[o + 2] = lut[k + 2];
+    pixels[o + 3] = 255;
   }
 }
 
 // Black or white text, whichever reads better on the cell's colour.
 export function textColour(lut, value, lo, hi) {
   let k = Math.round(((value - lo) / (hi - lo)) * 255);
-  k = (k < 0 ? 0 : k > 255 ? 255 : k) * 4;
+  k = (k < 0 ? 0 : Math.min(k, 255)) * 4;
   const luma = 0.299 * lut[k] + 0.587 * lut[k + 1] + 0.114 * lut[k + 2];
   return luma > 140 ? '#111' : '#fff';
 }

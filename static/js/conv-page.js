@@ -16,8 +16,18 @@ const DATA = JSON.parse(document.getElementById('page-data').textContent);
 const $ = (id) => document.getElementById(id);
 const PRESETS = Object.fromEntries(DATA.kernels.map((k) => [k.name, k]));
 const DEFAULTS = {
-  image: 'scene', size: 32, color: 'gray', weight: [[PRESETS.edge.weights]], bias: [0],
-  stride: [1, 1], padding: [1, 1], padding_mode: 'zeros', dilation: [1, 1], relu: false, filter: 0, step: 0,
+  image: 'scene',
+  size: 32,
+  color: 'gray',
+  weight: [[PRESETS.edge.weights]],
+  bias: [0],
+  stride: [1, 1],
+  padding: [1, 1],
+  padding_mode: 'zeros',
+  dilation: [1, 1],
+  relu: false,
+  filter: 0,
+  step: 0,
 };
 
 let state = decode(window.location.search, DEFAULTS);
@@ -43,10 +53,14 @@ function clearError() {
   $('status').classList.remove('visible');
 }
 
-const runLive = latest((req) => postMaps('/api/conv/live', req.body), (res, req) => {
-  if (req.key === currentKey) clearError();
-  drawMaps(res);
-}, showError);
+const runLive = latest(
+  (req) => postMaps('/api/conv/live', req.body),
+  (res, req) => {
+    if (req.key === currentKey) clearError();
+    drawMaps(res);
+  },
+  showError,
+);
 
 let chunks = new Map(); // chunk number -> trace response, for the current traceKey
 let stages = null; // the first response for the current key (carries stages and formulas)
@@ -104,7 +118,10 @@ function changed() {
 // The pooling page recomputes this conv (and its ReLU) on the server and pools the selected map.
 function updatePoolLink() {
   const q = new URLSearchParams({
-    source: 'conv', conv: JSON.stringify(requestBody()), conv_filter: String(state.filter), stride: '[2,2]',
+    source: 'conv',
+    conv: JSON.stringify(requestBody()),
+    conv_filter: String(state.filter),
+    stride: '[2,2]',
   });
   $('pool-link').href = `/pool?${q}`;
 }
@@ -133,13 +150,19 @@ function drawMaps({ shape, lo, hi, data }) {
   const size = rows * cols;
   mapCards.forEach((m, f) => {
     m.card.classList.toggle('selected', f === state.filter);
-    m.conv.setData(data.subarray(f * size, (f + 1) * size), rows, cols,
-      { lo: lo[f], hi: hi[f], title: `Filter ${f + 1}: ${rows}×${cols}` });
+    m.conv.setData(data.subarray(f * size, (f + 1) * size), rows, cols, {
+      lo: lo[f],
+      hi: hi[f],
+      title: `Filter ${f + 1}: ${rows}×${cols}`,
+    });
     m.reluBox.hidden = layers < 2;
     if (layers > 1) {
       const o = (filters + f) * size;
-      m.relu.setData(data.subarray(o, o + size), rows, cols,
-        { lo: lo[filters + f], hi: hi[filters + f], title: `ReLU(filter ${f + 1})` });
+      m.relu.setData(data.subarray(o, o + size), rows, cols, {
+        lo: lo[filters + f],
+        hi: hi[filters + f],
+        title: `ReLU(filter ${f + 1})`,
+      });
     }
   });
 }
@@ -158,7 +181,8 @@ function makeCard(f) {
     selectFilter(f, r * cols + c); // steps run in row-major order of the output
   };
   return {
-    card, reluBox,
+    card,
+    reluBox,
     conv: new MapView(convBox, { id: `map-${f}`, target: 200, onCell }),
     relu: new MapView(reluBox, { id: `relu-${f}`, target: 200, onCell }),
   };
@@ -182,13 +206,17 @@ function ensureViews(channels) {
       const ch = views[key].length;
       views[key].push(new MapView(box, { id: `${key}-${ch}`, ...opts }));
     }
-    views[key].forEach((v, ch) => { v.name = names[ch]; });
+    views[key].forEach((v, ch) => {
+      v.name = names[ch];
+    });
   }
   if (!views.output) {
     const box = document.createElement('div');
     $('output-view').append(box);
     views.output = new MapView(box, {
-      id: 'step-output', target: 260, maxCell: 36,
+      id: 'step-output',
+      target: 260,
+      maxCell: 36,
       onCell: (r, c, kind) => {
         if (kind === 'hover' && stepper.playing) return;
         stepper.pause();
@@ -213,8 +241,12 @@ function showStep(i) {
   renderStep({ stages, res, i, views, relu: state.relu, filter: state.filter });
   // fetch the next chunk ahead of playback so stepping never waits at a chunk boundary
   const next = chunk + 1;
-  if (i - res.step_offset > 0.75 * stages.chunk_steps && next * stages.chunk_steps < stages.num_steps
-      && !chunks.has(next)) requestChunk(next, false);
+  if (
+    i - res.step_offset > 0.75 * stages.chunk_steps &&
+    next * stages.chunk_steps < stages.num_steps &&
+    !chunks.has(next)
+  )
+    requestChunk(next, false);
 }
 
 const stepper = new Stepper($('stepper'), { onStep: showStep });
@@ -244,15 +276,17 @@ function showControls() {
   $('size').value = String(state.size);
   document.querySelector(`input[name="color"][value="${state.color}"]`).checked = true;
   const tabs = $('filter-tabs');
-  tabs.replaceChildren(...state.weight.map((_, f) => {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.role = 'tab';
-    b.textContent = String(f + 1);
-    b.setAttribute('aria-selected', String(f === state.filter));
-    b.addEventListener('click', () => selectFilter(f, state.step));
-    return b;
-  }));
+  tabs.replaceChildren(
+    ...state.weight.map((_, f) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.role = 'tab';
+      b.textContent = String(f + 1);
+      b.setAttribute('aria-selected', String(f === state.filter));
+      b.addEventListener('click', () => selectFilter(f, state.step));
+      return b;
+    }),
+  );
   $('step-filter').textContent = String(state.filter + 1);
   const kernels = state.weight[state.filter];
   $('kh').value = String(kernels[0].length);
@@ -262,10 +296,17 @@ function showControls() {
   const kind = typeof state.padding === 'string' ? state.padding : 'amount';
   $('padding-kind').value = kind;
   $('padding-amount').hidden = kind !== 'amount';
-  const setNum = (id, v) => { if (document.activeElement !== $(id)) $(id).value = String(v); };
-  if (kind === 'amount') { setNum('pad-h', state.padding[0]); setNum('pad-w', state.padding[1]); }
-  setNum('stride-h', state.stride[0]); setNum('stride-w', state.stride[1]);
-  setNum('dil-h', state.dilation[0]); setNum('dil-w', state.dilation[1]);
+  const setNum = (id, v) => {
+    if (document.activeElement !== $(id)) $(id).value = String(v);
+  };
+  if (kind === 'amount') {
+    setNum('pad-h', state.padding[0]);
+    setNum('pad-w', state.padding[1]);
+  }
+  setNum('stride-h', state.stride[0]);
+  setNum('stride-w', state.stride[1]);
+  setNum('dil-h', state.dilation[0]);
+  setNum('dil-w', state.dilation[1]);
   $('padding-mode').value = state.padding_mode;
   $('relu').checked = state.relu;
   $('add-filter').disabled = state.weight.length >= DATA.limits.max_filters;
@@ -300,32 +341,52 @@ function intInput(id, apply) {
     const v = $(id).valueAsNumber;
     const ok = Number.isInteger(v);
     $(id).classList.toggle('invalid', !ok);
-    if (ok) { apply(v); changed(); }
+    if (ok) {
+      apply(v);
+      changed();
+    }
   });
 }
 
 function bindControls() {
-  fillSelect($('image'), DATA.samples.map((s) => [s.name, s.name.replaceAll('_', ' ')]));
-  fillSelect($('size'), DATA.sizes.map((s) => [String(s), `${s}×${s}`]));
-  fillSelect($('preset'), DATA.kernels.map((k) => [k.name, k.label]));
+  fillSelect(
+    $('image'),
+    DATA.samples.map((s) => [s.name, s.name.replaceAll('_', ' ')]),
+  );
+  fillSelect(
+    $('size'),
+    DATA.sizes.map((s) => [String(s), `${s}×${s}`]),
+  );
+  fillSelect(
+    $('preset'),
+    DATA.kernels.map((k) => [k.name, k.label]),
+  );
   const sides = Array.from({ length: DATA.limits.max_kernel_side }, (_, i) => [String(i + 1), String(i + 1)]);
   fillSelect($('kh'), sides);
   fillSelect($('kw'), sides);
-  $('examples').replaceChildren(...DATA.examples.map((ex) => {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.textContent = ex.label;
-    b.dataset.example = ex.id;
-    b.addEventListener('click', () => {
-      state = { ...structuredClone(ex.state), filter: 0, step: 0 };
-      $('example-note').textContent = ex.note;
-      update();
-    });
-    return b;
-  }));
+  $('examples').replaceChildren(
+    ...DATA.examples.map((ex) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = ex.label;
+      b.dataset.example = ex.id;
+      b.addEventListener('click', () => {
+        state = { ...structuredClone(ex.state), filter: 0, step: 0 };
+        $('example-note').textContent = ex.note;
+        update();
+      });
+      return b;
+    }),
+  );
 
-  $('image').addEventListener('change', () => { state.image = $('image').value; update(); });
-  $('size').addEventListener('change', () => { state.size = Number($('size').value); update(); });
+  $('image').addEventListener('change', () => {
+    state.image = $('image').value;
+    update();
+  });
+  $('size').addEventListener('change', () => {
+    state.size = Number($('size').value);
+    update();
+  });
   for (const radio of document.querySelectorAll('input[name="color"]')) {
     radio.addEventListener('change', () => {
       state.color = radio.value;
@@ -363,28 +424,54 @@ function bindControls() {
     $('preset').value = '';
     update();
   });
-  const resize = () => { setKernelSize(Number($('kh').value), Number($('kw').value)); update(); };
+  const resize = () => {
+    setKernelSize(Number($('kh').value), Number($('kw').value));
+    update();
+  };
   $('kh').addEventListener('change', resize);
   $('kw').addEventListener('change', resize);
   $('bias').addEventListener('input', () => {
     const v = $('bias').valueAsNumber;
     $('bias').classList.toggle('invalid', !Number.isFinite(v));
-    if (Number.isFinite(v)) { state.bias[state.filter] = v; changed(); }
+    if (Number.isFinite(v)) {
+      state.bias[state.filter] = v;
+      changed();
+    }
   });
-  intInput('stride-h', (v) => { state.stride = [v, state.stride[1]]; });
-  intInput('stride-w', (v) => { state.stride = [state.stride[0], v]; });
-  intInput('dil-h', (v) => { state.dilation = [v, state.dilation[1]]; });
-  intInput('dil-w', (v) => { state.dilation = [state.dilation[0], v]; });
-  intInput('pad-h', (v) => { state.padding = [v, Array.isArray(state.padding) ? state.padding[1] : v]; });
-  intInput('pad-w', (v) => { state.padding = [Array.isArray(state.padding) ? state.padding[0] : v, v]; });
+  intInput('stride-h', (v) => {
+    state.stride = [v, state.stride[1]];
+  });
+  intInput('stride-w', (v) => {
+    state.stride = [state.stride[0], v];
+  });
+  intInput('dil-h', (v) => {
+    state.dilation = [v, state.dilation[1]];
+  });
+  intInput('dil-w', (v) => {
+    state.dilation = [state.dilation[0], v];
+  });
+  intInput('pad-h', (v) => {
+    state.padding = [v, Array.isArray(state.padding) ? state.padding[1] : v];
+  });
+  intInput('pad-w', (v) => {
+    state.padding = [Array.isArray(state.padding) ? state.padding[0] : v, v];
+  });
   $('padding-kind').addEventListener('change', () => {
     const kind = $('padding-kind').value;
     state.padding = kind === 'amount' ? [Number($('pad-h').value) || 0, Number($('pad-w').value) || 0] : kind;
     update();
   });
-  $('padding-mode').addEventListener('change', () => { state.padding_mode = $('padding-mode').value; changed(); });
-  $('relu').addEventListener('change', () => { state.relu = $('relu').checked; changed(); });
-  $('copy-torch').addEventListener('click', () => copyText($('torch-line').textContent, $('copied'), 'PyTorch line copied.'));
+  $('padding-mode').addEventListener('change', () => {
+    state.padding_mode = $('padding-mode').value;
+    changed();
+  });
+  $('relu').addEventListener('change', () => {
+    state.relu = $('relu').checked;
+    changed();
+  });
+  $('copy-torch').addEventListener('click', () =>
+    copyText($('torch-line').textContent, $('copied'), 'PyTorch line copied.'),
+  );
   $('copy-link').addEventListener('click', async () => {
     window.history.replaceState(null, '', encode(state));
     copyText(window.location.href, $('copied'), 'Link copied: it reopens this exact view.');

@@ -6,8 +6,12 @@ import { factor, fmt } from './format.js';
 const MAX_TERMS = 27;
 
 function extent(values) {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   return { lo, hi };
 }
 
@@ -29,23 +33,39 @@ export function renderStep({ stages, res, i, views, relu, filter }) {
   });
   weight.forEach((k, ch) => {
     const values = k.flat();
-    views.kernels[ch].setData(values, k.length, k[0].length, { ...extent(values), title: `Kernel ${views.kernels[ch].name}` });
+    views.kernels[ch].setData(values, k.length, k[0].length, {
+      ...extent(values),
+      title: `Kernel ${views.kernels[ch].name}`,
+    });
   });
   products[j].forEach((p, ch) => {
     const values = p.flat();
-    views.products[ch].setData(values, p.length, p[0].length, { ...extent(values), title: `Products ${views.products[ch].name}` });
+    views.products[ch].setData(values, p.length, p[0].length, {
+      ...extent(values),
+      title: `Products ${views.products[ch].name}`,
+    });
   });
   const out = stages.output;
   const outValues = out.flat();
-  views.output.setData(outValues, out.length, out[0].length,
-    { ...extent(outValues), filled: i + 1, title: `Output of filter ${filter + 1}` });
+  views.output.setData(outValues, out.length, out[0].length, {
+    ...extent(outValues),
+    filled: i + 1,
+    title: `Output of filter ${filter + 1}`,
+  });
   views.output.setHighlights([{ rows: [r], cols: [c], fill: null, colour: '#111' }]);
 
   document.getElementById('step-label').textContent =
     `step ${i + 1} of ${stages.num_steps}: output [${r}, ${c}], window at row ${rows[j][0]}, column ${cols[j][0]} of the padded input`;
   document.getElementById('equation').innerHTML = equation({
-    r, c, weight, win: windowAt(padded, rows[j], cols[j]), sum: res.steps.sum[j], bias: res.steps.bias[j], result: res.steps.result[j],
-    hasBias: stages.params.has_bias, activation: relu && stages.activation ? stages.activation[r][c] : null,
+    r,
+    c,
+    weight,
+    win: windowAt(padded, rows[j], cols[j]),
+    sum: res.steps.sum[j],
+    bias: res.steps.bias[j],
+    result: res.steps.result[j],
+    hasBias: stages.params.has_bias,
+    activation: relu && stages.activation ? stages.activation[r][c] : null,
   });
 }
 
@@ -56,9 +76,13 @@ function windowAt(padded, rows, cols) {
 
 function equation({ r, c, weight, win, sum, bias, result, hasBias, activation }) {
   const terms = [];
-  weight.forEach((k, ch) => k.forEach((row, u) => row.forEach((wv, v) => {
-    terms.push(`${factor(wv)}·${factor(win[ch][u][v])}`);
-  })));
+  weight.forEach((k, ch) =>
+    k.forEach((row, u) =>
+      row.forEach((wv, v) => {
+        terms.push(`${factor(wv)}·${factor(win[ch][u][v])}`);
+      }),
+    ),
+  );
   const shown = terms.length > MAX_TERMS ? [...terms.slice(0, 9), '…', ...terms.slice(-3)] : terms;
   let text = `<span class="lhs">y[${r}, ${c}]</span> = ${shown.join(' + ')}`;
   if (terms.length > MAX_TERMS) text += ` <span class="sub">(${terms.length} products, sum ${fmt(sum)})</span>`;

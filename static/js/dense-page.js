@@ -19,8 +19,14 @@ const $ = (id) => document.getElementById(id);
 const DATA = JSON.parse($('page-data').textContent);
 const LIMITS = DATA.limits;
 const DEFAULTS = {
-  layers: DATA.defaults.layers, point: DATA.defaults.point, layer: DATA.defaults.layer, step: 0,
-  colour: '', show: 'post', sizes: DATA.defaults.sizes, init: DATA.defaults.init,
+  layers: DATA.defaults.layers,
+  point: DATA.defaults.point,
+  layer: DATA.defaults.layer,
+  step: 0,
+  colour: '',
+  show: 'post',
+  sizes: DATA.defaults.sizes,
+  init: DATA.defaults.init,
 };
 const state = decode(window.location.search, DEFAULTS);
 const answers = { plane: null, point: null, count: null, init: null };
@@ -30,9 +36,13 @@ probe.dense = answers;
 
 const keys = { plane: '', point: '', count: '', init: '' };
 function failed(kind) {
-  return (err, req) => { if (req.key === keys[kind]) $('status').textContent = err.message || String(err); };
+  return (err, req) => {
+    if (req.key === keys[kind]) $('status').textContent = err.message || String(err);
+  };
 }
-const clearError = () => { $('status').textContent = ''; };
+const clearError = () => {
+  $('status').textContent = '';
+};
 
 let urlTimer = null;
 function writeURL() {
@@ -42,26 +52,50 @@ function writeURL() {
 
 // ---- requests ----------------------------------------------------------------------------------
 
-const runPlane = latest((req) => postJSON('/api/dense/plane', req.body), (res, req) => {
-  if (req.key !== keys.plane) return;
-  clearError();
-  answers.plane = res;
-  drawPlaneSection();
-}, failed('plane'));
+const runPlane = latest(
+  (req) => postJSON('/api/dense/plane', req.body),
+  (res, req) => {
+    if (req.key !== keys.plane) return;
+    clearError();
+    answers.plane = res;
+    drawPlaneSection();
+  },
+  failed('plane'),
+);
 
-const runPoint = latest((req) => postJSON('/api/dense/point', req.body), (res, req) => {
-  if (req.key !== keys.point) return;
-  answers.point = res;
-  stepper.setTotal(res.num_steps, state.step);
-}, failed('point'));
+const runPoint = latest(
+  (req) => postJSON('/api/dense/point', req.body),
+  (res, req) => {
+    if (req.key !== keys.point) return;
+    answers.point = res;
+    stepper.setTotal(res.num_steps, state.step);
+  },
+  failed('point'),
+);
 
-const runCount = latest((req) => postJSON('/api/dense/parameters', req.body), (res, req) => {
-  if (req.key === keys.count) { clearError(); answers.count = res; drawCount(res); }
-}, failed('count'));
+const runCount = latest(
+  (req) => postJSON('/api/dense/parameters', req.body),
+  (res, req) => {
+    if (req.key === keys.count) {
+      clearError();
+      answers.count = res;
+      drawCount(res);
+    }
+  },
+  failed('count'),
+);
 
-const runInit = latest((req) => postJSON('/api/dense/init', req.body), (res, req) => {
-  if (req.key === keys.init) { clearError(); answers.init = res; drawInit(res); }
-}, failed('init'));
+const runInit = latest(
+  (req) => postJSON('/api/dense/init', req.body),
+  (res, req) => {
+    if (req.key === keys.init) {
+      clearError();
+      answers.init = res;
+      drawInit(res);
+    }
+  },
+  failed('init'),
+);
 
 function request(kind, run, body) {
   keys[kind] = JSON.stringify(body);
@@ -82,19 +116,31 @@ function pointChanged() {
   request('point', runPoint, { layers: state.layers, point: state.point, layer: state.layer });
 }
 
-const countChanged = () => { writeURL(); request('count', runCount, { sizes: state.sizes }); };
-const initChanged = () => { writeURL(); request('init', runInit, state.init); };
+const countChanged = () => {
+  writeURL();
+  request('count', runCount, { sizes: state.sizes });
+};
+const initChanged = () => {
+  writeURL();
+  request('init', runInit, state.init);
+};
 
 // ---- drawing -------------------------------------------------------------------------------------
 
 let planeBound = false;
 let highlighted = -1; // the first-layer neuron whose line is drawn thick
 let lineNeurons = []; // shape k of the plane is neuron lineNeurons[k] of the first layer
-const maps = new LayerMaps($('layer-maps'), (l, j) => { state.colour = `${l},${j}`; writeURL(); drawPlaneSection(); });
+const maps = new LayerMaps($('layer-maps'), (l, j) => {
+  state.colour = `${l},${j}`;
+  writeURL();
+  drawPlaneSection();
+});
 
 function currentNeuron() {
   const res = answers.point;
-  return res && res.layer === 0 && res.steps.neuron.length ? res.steps.neuron[Math.min(state.step, res.num_steps - 1)] : -1;
+  return res && res.layer === 0 && res.steps.neuron.length
+    ? res.steps.neuron[Math.min(state.step, res.num_steps - 1)]
+    : -1;
 }
 
 function drawPlaneSection() {
@@ -103,14 +149,21 @@ function drawPlaneSection() {
   const target = colourTarget(res, state.colour);
   fillColourSelect(res, target);
   const layer = res.layers[target.layer];
-  const what = target.layer === res.layers.length - 1 && res.sizes.at(-1) === 1 ? 'the output' : `layer ${target.layer + 1}, neuron ${target.neuron + 1}`;
+  const what =
+    target.layer === res.layers.length - 1 && res.sizes.at(-1) === 1
+      ? 'the output'
+      : `layer ${target.layer + 1}, neuron ${target.neuron + 1}`;
   const title = `${what}, ${state.show === 'pre' ? 'before' : 'after'} ${layer.activation}; black: the output's region`;
   highlighted = currentNeuron();
   lineNeurons = drawPlane($('plane'), res, target, state.show, state.point, highlighted, title);
-  if (!planeBound) { bindPlane($('plane')); planeBound = true; }
+  if (!planeBound) {
+    bindPlane($('plane'));
+    planeBound = true;
+  }
   maps.draw(res, state.show, target);
-  $('plane-note').textContent = `Lines: the first layer's neurons, w·x + b = 0; each arrow points to the side where `
-    + `w·x + b > 0. ${res.layers.map((l, i) => `Layer ${i + 1}: ${l.words}.`).join(' ')}`;
+  $('plane-note').textContent =
+    `Lines: the first layer's neurons, w·x + b = 0; each arrow points to the side where ` +
+    `w·x + b > 0. ${res.layers.map((l, i) => `Layer ${i + 1}: ${l.words}.`).join(' ')}`;
   $('activation-formulas').innerHTML = res.layers.map((l, i) => `<p>layer ${i + 1}: ${l.formula}</p>`).join('');
 }
 
@@ -130,7 +183,10 @@ function fillLayerSelect() {
     select.replaceChildren(...state.layers.map((_, l) => new Option(`layer ${l + 1}`, String(l))));
   }
   select.value = String(state.layer);
-  for (const [id, k] of [['pt-x1', 0], ['pt-x2', 1]]) {
+  for (const [id, k] of [
+    ['pt-x1', 0],
+    ['pt-x2', 1],
+  ]) {
     if ($(id) !== document.activeElement) $(id).value = String(state.point[k]);
   }
 }
@@ -154,7 +210,8 @@ const round = (v) => Math.round(v * 1000) / 1000 + 0;
 
 function resize(l, delta) {
   const layers = state.layers;
-  const layer = layers[l], next = layers[l + 1];
+  const layer = layers[l],
+    next = layers[l + 1];
   const n = layer.weight.length;
   if (delta > 0 && n < LIMITS.max_dense_neurons) {
     const inputs = layer.weight[0].length;
@@ -187,14 +244,21 @@ function removeLayer() {
 
 // A dragged line: its new weights and bias from the moved segment (the engine recomputes the rest).
 function dragged(event) {
-  const moved = new Set(Object.keys(event).map((k) => k.match(/^shapes\[(\d+)\]/)?.[1]).filter(Boolean));
+  const moved = new Set(
+    Object.keys(event)
+      .map((k) => k.match(/^shapes\[(\d+)\]/)?.[1])
+      .filter(Boolean),
+  );
   if (!moved.size) return;
   const shapes = $('plane').layout.shapes;
   for (const k of moved) {
     const j = lineNeurons[Number(k)];
     const layer = state.layers[0];
     const fit = j === undefined ? null : lineThrough(shapes[Number(k)], layer.weight[j]);
-    if (fit) { layer.weight[j] = fit.weights; layer.bias[j] = fit.bias; }
+    if (fit) {
+      layer.weight[j] = fit.weights;
+      layer.bias[j] = fit.bias;
+    }
   }
   networkChanged();
 }
@@ -223,32 +287,55 @@ function bindPage() {
   editor = new LayerEditor($('layer-editor'), DATA.activations, {
     onEdit: (l, j, i, v) => {
       const layer = state.layers[l];
-      if (i === layer.weight[0].length) layer.bias[j] = v; else layer.weight[j][i] = v;
+      if (i === layer.weight[0].length) layer.bias[j] = v;
+      else layer.weight[j][i] = v;
       networkChanged();
     },
-    onActivation: (l, name) => { state.layers[l].activation = name; networkChanged(); },
+    onActivation: (l, name) => {
+      state.layers[l].activation = name;
+      networkChanged();
+    },
     onResize: resize,
   });
-  $('presets').replaceChildren(...DATA.presets.map((preset) => button(preset.label, { preset: preset.id }, () => {
-    Object.assign(state, { layers: structuredClone(preset.state.layers), colour: '', layer: 0, step: 0 });
-    $('example-note').textContent = preset.note;
-    networkChanged();
-  })));
+  $('presets').replaceChildren(
+    ...DATA.presets.map((preset) =>
+      button(preset.label, { preset: preset.id }, () => {
+        Object.assign(state, { layers: structuredClone(preset.state.layers), colour: '', layer: 0, step: 0 });
+        $('example-note').textContent = preset.note;
+        networkChanged();
+      }),
+    ),
+  );
   $('add-layer').addEventListener('click', addLayer);
   $('remove-layer').addEventListener('click', removeLayer);
-  $('colour-by').addEventListener('change', () => { state.colour = $('colour-by').value; writeURL(); drawPlaneSection(); });
+  $('colour-by').addEventListener('change', () => {
+    state.colour = $('colour-by').value;
+    writeURL();
+    drawPlaneSection();
+  });
   for (const radio of document.querySelectorAll('input[name="show"]')) {
     radio.checked = radio.value === state.show;
-    radio.addEventListener('change', () => { state.show = radio.value; writeURL(); drawPlaneSection(); });
+    radio.addEventListener('change', () => {
+      state.show = radio.value;
+      writeURL();
+      drawPlaneSection();
+    });
   }
-  for (const [id, k] of [['pt-x1', 0], ['pt-x2', 1]]) {
+  for (const [id, k] of [
+    ['pt-x1', 0],
+    ['pt-x2', 1],
+  ]) {
     onNumber(id, (v) => {
       state.point = k ? [state.point[0], v] : [v, state.point[1]];
       pointChanged();
       drawPlaneSection();
     });
   }
-  $('step-layer').addEventListener('change', () => { state.layer = Number($('step-layer').value); state.step = 0; pointChanged(); });
+  $('step-layer').addEventListener('change', () => {
+    state.layer = Number($('step-layer').value);
+    state.step = 0;
+    pointChanged();
+  });
   bindCount();
   bindInit();
   $('copy-link').addEventListener('click', () => {
@@ -262,28 +349,49 @@ function bindCount() {
   $('sizes').addEventListener('input', () => {
     const sizes = parseSizes($('sizes').value);
     $('sizes').classList.toggle('invalid', !sizes);
-    if (sizes) { state.sizes = sizes; countChanged(); }
+    if (sizes) {
+      state.sizes = sizes;
+      countChanged();
+    }
   });
-  $('count-presets').replaceChildren(...DATA.count_presets.map((preset) => button(preset.label, { sizes: preset.id }, () => {
-    state.sizes = [...preset.sizes];
-    $('sizes').value = state.sizes.join(', ');
-    $('sizes').classList.remove('invalid');
-    countChanged();
-  })));
+  $('count-presets').replaceChildren(
+    ...DATA.count_presets.map((preset) =>
+      button(preset.label, { sizes: preset.id }, () => {
+        state.sizes = [...preset.sizes];
+        $('sizes').value = state.sizes.join(', ');
+        $('sizes').classList.remove('invalid');
+        countChanged();
+      }),
+    ),
+  );
 }
 
-const INIT_FIELDS = { hidden: 'init-hidden', epochs: 'init-epochs', lr: 'init-lr', constant: 'init-constant', seed: 'init-seed' };
+const INIT_FIELDS = {
+  hidden: 'init-hidden',
+  epochs: 'init-epochs',
+  lr: 'init-lr',
+  constant: 'init-constant',
+  seed: 'init-seed',
+};
 
 function bindInit() {
   $('init-kind').replaceChildren(...Object.entries(DATA.toy_sets).map(([k, text]) => new Option(text, k)));
   $('init-kind').value = state.init.kind;
   $('init-activation').value = state.init.activation;
-  for (const [key, id] of [['kind', 'init-kind'], ['activation', 'init-activation']]) {
-    $(id).addEventListener('change', () => { state.init = { ...state.init, [key]: $(id).value }; initChanged(); });
+  for (const [key, id] of [
+    ['kind', 'init-kind'],
+    ['activation', 'init-activation'],
+  ]) {
+    $(id).addEventListener('change', () => {
+      state.init = { ...state.init, [key]: $(id).value };
+      initChanged();
+    });
   }
   for (const [key, id] of Object.entries(INIT_FIELDS)) {
     $(id).value = String(state.init[key]);
-    onNumber(id, (v) => { state.init = { ...state.init, [key]: v }; });
+    onNumber(id, (v) => {
+      state.init = { ...state.init, [key]: v };
+    });
   }
   $('init-run').addEventListener('click', initChanged);
 }
@@ -299,7 +407,7 @@ function start() {
 function bindPlane(gd) {
   gd.on('plotly_relayout', dragged);
   gd.on('plotly_click', (ev) => {
-    const p = ev.points && ev.points[0];
+    const p = ev.points?.[0];
     if (!p) return;
     state.point = [round(p.x), round(p.y)];
     pointChanged();

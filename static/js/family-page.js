@@ -36,7 +36,9 @@ function showError(err, req) {
   $('status').textContent = err.message || String(err);
 }
 
-const clearError = () => { $('status').textContent = ''; };
+const clearError = () => {
+  $('status').textContent = '';
+};
 
 // ---- requests ------------------------------------------------------------------------------
 
@@ -103,16 +105,22 @@ function select(id) {
 }
 
 function bindPage() {
-  $('variant-tabs').replaceChildren(...DATA.variants.map(({ id, label }) => {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.role = 'tab';
-    b.dataset.variant = id;
-    b.textContent = label;
-    b.addEventListener('click', () => { if (id !== current) select(id); });
-    return b;
-  }));
-  $('copy-torch').addEventListener('click', () => copyText($('torch-line').textContent, $('copied'), 'PyTorch code copied.'));
+  $('variant-tabs').replaceChildren(
+    ...DATA.variants.map(({ id, label }) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.role = 'tab';
+      b.dataset.variant = id;
+      b.textContent = label;
+      b.addEventListener('click', () => {
+        if (id !== current) select(id);
+      });
+      return b;
+    }),
+  );
+  $('copy-torch').addEventListener('click', () =>
+    copyText($('torch-line').textContent, $('copied'), 'PyTorch code copied.'),
+  );
   $('copy-link').addEventListener('click', () => {
     window.history.replaceState(null, '', urlNow());
     copyText(window.location.href, $('copied'), 'Link copied: it reopens this exact view.');
@@ -123,7 +131,9 @@ function bindPage() {
 let resizeTimer = null;
 window.addEventListener('resize', () => {
   clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(() => { if (answers[current]) VARIANTS[current].draw(answers[current]); }, 150);
+  resizeTimer = setTimeout(() => {
+    if (answers[current]) VARIANTS[current].draw(answers[current]);
+  }, 150);
 });
 
 function start() {

@@ -5,10 +5,13 @@
 export function resizeKernel(k, kh, kw) {
   const dr = Math.floor((kh - k.length) / 2);
   const dc = Math.floor((kw - k[0].length) / 2);
-  return Array.from({ length: kh }, (_, r) => Array.from({ length: kw }, (_, c) => {
-    const sr = r - dr, sc = c - dc;
-    return sr >= 0 && sr < k.length && sc >= 0 && sc < k[0].length ? k[sr][sc] : 0;
-  }));
+  return Array.from({ length: kh }, (_, r) =>
+    Array.from({ length: kw }, (_, c) => {
+      const sr = r - dr,
+        sc = c - dc;
+      return sr >= 0 && sr < k.length && sc >= 0 && sc < k[0].length ? k[sr][sc] : 0;
+    }),
+  );
 }
 
 // One filter's kernels for n input channels: the first kernel repeated, or the first only.

@@ -30,7 +30,9 @@ function look() {
     on,
     cellScale: on ? SCALE.cell : 1,
     margin: on ? Object.fromEntries(Object.entries(MARGIN).map(([key, v]) => [key, Math.round(v * 1.5)])) : MARGIN,
-    tick: Math.round(10 * k), title: Math.round(13 * k), labelPx: on ? 9 : 6,
+    tick: Math.round(10 * k),
+    title: Math.round(13 * k),
+    labelPx: on ? 9 : 6,
     // numbers: at most 13 px (normal) or 26 px bold (presenter); see _fontPx
     fontPx: (cell) => (on ? Math.min(26, Math.floor(cell / 2.2)) : Math.min(13, Math.floor(cell / 2.6))),
     fontWeight: on ? '700 ' : '',
@@ -47,12 +49,18 @@ export class MapView {
   constructor(el, opts) {
     this.el = el;
     this.opts = { target: 240, maxCell: 44, signed: true, numbers: 'auto', ...opts };
-    this.rows = 0; this.cols = 0; this.cell = 0;
-    this.values = null; this.lo = 0; this.hi = 1; this.filled = 0;
+    this.rows = 0;
+    this.cols = 0;
+    this.cell = 0;
+    this.values = null;
+    this.lo = 0;
+    this.hi = 1;
+    this.filled = 0;
     this.highlights = [];
     this.margin = MARGIN;
     this.labels = 'null';
-    this.rowLabels = undefined; this.colLabels = undefined;
+    this.rowLabels = undefined;
+    this.colLabels = undefined;
     this.drawn = { presenter: false, fontPx: 0, gridWidth: 0, cell: 0, tickPx: 0 };
     el.classList.add('mapview');
     this.plot = document.createElement('div');
@@ -74,10 +82,15 @@ export class MapView {
   // filled: how many leading cells are computed (the rest are drawn empty).
   setData(values, rows, cols, { lo, hi, filled = rows * cols, title, rowLabels, colLabels } = {}) {
     const labels = rowLabels || colLabels ? JSON.stringify([rowLabels || null, colLabels || null]) : 'null';
-    if (rows !== this.rows || cols !== this.cols || (title !== undefined && title !== this.title)
-      || labels !== this.labels) {
+    if (
+      rows !== this.rows ||
+      cols !== this.cols ||
+      (title !== undefined && title !== this.title) ||
+      labels !== this.labels
+    ) {
       this.labels = labels;
-      this.rowLabels = rowLabels; this.colLabels = colLabels;
+      this.rowLabels = rowLabels;
+      this.colLabels = colLabels;
       this._layout(rows, cols, title ?? this.title, rowLabels, colLabels);
     }
     this.values = values;
@@ -118,43 +131,75 @@ export class MapView {
   }
 
   _layout(rows, cols, title, rowLabels, colLabels) {
-    this.rows = rows; this.cols = cols; this.title = title;
+    this.rows = rows;
+    this.cols = cols;
+    this.title = title;
     const L = look();
     // wide maps (a 1-D signal) may use more width than height
     const target = this.opts.target * L.cellScale;
     const fit = Math.min(target / rows, (1.8 * target) / cols);
     const cell = Math.max(1, Math.min(Math.round(this.opts.maxCell * L.cellScale), Math.floor(fit)));
     this.cell = cell;
-    const w = cols * cell, h = rows * cell;
+    const w = cols * cell,
+      h = rows * cell;
     const axis = (n, labels) => ({
-      range: [-0.5, n - 0.5], showgrid: false, zeroline: false, fixedrange: true, ticks: 'outside',
-      ticklen: 3, tickfont: { size: L.tick }, dtick: n <= 12 ? 1 : undefined, nticks: 6,
+      range: [-0.5, n - 0.5],
+      showgrid: false,
+      zeroline: false,
+      fixedrange: true,
+      ticks: 'outside',
+      ticklen: 3,
+      tickfont: { size: L.tick },
+      dtick: n <= 12 ? 1 : undefined,
+      nticks: 6,
       ...(labels ? { tickmode: 'array', tickvals: labels.map((_, i) => i), ticktext: labels } : {}),
     });
     const longest = (labels) => Math.max(0, ...labels.map((t) => String(t).length));
     const px = L.labelPx; // about one tick character's width
     const tilt = colLabels && longest(colLabels) * px > cell;
-    const m = this.margin = {
+    const m = {
       ...L.margin,
       l: rowLabels ? Math.max(L.margin.l, px * longest(rowLabels) + 12) : L.margin.l,
       b: tilt ? Math.max(L.margin.b, 0.75 * px * longest(colLabels) + 12) : L.margin.b,
     };
+    this.margin = m;
     const layout = {
-      width: w + m.l + m.r, height: h + m.t + m.b, margin: { ...m, pad: 0 },
-      title: { text: title || '', font: { size: L.title }, x: 0, xanchor: 'left', xref: 'paper', y: 1, yanchor: 'bottom', yref: 'paper', pad: { b: 6 } },
+      width: w + m.l + m.r,
+      height: h + m.t + m.b,
+      margin: { ...m, pad: 0 },
+      title: {
+        text: title || '',
+        font: { size: L.title },
+        x: 0,
+        xanchor: 'left',
+        xref: 'paper',
+        y: 1,
+        yanchor: 'bottom',
+        yref: 'paper',
+        pad: { b: 6 },
+      },
       xaxis: { ...axis(cols, colLabels), side: 'bottom', ...(tilt ? { tickangle: -45 } : {}) },
       yaxis: { ...axis(rows, rowLabels), range: [rows - 0.5, -0.5] },
-      paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)', showlegend: false,
+      paper_bgcolor: 'rgba(0,0,0,0)',
+      plot_bgcolor: 'rgba(0,0,0,0)',
+      showlegend: false,
     };
-    window.Plotly.react(this.plot, [{ type: 'scatter', x: [], y: [], hoverinfo: 'skip' }], layout,
-      { staticPlot: true, displayModeBar: false, responsive: false });
+    window.Plotly.react(this.plot, [{ type: 'scatter', x: [], y: [], hoverinfo: 'skip' }], layout, {
+      staticPlot: true,
+      displayModeBar: false,
+      responsive: false,
+    });
     for (const c of [this.canvas, this.overlay]) {
-      c.style.left = `${m.l}px`; c.style.top = `${m.t}px`;
-      c.style.width = `${w}px`; c.style.height = `${h}px`;
+      c.style.left = `${m.l}px`;
+      c.style.top = `${m.t}px`;
+      c.style.width = `${w}px`;
+      c.style.height = `${h}px`;
     }
-    this.canvas.width = cols; this.canvas.height = rows;
+    this.canvas.width = cols;
+    this.canvas.height = rows;
     const dpr = window.devicePixelRatio || 1;
-    this.overlay.width = Math.round(w * dpr); this.overlay.height = Math.round(h * dpr);
+    this.overlay.width = Math.round(w * dpr);
+    this.overlay.height = Math.round(h * dpr);
     this.octx.setTransform(dpr, 0, 0, dpr, 0, 0);
     this.el.style.width = `${w + m.l + m.r}px`;
     this.el.style.height = `${h + m.t + m.b}px`;
@@ -184,24 +229,36 @@ export class MapView {
     g.clearRect(0, 0, cols * cell, rows * cell);
     const numbers = this._showNumbers();
     this.drawn = {
-      presenter: L.on, cell, fontPx: numbers ? this._fontPx(L) : 0, gridWidth: L.gridWidth(cell), tickPx: L.tick,
+      presenter: L.on,
+      cell,
+      fontPx: numbers ? this._fontPx(L) : 0,
+      gridWidth: L.gridWidth(cell),
+      tickPx: L.tick,
     };
     if (!this.values) return;
     if (this.drawn.gridWidth) {
       g.lineWidth = this.drawn.gridWidth;
       g.strokeStyle = 'rgba(20, 24, 30, 0.55)';
       g.beginPath();
-      for (let r = 1; r < rows; r++) { g.moveTo(0, r * cell); g.lineTo(cols * cell, r * cell); }
-      for (let c = 1; c < cols; c++) { g.moveTo(c * cell, 0); g.lineTo(c * cell, rows * cell); }
+      for (let r = 1; r < rows; r++) {
+        g.moveTo(0, r * cell);
+        g.lineTo(cols * cell, r * cell);
+      }
+      for (let c = 1; c < cols; c++) {
+        g.moveTo(c * cell, 0);
+        g.lineTo(c * cell, rows * cell);
+      }
       g.stroke();
     }
     if (numbers) {
       const lut = this.opts.signed ? DIVERGING : GREY;
       g.font = `${L.fontWeight}${this.drawn.fontPx}px system-ui, sans-serif`;
-      g.textAlign = 'center'; g.textBaseline = 'middle';
+      g.textAlign = 'center';
+      g.textBaseline = 'middle';
       for (let i = 0; i < Math.min(this.filled, rows * cols); i++) {
         const v = this.values[i];
-        const r = Math.floor(i / cols), c = i % cols;
+        const r = Math.floor(i / cols),
+          c = i % cols;
         g.fillStyle = textColour(lut, v, this.lo, this.hi);
         g.fillText(fmtCell(v), c * cell + cell / 2, r * cell + cell / 2 + 0.5);
       }
@@ -218,7 +275,8 @@ export class MapView {
       }
       if (h.frame) {
         const [r0, c0, r1, c1] = h.frame;
-        g.setLineDash([4 * L.line, 3 * L.line]); g.strokeRect(c0 * cell, r0 * cell, (c1 - c0) * cell, (r1 - r0) * cell);
+        g.setLineDash([4 * L.line, 3 * L.line]);
+        g.strokeRect(c0 * cell, r0 * cell, (c1 - c0) * cell, (r1 - r0) * cell);
         g.setLineDash([]);
       }
     }
@@ -242,7 +300,8 @@ function showTooltip(x, y, text) {
   if (!tip) return;
   tip.textContent = text;
   tip.hidden = false;
-  tip.style.left = `${x + 12}px`; tip.style.top = `${y + 12}px`;
+  tip.style.left = `${x + 12}px`;
+  tip.style.top = `${y + 12}px`;
 }
 
 function hideTooltip() {

@@ -90,31 +90,43 @@ function drawForward(res) {
   lastForward = res;
   const r = forwardRows();
   drawMatrix(inputView, res.input, 'input', false);
-  $('input-note').textContent = `From ${res.source}${res.blank ? ': no ink yet, so every map is the biases alone' : ''}.`;
+  $('input-note').textContent =
+    `From ${res.source}${res.blank ? ': no ink yet, so every map is the biases alone' : ''}.`;
   const best = res.predicted;
   $('prediction').textContent = `Prediction: ${best}, with probability ${(100 * res.probs[best]).toFixed(1)}%`;
   drawBars($('probs-chart'), res.probs, best, 'P(class)');
   const s = res.shapes;
-  const c1 = reluName(1), c2 = reluName(2);
+  const c1 = reluName(1),
+    c2 = reluName(2);
   r.conv1.draw(res.maps[c1], `${c1 === 'conv1' ? 'conv1, before ReLU' : 'conv1 + ReLU'} ${shapeText(s[c1])}`);
   r.pool1.draw(res.maps.pool1, `pool1 ${shapeText(s.pool1)}`);
   r.conv2.draw(res.maps[c2], `${c2 === 'conv2' ? 'conv2, before ReLU' : 'conv2 + ReLU'} ${shapeText(s[c2])}`);
   r.pool2.draw(res.maps.pool2, `pool2 ${shapeText(s.pool2)}`);
   const flat = [];
   for (let c = 0; c < 16; c++) flat.push(res.flatten.slice(25 * c, 25 * c + 25));
-  r.flatten.draw([flat], `flatten ${shapeText(s.flatten)}: 400 numbers, drawn 25 to a row (row c is pool2's channel c)`);
+  r.flatten.draw(
+    [flat],
+    `flatten ${shapeText(s.flatten)}: 400 numbers, drawn 25 to a row (row c is pool2's channel c)`,
+  );
   r.logits.draw(res.logits, `logits ${shapeText(s.logits)}: one weighted sum of the 400 per class`);
 }
 
 // A coalescing sender for one endpoint whose answers are drawn only while they are the latest asked for.
 function sender(url, draw) {
   let current = '';
-  const run = latest((body) => postJSON(url, body), (res, body) => {
-    if (JSON.stringify(body) !== current) return; // overtaken: a fresher request follows
-    clearError();
-    draw(res);
-  }, showError);
-  return (body) => { current = JSON.stringify(body); run(body); };
+  const run = latest(
+    (body) => postJSON(url, body),
+    (res, body) => {
+      if (JSON.stringify(body) !== current) return; // overtaken: a fresher request follows
+      clearError();
+      draw(res);
+    },
+    showError,
+  );
+  return (body) => {
+    current = JSON.stringify(body);
+    run(body);
+  };
 }
 
 const sendForward = sender('/api/network/forward', (res) => drawForward(res));
@@ -148,18 +160,26 @@ function backwardRows() {
 function drawBackward(res) {
   const g = backwardRows();
   const d = (name) => `∂L/∂${name}`;
-  $('loss-text').textContent = `L = −log P(${res.target}) = ${res.loss.toFixed(4)}  (P(${res.target}) = ${res.probs[res.target].toFixed(4)})`;
+  $('loss-text').textContent =
+    `L = −log P(${res.target}) = ${res.loss.toFixed(4)}  (P(${res.target}) = ${res.probs[res.target].toFixed(4)})`;
   g.input.draw(res.grads.input, `${d('input')} (1, 1, 28, 28)`, { signed: true });
   g.conv1.draw(res.grads.conv1, `${d('conv1')}: zero where ReLU cut the map (1, 8, 26, 26)`, { signed: true });
-  g.weight.draw(res.weight_grads['conv1.weight'], `${d('conv1.weight')} (8, 1, 3, 3): how each kernel weight would change L`, { signed: true });
+  g.weight.draw(
+    res.weight_grads['conv1.weight'],
+    `${d('conv1.weight')} (8, 1, 3, 3): how each kernel weight would change L`,
+    { signed: true },
+  );
   g.pool1.draw(res.grads.pool1, `${d('pool1')} (1, 8, 13, 13)`, { signed: true });
   g.conv2.draw(res.grads.conv2, `${d('conv2')} (1, 16, 11, 11)`, { signed: true });
   g.pool2.draw(res.grads.pool2, `${d('pool2')} (1, 16, 5, 5)`, { signed: true });
   g.logits.draw(res.grad_logits, `${d('logits')} = P − onehot(${res.target}) (1, 10)`);
   const t = res.transposed;
   const c = t.cell.channel;
-  identityViews.draw([res.grads.pool1[c], t.grad_pool1[c]],
-    `channel ${c} of ∂L/∂pool1: by backpropagation, and by conv_transpose2d(∂L/∂conv2, conv2.weight)`, { signed: true });
+  identityViews.draw(
+    [res.grads.pool1[c], t.grad_pool1[c]],
+    `channel ${c} of ∂L/∂pool1: by backpropagation, and by conv_transpose2d(∂L/∂conv2, conv2.weight)`,
+    { signed: true },
+  );
   $('identity-formula').innerHTML = t.formula;
 }
 
@@ -199,22 +219,39 @@ function bind() {
   if (state.image !== 'digit') $('image').append(new Option('uploaded picture', state.image));
   $('image').value = state.image;
   for (const r of document.querySelectorAll('input[name="source"]')) {
-    r.addEventListener('change', () => { if (r.checked) setSource(r.value); });
+    r.addEventListener('change', () => {
+      if (r.checked) setSource(r.value);
+    });
   }
-  $('digit').addEventListener('change', () => { state.digit = Number($('digit').value); setSource('sample'); });
+  $('digit').addEventListener('change', () => {
+    state.digit = Number($('digit').value);
+    setSource('sample');
+  });
   $('seed').addEventListener('input', () => {
     const v = $('seed').valueAsNumber;
     $('seed').classList.toggle('invalid', !Number.isInteger(v));
-    if (Number.isInteger(v)) { state.seed = v; setSource('sample'); }
+    if (Number.isInteger(v)) {
+      state.seed = v;
+      setSource('sample');
+    }
   });
   $('another').addEventListener('click', () => {
     state.seed += 1;
     $('seed').value = String(state.seed);
     setSource('sample');
   });
-  $('clear').addEventListener('click', () => { pad.clear(); if (state.source === 'matrix') forward(); });
-  $('image').addEventListener('change', () => { state.image = $('image').value; setSource('image'); });
-  $('invert').addEventListener('change', () => { state.invert = $('invert').value; forward(); });
+  $('clear').addEventListener('click', () => {
+    pad.clear();
+    if (state.source === 'matrix') forward();
+  });
+  $('image').addEventListener('change', () => {
+    state.image = $('image').value;
+    setSource('image');
+  });
+  $('invert').addEventListener('change', () => {
+    state.invert = $('invert').value;
+    forward();
+  });
   $('upload').addEventListener('change', async () => {
     const file = $('upload').files[0];
     if (!file) return;
@@ -229,8 +266,14 @@ function bind() {
       showError(err);
     }
   });
-  $('target').addEventListener('change', () => { state.target = Number($('target').value); writeURL(); backward(); });
-  $('before-relu').addEventListener('change', () => { if (lastForward) drawForward(lastForward); });
+  $('target').addEventListener('change', () => {
+    state.target = Number($('target').value);
+    writeURL();
+    backward();
+  });
+  $('before-relu').addEventListener('change', () => {
+    if (lastForward) drawForward(lastForward);
+  });
   for (const b of $('tabs').querySelectorAll('button')) b.addEventListener('click', () => setTab(b.dataset.tab));
 }
 

@@ -15,11 +15,17 @@ import { decode, encode } from './typed-url.js';
 const DATA = JSON.parse($('page-data').textContent);
 const DEFAULTS = { ...DATA.defaults, view: 'input' };
 const KIND_NAMES = Object.fromEntries(DATA.kinds.map(({ id, label }) => [id, label]));
-const WORDS = { layer: 'layer norm', instance: 'instance norm', group: 'group norm', rms: 'RMS norm', lrn: 'local response norm' };
+const WORDS = {
+  layer: 'layer norm',
+  instance: 'instance norm',
+  group: 'group norm',
+  rms: 'RMS norm',
+  lrn: 'local response norm',
+};
 const NOTES = {
   stats: 'the highlighted cells share one mean and one variance.',
   lrn: 'the highlighted channel is divided using the squares of the channels in its window (blue) at the same position.',
-  weight_norm: 'the highlighted cells are one output channel\'s weights: one length ‖v‖, rescaled to g.',
+  weight_norm: "the highlighted cells are one output channel's weights: one length ‖v‖, rescaled to g.",
 };
 const state = decode(window.location.search, DEFAULTS);
 reconcile(state, DATA);
@@ -40,27 +46,39 @@ const showError = (where) => (err, req) => {
 
 // ---- requests ------------------------------------------------------------------------------------
 
-const runApply = latest((req) => postJSON('/api/norm/apply', req.body), (res, req) => {
-  if (req.key !== currentKey) return;
-  $('status').textContent = '';
-  answer = res;
-  draw(res);
-  stepper.setTotal(res.num_steps, state.group);
-}, showError('status'));
+const runApply = latest(
+  (req) => postJSON('/api/norm/apply', req.body),
+  (res, req) => {
+    if (req.key !== currentKey) return;
+    $('status').textContent = '';
+    answer = res;
+    draw(res);
+    stepper.setTotal(res.num_steps, state.group);
+  },
+  showError('status'),
+);
 
-const runEquation = latest((req) => postJSON('/api/norm/equation', req.body), (res, req) => {
-  if (req.key === currentKey && res.group === state.group) $('equation').innerHTML = res.lines.join('');
-}, showError('status'));
+const runEquation = latest(
+  (req) => postJSON('/api/norm/equation', req.body),
+  (res, req) => {
+    if (req.key === currentKey && res.group === state.group) $('equation').innerHTML = res.lines.join('');
+  },
+  showError('status'),
+);
 
-const runStream = latest((req) => postJSON('/api/norm/stream', req.body), (res, req) => {
-  if (req.key !== streamKey) return;
-  $('stream-status').textContent = '';
-  $('stream-count').textContent = String(res.params.num_batches);
-  drawRunning(res);
-  $('running-formula').innerHTML = res.formula;
-  $('stream-torch').textContent = res.torch;
-  drawSmallBatch(res.small_batch);
-}, showError('stream-status'));
+const runStream = latest(
+  (req) => postJSON('/api/norm/stream', req.body),
+  (res, req) => {
+    if (req.key !== streamKey) return;
+    $('stream-status').textContent = '';
+    $('stream-count').textContent = String(res.params.num_batches);
+    drawRunning(res);
+    $('running-formula').innerHTML = res.formula;
+    $('stream-torch').textContent = res.torch;
+    drawSmallBatch(res.small_batch);
+  },
+  showError('stream-status'),
+);
 
 function changed() {
   $('status').textContent = '';
@@ -100,13 +118,19 @@ function viewRadios(views) {
   const wanted = views.map(([key]) => key).join(',');
   if (box.dataset.views !== wanted) {
     box.dataset.views = wanted;
-    box.replaceChildren(...views.map(([key, label]) => {
-      const el = document.createElement('label');
-      el.innerHTML = `<input type="radio" name="view" value="${key}"> `;
-      el.append(label);
-      el.firstChild.addEventListener('change', () => { state.view = key; writeURL(); drawGrid(); });
-      return el;
-    }));
+    box.replaceChildren(
+      ...views.map(([key, label]) => {
+        const el = document.createElement('label');
+        el.innerHTML = `<input type="radio" name="view" value="${key}"> `;
+        el.append(label);
+        el.firstChild.addEventListener('change', () => {
+          state.view = key;
+          writeURL();
+          drawGrid();
+        });
+        return el;
+      }),
+    );
   }
   if (!views.some(([key]) => key === state.view)) state.view = views[0][0];
   box.querySelector(`input[value="${state.view}"]`).checked = true;
@@ -115,7 +139,11 @@ function viewRadios(views) {
 function drawGrid() {
   const res = answer;
   const weights = res.kind.startsWith('weight');
-  grid.set(res.tensors[state.view], res.ranges[state.view], weights ? { row: 'out', col: 'in' } : { row: 'sample', col: 'channel' });
+  grid.set(
+    res.tensors[state.view],
+    res.ranges[state.view],
+    weights ? { row: 'out', col: 'in' } : { row: 'sample', col: 'channel' },
+  );
   highlight();
 }
 
@@ -131,8 +159,9 @@ function draw(res) {
   $('grid-title').textContent = res.kind.startsWith('weight')
     ? `The weight (${n}, ${c}, ${h}, ${w}): a row per output channel, a column per input channel`
     : `The tensor (${n}, ${c}, ${h}, ${w}): a row per sample, a column per channel`;
-  $('grid-note').textContent = `${KIND_NAMES[res.kind]}: ${res.num_steps} groups; ${NOTES[res.kind] || NOTES.stats} `
-    + 'Click a cell to step to its group.';
+  $('grid-note').textContent =
+    `${KIND_NAMES[res.kind]}: ${res.num_steps} groups; ${NOTES[res.kind] || NOTES.stats} ` +
+    'Click a cell to step to its group.';
   viewRadios(res.views);
   drawGrid();
   drawHistograms(res, Math.min(state.group, res.num_steps - 1));
@@ -158,22 +187,26 @@ const stepper = new Stepper($('stepper'), { onStep });
 // ---- tabs and links ------------------------------------------------------------------------------
 
 function bindPage() {
-  $('kind-tabs').replaceChildren(...DATA.kinds.map(({ id, label }) => {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.role = 'tab';
-    b.dataset.kind = id;
-    b.textContent = label;
-    b.addEventListener('click', () => {
-      if (id === state.kind) return;
-      Object.assign(state, { kind: id, group: 0 });
-      selectTab();
-      changed();
-    });
-    return b;
-  }));
+  $('kind-tabs').replaceChildren(
+    ...DATA.kinds.map(({ id, label }) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.role = 'tab';
+      b.dataset.kind = id;
+      b.textContent = label;
+      b.addEventListener('click', () => {
+        if (id === state.kind) return;
+        Object.assign(state, { kind: id, group: 0 });
+        selectTab();
+        changed();
+      });
+      return b;
+    }),
+  );
   bindControls(state, DATA, changed);
-  $('copy-torch').addEventListener('click', () => copyText($('torch-line').textContent, $('copied'), 'PyTorch code copied.'));
+  $('copy-torch').addEventListener('click', () =>
+    copyText($('torch-line').textContent, $('copied'), 'PyTorch code copied.'),
+  );
   $('copy-link').addEventListener('click', () => {
     window.history.replaceState(null, '', encode(state, DEFAULTS));
     copyText(window.location.href, $('copied'), 'Link copied: it reopens this exact view.');
@@ -181,7 +214,8 @@ function bindPage() {
 }
 
 function selectTab() {
-  for (const tab of $('kind-tabs').querySelectorAll('button')) tab.setAttribute('aria-selected', String(tab.dataset.kind === state.kind));
+  for (const tab of $('kind-tabs').querySelectorAll('button'))
+    tab.setAttribute('aria-selected', String(tab.dataset.kind === state.kind));
 }
 
 function start() {

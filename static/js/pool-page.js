@@ -21,12 +21,15 @@ const uploads = new Map(); // upload id -> file name
 const SOURCE_KEYS = ['source', 'matrix', 'image', 'size', 'conv', 'conv_filter'];
 const COMPARE_KEYS = [...SOURCE_KEYS, 'kernel_size', 'stride', 'ceil_mode', 'norm_type'];
 const LEGEND = {
-  window: 'Orange: the window. Red: the winner (the first largest cell, as in PyTorch). Dashed: the '
-    + 'input\'s edge; a “·” cell is padding, −∞ for max and +∞ for min, so it never wins.',
-  draw: 'Orange: the window. Red: the cell the seeded draw picked; a cell\'s chance is its share of the '
-    + 'window\'s positive values.',
-  bins: 'Blue dashed: the bins (for the pyramid, those of the current level; purple dashes: the ROI box). '
-    + 'Orange: the current bin. Red: its maximum.',
+  window:
+    'Orange: the window. Red: the winner (the first largest cell, as in PyTorch). Dashed: the ' +
+    "input's edge; a “·” cell is padding, −∞ for max and +∞ for min, so it never wins.",
+  draw:
+    "Orange: the window. Red: the cell the seeded draw picked; a cell's chance is its share of the " +
+    "window's positive values.",
+  bins:
+    'Blue dashed: the bins (for the pyramid, those of the current level; purple dashes: the ROI box). ' +
+    'Orange: the current bin. Red: its maximum.',
   compare: 'Orange: the window. Red: the largest cell (max pooling). Blue: the smallest (min pooling).',
 };
 
@@ -44,27 +47,37 @@ function showError(err, req) {
   if (req && req.key !== currentKey) return; // overtaken: a fresher request follows
   $('status').textContent = err.message || String(err);
 }
-const clearError = () => { $('status').textContent = ''; };
+const clearError = () => {
+  $('status').textContent = '';
+};
 
 // ---- requests ----------------------------------------------------------------------------------
 
 let first = null; // the answer with stages for the current settings
 let chunks = new Map(); // chunk number -> answer
 
-const runTrace = latest((req) => postJSON(req.url, req.body), (res, req) => {
-  if (req.key !== currentKey) return;
-  clearError();
-  chunks.set(res.chunk, res);
-  if (req.body.stages) {
-    first = res;
-    drawFirst(res);
-    stepper.setTotal(res.num_steps, state.step);
-  } else showStep(stepper.index);
-}, showError);
+const runTrace = latest(
+  (req) => postJSON(req.url, req.body),
+  (res, req) => {
+    if (req.key !== currentKey) return;
+    clearError();
+    chunks.set(res.chunk, res);
+    if (req.body.stages) {
+      first = res;
+      drawFirst(res);
+      stepper.setTotal(res.num_steps, state.step);
+    } else showStep(stepper.index);
+  },
+  showError,
+);
 
-const runShift = latest((req) => postJSON('/api/pool/shift', req.body), (res, req) => {
-  if (req.key === currentKey) renderShift(res, views.shift);
-}, showError);
+const runShift = latest(
+  (req) => postJSON('/api/pool/shift', req.body),
+  (res, req) => {
+    if (req.key === currentKey) renderShift(res, views.shift);
+  },
+  showError,
+);
 
 // withStages: the first request after a change, asked by step (the server clamps it).
 function requestChunk(chunk, withStages) {
@@ -105,12 +118,18 @@ function makeViews() {
   views.window = addMap($('window-view'), 'pool-window', { target: 160, numbers: true });
   views.extra = addMap($('window-view'), 'pool-extra', { target: 160, numbers: true });
   views.output = addMap($('output-view'), 'pool-output', { target: 260, onCell: jump(() => views.output) });
-  views.outputs = Object.fromEntries(COMPARED.map(([kind]) => [
-    kind, addMap($('output-view'), `compare-${kind}`, { target: 200, onCell: jump(() => views.outputs[kind]) }),
-  ]));
+  views.outputs = Object.fromEntries(
+    COMPARED.map(([kind]) => [
+      kind,
+      addMap($('output-view'), `compare-${kind}`, { target: 200, onCell: jump(() => views.outputs[kind]) }),
+    ]),
+  );
   views.conv = addMap($('source-maps'), 'conv-output', { target: 200 });
   views.relu = addMap($('source-maps'), 'conv-relu', { target: 200 });
-  for (const keys of [['input', 'shifted', 'changedInput'], ['pooled', 'pooledShifted', 'changedPooled']]) {
+  for (const keys of [
+    ['input', 'shifted', 'changedInput'],
+    ['pooled', 'pooledShifted', 'changedPooled'],
+  ]) {
     const row = document.createElement('div');
     row.className = 'shift-row';
     $('shift-maps').append(row);
@@ -151,8 +170,8 @@ function showStep(i) {
   }
   (compareMode() ? renderCompare : renderStep)({ first, res, i, views });
   const next = chunk + 1; // fetch ahead of playback so stepping never waits at a chunk boundary
-  if (i - res.step_offset > 0.75 * first.chunk_steps && next * first.chunk_steps < first.num_steps
-      && !chunks.has(next)) requestChunk(next, false);
+  if (i - res.step_offset > 0.75 * first.chunk_steps && next * first.chunk_steps < first.num_steps && !chunks.has(next))
+    requestChunk(next, false);
 }
 
 const stepper = new Stepper($('stepper'), { onStep: showStep });
@@ -170,32 +189,38 @@ function update() {
 }
 
 function bindPage() {
-  $('kind-tabs').replaceChildren(...DATA.kinds.map(({ id, label }) => {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.role = 'tab';
-    b.dataset.kind = id;
-    b.textContent = label;
-    b.addEventListener('click', () => {
-      Object.assign(state, { kind: id, mode: 'single', step: 0 });
-      update();
-    });
-    return b;
-  }));
-  $('presets').replaceChildren(...DATA.presets.map((preset) => {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.textContent = preset.label;
-    b.dataset.preset = preset.id;
-    b.addEventListener('click', () => {
-      Object.assign(state, structuredClone(DEFAULTS), structuredClone(preset.state));
-      $('example-note').textContent = preset.note;
-      update();
-    });
-    return b;
-  }));
+  $('kind-tabs').replaceChildren(
+    ...DATA.kinds.map(({ id, label }) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.role = 'tab';
+      b.dataset.kind = id;
+      b.textContent = label;
+      b.addEventListener('click', () => {
+        Object.assign(state, { kind: id, mode: 'single', step: 0 });
+        update();
+      });
+      return b;
+    }),
+  );
+  $('presets').replaceChildren(
+    ...DATA.presets.map((preset) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = preset.label;
+      b.dataset.preset = preset.id;
+      b.addEventListener('click', () => {
+        Object.assign(state, structuredClone(DEFAULTS), structuredClone(preset.state));
+        $('example-note').textContent = preset.note;
+        update();
+      });
+      return b;
+    }),
+  );
   editor = bindControls({ state, data: DATA, changed, update, uploads, showError, upload });
-  $('copy-torch').addEventListener('click', () => copyText($('torch-line').textContent, $('copied'), 'PyTorch line copied.'));
+  $('copy-torch').addEventListener('click', () =>
+    copyText($('torch-line').textContent, $('copied'), 'PyTorch line copied.'),
+  );
   $('copy-link').addEventListener('click', () => {
     window.history.replaceState(null, '', encode(state, DEFAULTS));
     copyText(window.location.href, $('copied'), 'Link copied: it reopens this exact view.');

@@ -32,31 +32,45 @@ function writeURL() {
 
 // ---- requests ------------------------------------------------------------------------------
 
-const failed = (where, key) => (err, req) => { if (req.key === key()) $(where).textContent = err.message || String(err); };
+const failed = (where, key) => (err, req) => {
+  if (req.key === key()) $(where).textContent = err.message || String(err);
+};
 
-const run = latest((req) => postJSON('/api/recurrent/run', req.body), (answer, req) => {
-  if (req.key !== runKey) return;
-  $('status').textContent = '';
-  res = answer;
-  $('torch-line').textContent = res.torch;
-  drawMaps(res);
-  stepper.setTotal(res.num_steps, state.step);
-}, failed('status', () => runKey));
+const run = latest(
+  (req) => postJSON('/api/recurrent/run', req.body),
+  (answer, req) => {
+    if (req.key !== runKey) return;
+    $('status').textContent = '';
+    res = answer;
+    $('torch-line').textContent = res.torch;
+    drawMaps(res);
+    stepper.setTotal(res.num_steps, state.step);
+  },
+  failed('status', () => runKey),
+);
 
-const compare = latest((req) => postJSON('/api/recurrent/compare', req.body), (answer, req) => {
-  if (req.key !== compareKey) return;
-  compareRes = answer;
-  drawComparison();
-}, failed('status', () => compareKey));
+const compare = latest(
+  (req) => postJSON('/api/recurrent/compare', req.body),
+  (answer, req) => {
+    if (req.key !== compareKey) return;
+    compareRes = answer;
+    drawComparison();
+  },
+  failed('status', () => compareKey),
+);
 
-const gradients = latest((req) => postJSON('/api/recurrent/gradients', req.body), (answer, req) => {
-  if (req.key !== gradKey) return;
-  $('grad-status').textContent = '';
-  drawGradients(answer);
-  $('grad-torch').textContent = answer.torch;
-  const first = answer.kinds.map((k) => `${k.toUpperCase()} ${fmt(answer.norms[k][0])}`).join(', ');
-  $('grad-summary').textContent = `‖∂h_T/∂x_1‖, the first input’s pull on the last state: ${first}.`;
-}, failed('grad-status', () => gradKey));
+const gradients = latest(
+  (req) => postJSON('/api/recurrent/gradients', req.body),
+  (answer, req) => {
+    if (req.key !== gradKey) return;
+    $('grad-status').textContent = '';
+    drawGradients(answer);
+    $('grad-torch').textContent = answer.torch;
+    const first = answer.kinds.map((k) => `${k.toUpperCase()} ${fmt(answer.norms[k][0])}`).join(', ');
+    $('grad-summary').textContent = `‖∂h_T/∂x_1‖, the first input’s pull on the last state: ${first}.`;
+  },
+  failed('grad-status', () => gradKey),
+);
 
 function changed() {
   $('status').textContent = '';
@@ -93,9 +107,11 @@ function onStep(i) {
   const t = s.time[i];
   const dir = p.directions[s.direction[i]];
   const where = [p.num_layers > 1 ? `layer ${s.layer[i] + 1}` : '', p.bidirectional ? dir : ''].filter(Boolean);
-  $('step-label').textContent = `step ${i + 1} of ${res.num_steps}: ${where.length ? `${where.join(', ')}, ` : ''}`
-    + `t = ${t + 1} (x = ${res.labels[t]})`;
-  $('rnn-cell-title').textContent = `One ${res.kind.toUpperCase()} cell at t = ${t + 1}${where.length ? ` (${where.join(', ')})` : ''}`;
+  $('step-label').textContent =
+    `step ${i + 1} of ${res.num_steps}: ${where.length ? `${where.join(', ')}, ` : ''}` +
+    `t = ${t + 1} (x = ${res.labels[t]})`;
+  $('rnn-cell-title').textContent =
+    `One ${res.kind.toUpperCase()} cell at t = ${t + 1}${where.length ? ` (${where.join(', ')})` : ''}`;
   drawCell($('rnn-cell'), res, i);
   const [first, second] = equations(res, i);
   $('eq-state').textContent = first;
@@ -111,7 +127,9 @@ const stepper = new Stepper($('stepper'), { onStep });
 // ---- controls ------------------------------------------------------------------------------
 
 function showControls() {
-  const set = (id, v) => { if ($(id) !== document.activeElement) $(id).value = String(v); };
+  const set = (id, v) => {
+    if ($(id) !== document.activeElement) $(id).value = String(v);
+  };
   set('rnn-source', state.source);
   set('rnn-numbers', state.numbers.join(', '));
   set('rnn-length', state.length);
@@ -154,35 +172,63 @@ function pickKind(kind) {
 
 function bind() {
   const numeric = [
-    ['rnn-length', 'length'], ['rnn-period', 'period'], ['rnn-hidden', 'hidden_size'], ['rnn-layers', 'num_layers'],
-    ['rnn-seed', 'seed'], ['rnn-scale', 'scale'], ['grad-scale', 'gscale'], ['grad-bias', 'gbias'], ['grad-len', 'glen'],
+    ['rnn-length', 'length'],
+    ['rnn-period', 'period'],
+    ['rnn-hidden', 'hidden_size'],
+    ['rnn-layers', 'num_layers'],
+    ['rnn-seed', 'seed'],
+    ['rnn-scale', 'scale'],
+    ['grad-scale', 'gscale'],
+    ['grad-bias', 'gbias'],
+    ['grad-len', 'glen'],
   ];
   for (const [id, key] of numeric) {
     $(id).addEventListener('input', (e) => {
       const v = e.target.valueAsNumber;
       e.target.classList.toggle('invalid', !Number.isFinite(v));
-      if (Number.isFinite(v)) { state[key] = v; changed(); }
+      if (Number.isFinite(v)) {
+        state[key] = v;
+        changed();
+      }
     });
   }
   $('rnn-numbers').addEventListener('input', (e) => {
     const values = parseNumbers(e.target.value);
     e.target.classList.toggle('invalid', values === null);
-    if (values) { state.numbers = values; changed(); }
+    if (values) {
+      state.numbers = values;
+      changed();
+    }
   });
-  $('rnn-sentence').addEventListener('input', (e) => { state.sentence = e.target.value; changed(); });
+  $('rnn-sentence').addEventListener('input', (e) => {
+    state.sentence = e.target.value;
+    changed();
+  });
   $('rnn-preset').addEventListener('change', (e) => {
     if (!e.target.value) return;
     state.sentence = e.target.value;
     e.target.value = '';
     changed();
   });
-  $('rnn-source').addEventListener('change', (e) => { state.source = e.target.value; state.step = 0; changed(); });
-  $('rnn-nonlin').addEventListener('change', (e) => { state.nonlinearity = e.target.value; changed(); });
-  $('rnn-bidir').addEventListener('change', (e) => { state.bidirectional = e.target.checked; changed(); });
+  $('rnn-source').addEventListener('change', (e) => {
+    state.source = e.target.value;
+    state.step = 0;
+    changed();
+  });
+  $('rnn-nonlin').addEventListener('change', (e) => {
+    state.nonlinearity = e.target.value;
+    changed();
+  });
+  $('rnn-bidir').addEventListener('change', (e) => {
+    state.bidirectional = e.target.checked;
+    changed();
+  });
   for (const tab of document.querySelectorAll('#rnn-kinds [data-kind]')) {
     tab.addEventListener('click', () => pickKind(tab.dataset.kind));
   }
-  $('copy-torch').addEventListener('click', () => copyText($('torch-line').textContent, $('copied'), 'PyTorch code copied.'));
+  $('copy-torch').addEventListener('click', () =>
+    copyText($('torch-line').textContent, $('copied'), 'PyTorch code copied.'),
+  );
   $('copy-link').addEventListener('click', () => {
     window.history.replaceState(null, '', encode(state, DEFAULTS));
     copyText(window.location.href, $('copied'), 'Link copied: it reopens this exact view.');

@@ -5,7 +5,15 @@
 
 import { registerKeys } from './classroom/keys.js';
 
-const KEYS = { ArrowRight: 'next', ArrowLeft: 'prev', Home: 'first', End: 'last', ' ': 'play', PageDown: 'next', PageUp: 'prev' };
+const KEYS = {
+  ArrowRight: 'next',
+  ArrowLeft: 'prev',
+  Home: 'first',
+  End: 'last',
+  ' ': 'play',
+  PageDown: 'next',
+  PageUp: 'prev',
+};
 const SHIFT_JUMP = 10;
 
 export const STEP_KEYS = [
@@ -13,7 +21,7 @@ export const STEP_KEYS = [
   ['Shift+→ / Shift+←', `${SHIFT_JUMP} steps forward / back`],
   ['Home / End', 'first / last step'],
   ['Space', 'play / pause'],
-  ['PageDown / PageUp', 'next / previous step (a presentation clicker; in a lesson, the lesson\'s steps)'],
+  ['PageDown / PageUp', "next / previous step (a presentation clicker; in a lesson, the lesson's steps)"],
 ];
 
 // Every stepper on the page, so other modules (the export) can drive the step-through.
@@ -40,7 +48,12 @@ export class Stepper {
       if (act) this.act(act);
     });
     this.scrub.addEventListener('input', () => this.go(Number(this.scrub.value)));
-    this.speed.addEventListener('change', () => { if (this.timer) { this.pause(); this.play(); } });
+    this.speed.addEventListener('change', () => {
+      if (this.timer) {
+        this.pause();
+        this.play();
+      }
+    });
     document.addEventListener('keydown', (e) => this._key(e));
     steppers.add(this);
     registerKeys('Step through', STEP_KEYS);
@@ -62,12 +75,25 @@ export class Stepper {
 
   act(name) {
     if (name === 'play') this.timer ? this.pause() : this.play();
-    else if (name === 'next') { this.pause(); this.go(this.index + 1); }
-    else if (name === 'prev') { this.pause(); this.go(this.index - 1); }
-    else if (name === 'first') { this.pause(); this.go(0); }
-    else if (name === 'last') { this.pause(); this.go(this.total - 1); }
-    else if (name === 'forward10') { this.pause(); this.go(this.index + SHIFT_JUMP); }
-    else if (name === 'back10') { this.pause(); this.go(this.index - SHIFT_JUMP); }
+    else if (name === 'next') {
+      this.pause();
+      this.go(this.index + 1);
+    } else if (name === 'prev') {
+      this.pause();
+      this.go(this.index - 1);
+    } else if (name === 'first') {
+      this.pause();
+      this.go(0);
+    } else if (name === 'last') {
+      this.pause();
+      this.go(this.total - 1);
+    } else if (name === 'forward10') {
+      this.pause();
+      this.go(this.index + SHIFT_JUMP);
+    } else if (name === 'back10') {
+      this.pause();
+      this.go(this.index - SHIFT_JUMP);
+    }
   }
 
   play() {
@@ -101,12 +127,22 @@ export class Stepper {
     this.playButton.setAttribute('aria-pressed', 'false');
   }
 
-  get playing() { return this.timer !== null; }
+  get playing() {
+    return this.timer !== null;
+  }
 
   _key(e) {
     const t = e.target;
     const typing = t instanceof HTMLInputElement && t.type !== 'range' && t.type !== 'checkbox' && t.type !== 'radio';
-    if (typing || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (
+      typing ||
+      t instanceof HTMLSelectElement ||
+      t instanceof HTMLTextAreaElement ||
+      e.ctrlKey ||
+      e.metaKey ||
+      e.altKey
+    )
+      return;
     if (e.defaultPrevented || t.isContentEditable || t.closest?.('dialog')) return;
     if ((e.key === 'PageDown' || e.key === 'PageUp') && document.body.dataset.lesson) return;
     if (activeStepper() !== this) return; // one step-through answers, not every one on the page

@@ -23,10 +23,15 @@ export function readParams(q, defaults) {
     if (!q.has(key)) continue;
     const raw = q.get(key);
     if (typeof fallback === 'boolean') state[key] = raw === '1';
-    else if (typeof fallback === 'number') state[key] = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : fallback;
+    else if (typeof fallback === 'number')
+      state[key] = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : fallback;
     else if (typeof fallback === 'string') state[key] = raw;
     else {
-      try { state[key] = JSON.parse(raw); } catch { /* keep the default */ }
+      try {
+        state[key] = JSON.parse(raw);
+      } catch {
+        /* keep the default */
+      }
     }
   }
   return state;

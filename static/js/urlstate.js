@@ -33,9 +33,16 @@ export function decode(search, defaults) {
   const q = new URLSearchParams(search);
   if (!q.has('w')) return { ...defaults };
   let weight = defaults.weight;
-  try { weight = JSON.parse(q.get('w')); } catch { /* keep defaults */ }
+  try {
+    weight = JSON.parse(q.get('w'));
+  } catch {
+    /* keep defaults */
+  }
   const pad = q.get('pad');
-  const bias = (q.get('b') || '').split(',').filter((s) => s !== '').map(Number);
+  const bias = (q.get('b') || '')
+    .split(',')
+    .filter((s) => s !== '')
+    .map(Number);
   return {
     image: q.get('image') || defaults.image,
     size: Number(q.get('size')) || defaults.size,

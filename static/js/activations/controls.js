@@ -5,17 +5,33 @@
 export const $ = (id) => document.getElementById(id);
 
 const SHOWN = {
-  sigmoid: ['none', 'curve'], tanh: ['none', 'curve'], relu: ['none', 'curve'],
-  leaky_relu: ['negative_slope', 'curve'], prelu: ['weight', 'curve'], elu: ['alpha', 'curve'],
-  gelu: ['approximate', 'curve'], maxout: ['pieces', 'curve'], softmax: ['softmax'],
+  sigmoid: ['none', 'curve'],
+  tanh: ['none', 'curve'],
+  relu: ['none', 'curve'],
+  leaky_relu: ['negative_slope', 'curve'],
+  prelu: ['weight', 'curve'],
+  elu: ['alpha', 'curve'],
+  gelu: ['approximate', 'curve'],
+  maxout: ['pieces', 'curve'],
+  softmax: ['softmax'],
 };
 // state key -> input id, and which request the key belongs to
 const NUMBERS = {
-  negative_slope: ['negative-slope', 'curve'], weight: ['prelu-weight', 'curve'], alpha: ['alpha', 'curve'],
-  threshold: ['threshold', 'curve'], x_min: ['x-min', 'curve'], x_max: ['x-max', 'curve'], at: ['at-x', 'point'],
-  temperature: ['temperature', 'softmax'], lr: ['dead-lr', 'dead'], neurons: ['dead-neurons', 'dead'],
-  steps: ['dead-steps', 'dead'], bias_shift: ['dead-bias', 'dead'], dead_slope: ['dead-slope', 'dead'],
-  seed: ['dead-seed', 'dead'], gain: ['gain', 'curve'],
+  negative_slope: ['negative-slope', 'curve'],
+  weight: ['prelu-weight', 'curve'],
+  alpha: ['alpha', 'curve'],
+  threshold: ['threshold', 'curve'],
+  x_min: ['x-min', 'curve'],
+  x_max: ['x-max', 'curve'],
+  at: ['at-x', 'point'],
+  temperature: ['temperature', 'softmax'],
+  lr: ['dead-lr', 'dead'],
+  neurons: ['dead-neurons', 'dead'],
+  steps: ['dead-steps', 'dead'],
+  bias_shift: ['dead-bias', 'dead'],
+  dead_slope: ['dead-slope', 'dead'],
+  seed: ['dead-seed', 'dead'],
+  gain: ['gain', 'curve'],
 };
 const SELECTS = { approximate: 'approximate', image: 'image', size: 'size', kernel: 'kernel' };
 
@@ -45,15 +61,27 @@ function numberInput(value, label, onValue) {
 
 // changed(part): part is 'curve' (the curve, point and map), 'point', 'softmax' or 'dead'.
 export function bindControls(state, data, changed) {
-  fill('image', data.samples.map((s) => [s.name, s.name.replaceAll('_', ' ')]));
-  fill('size', data.sizes.map((s) => [String(s), `${s}×${s}`]));
-  fill('kernel', data.kernels.map((k) => [k.name, k.label]));
+  fill(
+    'image',
+    data.samples.map((s) => [s.name, s.name.replaceAll('_', ' ')]),
+  );
+  fill(
+    'size',
+    data.sizes.map((s) => [String(s), `${s}×${s}`]),
+  );
+  fill(
+    'kernel',
+    data.kernels.map((k) => [k.name, k.label]),
+  );
   for (const [key, [id, part]] of Object.entries(NUMBERS)) {
     const el = $(id);
     el.addEventListener(part === 'dead' ? 'change' : 'input', () => {
       const v = readNumber(el);
       el.classList.toggle('invalid', v === undefined);
-      if (v !== undefined) { state[key] = v; changed(part); }
+      if (v !== undefined) {
+        state[key] = v;
+        changed(part);
+      }
     });
   }
   for (const [key, id] of Object.entries(SELECTS)) {
@@ -81,15 +109,31 @@ export function showControls(state, changed, lists) {
   for (const [key, [id]] of Object.entries(NUMBERS)) setValue($(id), state[key]);
   for (const [key, id] of Object.entries(SELECTS)) setValue($(id), state[key]);
   if (!lists) return;
-  $('pieces-editor').replaceChildren(...state.pieces.map((piece, j) => {
-    const row = document.createElement('div');
-    row.className = 'row';
-    row.append(`${j + 1}: w `, numberInput(piece[0], `piece ${j + 1} w`, (v) => { piece[0] = v; changed('curve'); }),
-      ' b ', numberInput(piece[1], `piece ${j + 1} b`, (v) => { piece[1] = v; changed('curve'); }));
-    return row;
-  }));
-  $('softmax-inputs').replaceChildren(...state.z.map((v, i) => numberInput(v, `z ${i + 1}`, (value) => {
-    state.z[i] = value;
-    changed('softmax');
-  })));
+  $('pieces-editor').replaceChildren(
+    ...state.pieces.map((piece, j) => {
+      const row = document.createElement('div');
+      row.className = 'row';
+      row.append(
+        `${j + 1}: w `,
+        numberInput(piece[0], `piece ${j + 1} w`, (v) => {
+          piece[0] = v;
+          changed('curve');
+        }),
+        ' b ',
+        numberInput(piece[1], `piece ${j + 1} b`, (v) => {
+          piece[1] = v;
+          changed('curve');
+        }),
+      );
+      return row;
+    }),
+  );
+  $('softmax-inputs').replaceChildren(
+    ...state.z.map((v, i) =>
+      numberInput(v, `z ${i + 1}`, (value) => {
+        state.z[i] = value;
+        changed('softmax');
+      }),
+    ),
+  );
 }

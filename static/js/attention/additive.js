@@ -18,7 +18,11 @@ function add(parent, id, opts = {}) {
 // onDecoderClick(c): a click on a cell of the decoder state.
 export function initAdditive(onDecoderClick) {
   add('add-row-inputs', 'add-h');
-  add('add-row-inputs', 'add-s', { onCell: (r, c, kind) => { if (kind === 'click') onDecoderClick(c); } });
+  add('add-row-inputs', 'add-s', {
+    onCell: (_r, c, kind) => {
+      if (kind === 'click') onDecoderClick(c);
+    },
+  });
   add('add-row-inputs', 'add-w1', { target: 160, numbers: 'auto' });
   add('add-row-inputs', 'add-w2', { target: 160, numbers: 'auto' });
   add('add-row-inputs', 'add-v', { target: 160, numbers: 'auto' });
@@ -37,12 +41,30 @@ export function drawAdditive(res) {
   draw(views['add-s'], [res.decoder_state], `Decoder state ${s}`, ['s'], feats);
   draw(views['add-w1'], res.weights.W1, 'W₁', dims, feats);
   draw(views['add-w2'], res.weights.W2, 'W₂', dims, feats);
-  draw(views['add-v'], res.weights.v.map((x) => [x]), 'v', dims, ['v']);
+  draw(
+    views['add-v'],
+    res.weights.v.map((x) => [x]),
+    'v',
+    dims,
+    ['v'],
+  );
   draw(views['add-w1s'], [st.projected_state], 'W₁s', ['s'], dims);
   draw(views['add-w2h'], st.projected_keys, 'W₂hⱼ', toks, dims);
   draw(views['add-tanh'], st.tanh, 'tanh(W₁s + W₂hⱼ)', toks, dims);
-  draw(views['add-scores'], st.scores.map((x) => [x]), 'scores eⱼ', toks, ['e']);
-  draw(views['add-weights'], st.weights.map((x) => [x]), 'softmax aⱼ', toks, ['a']);
+  draw(
+    views['add-scores'],
+    st.scores.map((x) => [x]),
+    'scores eⱼ',
+    toks,
+    ['e'],
+  );
+  draw(
+    views['add-weights'],
+    st.weights.map((x) => [x]),
+    'softmax aⱼ',
+    toks,
+    ['a'],
+  );
   draw(views['add-weighted'], res.steps.weighted, 'aⱼ·hⱼ', toks, feats);
   draw(views['add-context'], [res.context], 'context c = Σⱼ aⱼhⱼ', ['c'], feats);
   $('add-formula').innerHTML = res.formula;
@@ -56,7 +78,9 @@ export function writeAdditiveStep(res, j) {
   const feats = res.features.length;
   const all = (n) => Array.from({ length: n }, (_, i) => i);
   for (const id of ['add-h', 'add-w2h', 'add-tanh', 'add-weighted']) {
-    views[id].setHighlights([{ rows: [j], cols: all(id === 'add-w2h' || id === 'add-tanh' ? dims : feats), fill: null }]);
+    views[id].setHighlights([
+      { rows: [j], cols: all(id === 'add-w2h' || id === 'add-tanh' ? dims : feats), fill: null },
+    ]);
   }
   for (const id of ['add-scores', 'add-weights']) views[id].setHighlights([{ rows: [j], cols: [0], fill: null }]);
   $('add-step-label').textContent = `encoder state ${j + 1} of ${res.num_steps}: “${toks[j]}”`;

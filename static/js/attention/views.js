@@ -22,8 +22,12 @@ function flat(matrix) {
 }
 
 function extent(values) {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   return Number.isFinite(lo) ? { lo, hi } : { lo: 0, hi: 1 };
 }
 
@@ -34,9 +38,17 @@ export function draw(view, matrix, title, rowLabels, colLabels) {
 
 // Clicks on the embeddings call onEmbeddingClick(r, c); on a weight map, onWeightClick('W_Q', r, c).
 export function init(onEmbeddingClick, onWeightClick) {
-  add('att-row-inputs', 'att-x', { onCell: (r, c, kind) => { if (kind === 'click') onEmbeddingClick(r, c); } });
+  add('att-row-inputs', 'att-x', {
+    onCell: (r, c, kind) => {
+      if (kind === 'click') onEmbeddingClick(r, c);
+    },
+  });
   const weight = (name) => ({
-    target: 160, numbers: 'auto', onCell: (r, c, kind) => { if (kind === 'click') onWeightClick(name, r, c); },
+    target: 160,
+    numbers: 'auto',
+    onCell: (r, c, kind) => {
+      if (kind === 'click') onWeightClick(name, r, c);
+    },
   });
   for (const name of ['Q', 'K', 'V']) add('att-row-inputs', `att-w${name.toLowerCase()}`, weight(`W_${name}`));
   for (const name of ['q', 'k', 'v']) add('att-row-qkv', `att-${name}`);

@@ -17,8 +17,13 @@ export class FieldView {
   // output, input: containers; onPick(row, col) when an output position is clicked
   constructor(output, input, onPick) {
     this.output = new MapView(output, {
-      id: 'rf-output', target: 220, maxCell: 24, numbers: false,
-      onCell: (r, c, kind) => { if (kind === 'click') onPick(r, c); },
+      id: 'rf-output',
+      target: 220,
+      maxCell: 24,
+      numbers: false,
+      onCell: (r, c, kind) => {
+        if (kind === 'click') onPick(r, c);
+      },
     });
     this.input = new MapView(input, { id: 'rf-input', target: 300, maxCell: 24, numbers: false });
   }

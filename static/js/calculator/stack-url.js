@@ -11,7 +11,11 @@ export function encode(state) {
   return `?${q.toString()}`;
 }
 
-const ints = (s) => (s || '').split(',').filter((x) => x !== '').map(Number);
+const ints = (s) =>
+  (s || '')
+    .split(',')
+    .filter((x) => x !== '')
+    .map(Number);
 
 // Missing or broken fields fall back to `defaults`.
 export function decode(search, defaults) {
@@ -20,7 +24,8 @@ export function decode(search, defaults) {
   let layers;
   try {
     layers = JSON.parse(q.get('layers')).map(([kind, args]) => ({
-      kind: String(kind), args: args && typeof args === 'object' && !Array.isArray(args) ? args : {},
+      kind: String(kind),
+      args: args && typeof args === 'object' && !Array.isArray(args) ? args : {},
     }));
   } catch {
     return structuredClone(defaults);

@@ -6,8 +6,13 @@ import { argText, fieldText, grouped, parseArg, sameValue, shapeCHW, shapeHWC } 
 
 // Short labels for the argument inputs; the full torch name is the tooltip and the aria label.
 const SHORT = {
-  out_channels: 'out', out_features: 'out', kernel_size: 'k', output_padding: 'out pad',
-  dilation: 'dil', padding: 'pad', ceil_mode: 'ceil',
+  out_channels: 'out',
+  out_features: 'out',
+  kernel_size: 'k',
+  output_padding: 'out pad',
+  dilation: 'dil',
+  padding: 'pad',
+  ceil_mode: 'ceil',
 };
 const COLUMNS = 9;
 

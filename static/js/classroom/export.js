@@ -37,7 +37,7 @@ function part(el) {
   if (el.tagName === 'IMG' && !(el.complete && el.naturalWidth > 0)) return null;
   if (!visible(el)) return null;
   // a figure's box is its drawing (the div may be wider than the figure it holds)
-  const box = (kind === 'plot' && el.querySelector('svg.main-svg') || el).getBoundingClientRect();
+  const box = ((kind === 'plot' && el.querySelector('svg.main-svg')) || el).getBoundingClientRect();
   return { kind, el, box };
 }
 
@@ -45,10 +45,16 @@ function part(el) {
 // video) all its figures count, on screen or not.
 function viewParts(scope = null) {
   const main = scope || document.querySelector('main') || document.body;
-  const figures = [...main.querySelectorAll(FIGURES)].filter((el) => el.classList.contains('mapview')
-    || !el.parentElement.closest('.mapview, .js-plotly-plot'));
-  const groups = figures.filter(visible).map((fig) => (fig.classList.contains('mapview')
-    ? [...fig.querySelectorAll('.js-plotly-plot, canvas')] : [fig]).map(part).filter(Boolean))
+  const figures = [...main.querySelectorAll(FIGURES)].filter(
+    (el) => el.classList.contains('mapview') || !el.parentElement.closest('.mapview, .js-plotly-plot'),
+  );
+  const groups = figures
+    .filter(visible)
+    .map((fig) =>
+      (fig.classList.contains('mapview') ? [...fig.querySelectorAll('.js-plotly-plot, canvas')] : [fig])
+        .map(part)
+        .filter(Boolean),
+    )
     .filter((g) => g.length);
   const seen = scope ? groups : groups.filter((g) => g.some((p) => onScreen(p.box)));
   return (seen.length ? seen : groups).flat();
@@ -57,8 +63,10 @@ function viewParts(scope = null) {
 // Where the parts go on the 1920 x 1080 sheet: one scale, the union box centred below the band.
 function placement(parts) {
   if (!parts.length) return { scale: 1, dx: 0, dy: 0 };
-  const left = Math.min(...parts.map((p) => p.box.left)), top = Math.min(...parts.map((p) => p.box.top));
-  const right = Math.max(...parts.map((p) => p.box.right)), bottom = Math.max(...parts.map((p) => p.box.bottom));
+  const left = Math.min(...parts.map((p) => p.box.left)),
+    top = Math.min(...parts.map((p) => p.box.top));
+  const right = Math.max(...parts.map((p) => p.box.right)),
+    bottom = Math.max(...parts.map((p) => p.box.bottom));
   const scale = Math.min((SIZE.width - 2 * PAD) / (right - left), (SIZE.height - BAND - PAD) / (bottom - top), 4);
   const dx = (SIZE.width - (right - left) * scale) / 2 - left * scale;
   const dy = BAND - top * scale;
@@ -93,7 +101,12 @@ async function plotBitmap(gd, box, scale) {
   const key = `${plotVersions.get(gd)}:${box.width}x${box.height}@${scale}`;
   const cached = plotImages.get(gd);
   if (cached && cached.key === key) return cached.image;
-  const url = await window.Plotly.toImage(gd, { format: 'png', width: Math.round(box.width), height: Math.round(box.height), scale });
+  const url = await window.Plotly.toImage(gd, {
+    format: 'png',
+    width: Math.round(box.width),
+    height: Math.round(box.height),
+    scale,
+  });
   const image = await loadImage(url);
   plotImages.set(gd, { key, image });
   return image;
@@ -103,7 +116,8 @@ async function plotBitmap(gd, box, scale) {
 // pixel per cell) are enlarged without smoothing so the cells stay sharp.
 function pictureAt(el, w, h) {
   const c = document.createElement('canvas');
-  c.width = Math.max(1, Math.round(w)); c.height = Math.max(1, Math.round(h));
+  c.width = Math.max(1, Math.round(w));
+  c.height = Math.max(1, Math.round(h));
   const g = c.getContext('2d');
   const natural = el.tagName === 'IMG' ? el.naturalWidth : el.width;
   g.imageSmoothingEnabled = natural >= c.width;
@@ -144,7 +158,8 @@ async function paintView(g, scope = null) {
 
 export async function viewPNG() {
   const c = document.createElement('canvas');
-  c.width = SIZE.width; c.height = SIZE.height;
+  c.width = SIZE.width;
+  c.height = SIZE.height;
   await paintView(c.getContext('2d'));
   return new Promise((resolve) => c.toBlob(resolve, 'image/png'));
 }
@@ -163,7 +178,8 @@ export async function viewSVG() {
     `<rect width="${SIZE.width}" height="${SIZE.height}" fill="#fff"/>`,
     `<text x="${PAD}" y="62" font-family="system-ui, sans-serif" font-size="44" font-weight="700">${esc(t.title)}</text>`,
   ];
-  if (t.step) out.push(`<text x="${PAD}" y="100" font-family="system-ui, sans-serif" font-size="28">${esc(t.step)}</text>`);
+  if (t.step)
+    out.push(`<text x="${PAD}" y="100" font-family="system-ui, sans-serif" font-size="28">${esc(t.step)}</text>`);
   if (t.equation) out.push(`<text x="${PAD}" y="130" font-family="monospace" font-size="24">${esc(t.equation)}</text>`);
   const serializer = new XMLSerializer();
   for (const p of parts) {
@@ -171,14 +187,17 @@ export async function viewSVG() {
     const at = `x="${num(p.box.left * scale + dx)}" y="${num(p.box.top * scale + dy)}" width="${num(w * scale)}" height="${num(h * scale)}"`;
     if (p.kind === 'plot') {
       const url = await window.Plotly.toImage(p.el, { format: 'svg', width: Math.round(w), height: Math.round(h) });
-      const text = url.startsWith('data:image/svg+xml;base64,') ? atob(url.slice(url.indexOf(',') + 1))
+      const text = url.startsWith('data:image/svg+xml;base64,')
+        ? atob(url.slice(url.indexOf(',') + 1))
         : decodeURIComponent(url.slice(url.indexOf(',') + 1));
       const figure = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
       const inner = [...figure.childNodes].map((n) => serializer.serializeToString(n)).join('');
       out.push(`<svg ${at} viewBox="0 0 ${Math.round(w)} ${Math.round(h)}" preserveAspectRatio="none">${inner}</svg>`);
     } else {
       const png = pictureAt(p.el, w * scale, h * scale).toDataURL('image/png');
-      out.push(`<svg ${at} viewBox="0 0 ${num(w * scale)} ${num(h * scale)}"><image width="${num(w * scale)}" height="${num(h * scale)}" preserveAspectRatio="none" href="${png}"/></svg>`);
+      out.push(
+        `<svg ${at} viewBox="0 0 ${num(w * scale)} ${num(h * scale)}"><image width="${num(w * scale)}" height="${num(h * scale)}" preserveAspectRatio="none" href="${png}"/></svg>`,
+      );
     }
   }
   out.push('</svg>');
@@ -192,7 +211,10 @@ export function canRecord() {
 // Wait until the page has drawn the step: two animation frames with no request in flight.
 async function settled() {
   const until = performance.now() + 10_000;
-  do { await frame(); await frame(); } while (probe.busy > 0 && performance.now() < until);
+  do {
+    await frame();
+    await frame();
+  } while (probe.busy > 0 && performance.now() < until);
 }
 
 // The steps to record: all of them, or MAX_FRAMES evenly spaced ones ending on the last.
@@ -206,14 +228,19 @@ export function framesOf(total) {
 // The frames show the figures of the stepper's own section (on screen or not), else the view.
 export async function stepVideo(stepper, progress = () => {}) {
   const c = document.createElement('canvas');
-  c.width = SIZE.width; c.height = SIZE.height;
+  c.width = SIZE.width;
+  c.height = SIZE.height;
   const g = c.getContext('2d');
   const stream = c.captureStream(0);
   const track = stream.getVideoTracks()[0];
-  const type = ['video/webm;codecs=vp8', 'video/webm;codecs=vp9', 'video/webm'].find((t) => MediaRecorder.isTypeSupported(t));
+  const type = ['video/webm;codecs=vp8', 'video/webm;codecs=vp9', 'video/webm'].find((t) =>
+    MediaRecorder.isTypeSupported(t),
+  );
   const recorder = new MediaRecorder(stream, { mimeType: type, videoBitsPerSecond: 6_000_000 });
   const chunks = [];
-  recorder.addEventListener('dataavailable', (e) => { if (e.data.size) chunks.push(e.data); });
+  recorder.addEventListener('dataavailable', (e) => {
+    if (e.data.size) chunks.push(e.data);
+  });
   const stopped = new Promise((r) => recorder.addEventListener('stop', r, { once: true }));
   const back = stepper.index;
   stepper.pause();

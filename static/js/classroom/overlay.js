@@ -13,11 +13,13 @@ function build() {
   dialog.className = 'keys-overlay';
   dialog.setAttribute('aria-labelledby', 'keys-overlay-title');
   dialog.addEventListener('close', () => {
-    if (returnTo && returnTo.isConnected) returnTo.focus();
+    if (returnTo?.isConnected) returnTo.focus();
     returnTo = null;
   });
   // a click on the backdrop (outside the dialog's box) closes it too
-  dialog.addEventListener('click', (e) => { if (e.target === dialog) dialog.close(); });
+  dialog.addEventListener('click', (e) => {
+    if (e.target === dialog) dialog.close();
+  });
   dialog.addEventListener('keydown', trapTab);
   document.body.append(dialog);
 }
@@ -82,5 +84,5 @@ export function openKeys() {
 }
 
 export function keysOpen() {
-  return Boolean(dialog && dialog.open);
+  return Boolean(dialog?.open);
 }

@@ -10,7 +10,7 @@ const FONT_KEYS = new Set(['font', 'tickfont', 'titlefont']);
 const figures = new WeakMap(); // graph div -> {layout, config} as the page last gave them
 
 const own = (gd) => (typeof gd === 'string' ? document.getElementById(gd) : gd);
-const skip = (el) => !el || !el.closest || Boolean(el.closest('.mapview'));
+const skip = (el) => !el?.closest || Boolean(el.closest('.mapview'));
 
 // Presenter's version of a layout (a copy; the page's object is not touched).
 export function presentLayout(layout) {
@@ -26,7 +26,7 @@ export function presentLayout(layout) {
   };
   walk(out);
   out.font = { ...(out.font || {}), color: '#000' };
-  if (typeof (layout?.font?.size) !== 'number') out.font.size = Math.round(BASE_FONT * SCALE.font);
+  if (typeof layout?.font?.size !== 'number') out.font.size = Math.round(BASE_FONT * SCALE.font);
   if (out.margin) {
     for (const side of ['l', 'r', 't', 'b']) {
       if (typeof out.margin[side] === 'number') out.margin[side] = Math.round(out.margin[side] * MARGIN);
@@ -37,7 +37,11 @@ export function presentLayout(layout) {
 
 function shown(layout) {
   if (!presenter()) return layout;
-  try { return presentLayout(layout); } catch { return layout; }
+  try {
+    return presentLayout(layout);
+  } catch {
+    return layout;
+  }
 }
 
 // Wrap Plotly's two whole-figure calls (array form and figure-object form).

@@ -19,7 +19,10 @@ export function hideables() {
   const skip = 'script, template, .controls-toggle, .visually-hidden, [role="alert"], .tooltip';
   const add = (el, fallback) => {
     if ([...found.values()].includes(el)) return;
-    const label = (el.getAttribute('aria-label') || '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+    const label = (el.getAttribute('aria-label') || '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '');
     const id = [el.id, label, fallback].find((k) => k && !found.has(k));
     if (id) found.set(id, el);
   };
@@ -108,7 +111,8 @@ export class Presenter {
   }
 
   hide(id, on) {
-    if (on) this.hidden.add(id); else this.hidden.delete(id);
+    if (on) this.hidden.add(id);
+    else this.hidden.delete(id);
     this.applyHidden();
     setAddressKey('hide', [...this.hidden].sort().join(',') || null);
     this._renderLayer();

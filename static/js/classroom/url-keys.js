@@ -29,7 +29,10 @@ export function guardHistory() {
       const next = new URL(String(url), window.location.href);
       if (next.origin === window.location.origin && next.pathname === window.location.pathname) {
         const kept = keepClassroomKeys(new URLSearchParams(), true);
-        if (!document.body.dataset.lesson) { kept.delete('lesson'); kept.delete('ls'); }
+        if (!document.body.dataset.lesson) {
+          kept.delete('lesson');
+          kept.delete('ls');
+        }
         for (const [key, value] of kept) if (!next.searchParams.has(key)) next.searchParams.set(key, value);
         return original(data, unused, next.pathname + next.search + next.hash);
       }

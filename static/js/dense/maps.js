@@ -7,8 +7,12 @@ import { MapView } from '../mapview.js';
 const flipped = (map) => map.slice().reverse().flat();
 
 function extent(values) {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   return { lo, hi };
 }
 
@@ -24,8 +28,8 @@ export class LayerMaps {
     const shape = res.sizes.join('-');
     if (shape !== this.shape) this._build(res);
     res.layers.forEach((layer, l) => {
-      this.el.querySelector(`[data-layer-title="${l}"]`).textContent = `Layer ${l + 1}: ${layer.activation}`
-        + (show === 'pre' ? ' (before the activation)' : '');
+      this.el.querySelector(`[data-layer-title="${l}"]`).textContent =
+        `Layer ${l + 1}: ${layer.activation}${show === 'pre' ? ' (before the activation)' : ''}`;
       layer[show].forEach((map, j) => {
         const view = this.views[l][j];
         const values = flipped(map);
@@ -53,8 +57,15 @@ export class LayerMaps {
       return layer.post.map((_, j) => {
         const box = document.createElement('div');
         maps.append(box);
-        const view = new MapView(box, { id: `dense-l${l}-n${j}`, target: 130, maxCell: 4, numbers: false,
-          onCell: (r, c, kind) => { if (kind === 'click') this.onPick(l, j); } });
+        const view = new MapView(box, {
+          id: `dense-l${l}-n${j}`,
+          target: 130,
+          maxCell: 4,
+          numbers: false,
+          onCell: (_r, _c, kind) => {
+            if (kind === 'click') this.onPick(l, j);
+          },
+        });
         return view;
       });
     });

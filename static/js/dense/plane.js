@@ -7,11 +7,18 @@
 export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#000000', '#b8a400'];
 const CONFIG = { displayModeBar: false, responsive: false, edits: { shapePosition: true } };
 const COLOURS = {
-  signed: [[0, '#2166ac'], [0.5, '#f7f7f7'], [1, '#b2182b']],
-  unsigned: [[0, '#f7f7f7'], [1, '#b2182b']],
+  signed: [
+    [0, '#2166ac'],
+    [0.5, '#f7f7f7'],
+    [1, '#b2182b'],
+  ],
+  unsigned: [
+    [0, '#f7f7f7'],
+    [1, '#b2182b'],
+  ],
 };
 
-const finite = (line) => line && line.flat().every((v) => v !== null && Number.isFinite(v));
+const finite = (line) => line?.flat().every((v) => v !== null && Number.isFinite(v));
 
 // Which map colours the plane: {layer, neuron} from the select's "l,j".
 export function colourTarget(res, value) {
@@ -23,30 +30,61 @@ export function colourTarget(res, value) {
 export function planeTraces(res, target, show, point) {
   const z = res.layers[target.layer][show][target.neuron];
   const signed = z.some((row) => row.some((v) => v < 0));
-  const traces = [{
-    type: 'heatmap', x: res.axis, y: res.axis, z, colorscale: signed ? COLOURS.signed : COLOURS.unsigned,
-    zmid: signed ? 0 : undefined, colorbar: { thickness: 10, len: 0.8 }, name: 'map',
-    hovertemplate: 'x₁ %{x:.2f}, x₂ %{y:.2f}: %{z:.3f}<extra></extra>',
-  }, {
-    type: 'contour', x: res.axis, y: res.axis, z: res.region[0], showscale: false, name: 'region',
-    contours: { coloring: 'none', start: 0.5, end: 0.5, size: 1 }, line: { color: '#111', width: 2.5 },
-    hoverinfo: 'skip',
-  }];
+  const traces = [
+    {
+      type: 'heatmap',
+      x: res.axis,
+      y: res.axis,
+      z,
+      colorscale: signed ? COLOURS.signed : COLOURS.unsigned,
+      zmid: signed ? 0 : undefined,
+      colorbar: { thickness: 10, len: 0.8 },
+      name: 'map',
+      hovertemplate: 'x₁ %{x:.2f}, x₂ %{y:.2f}: %{z:.3f}<extra></extra>',
+    },
+    {
+      type: 'contour',
+      x: res.axis,
+      y: res.axis,
+      z: res.region[0],
+      showscale: false,
+      name: 'region',
+      contours: { coloring: 'none', start: 0.5, end: 0.5, size: 1 },
+      line: { color: '#111', width: 2.5 },
+      hoverinfo: 'skip',
+    },
+  ];
   if (point) {
-    traces.push({ type: 'scatter', mode: 'markers', x: [point[0]], y: [point[1]], name: 'point',
-      marker: { size: 11, color: '#fff', line: { color: '#111', width: 2 } }, hoverinfo: 'skip' });
+    traces.push({
+      type: 'scatter',
+      mode: 'markers',
+      x: [point[0]],
+      y: [point[1]],
+      name: 'point',
+      marker: { size: 11, color: '#fff', line: { color: '#111', width: 2 } },
+      hoverinfo: 'skip',
+    });
   }
   return traces;
 }
 
 // One editable line per first-layer neuron that crosses the plane; `neurons[k]` says whose shape k is.
 export function lineShapes(res, current) {
-  const shapes = [], neurons = [];
+  const shapes = [],
+    neurons = [];
   res.lines.forEach((line, j) => {
     if (!finite(line)) return;
     const [[x0, y0], [x1, y1]] = line;
-    shapes.push({ type: 'line', x0, y0, x1, y1, xref: 'x', yref: 'y',
-      line: { color: PALETTE[j % PALETTE.length], width: j === current ? 6 : 3.5 } });
+    shapes.push({
+      type: 'line',
+      x0,
+      y0,
+      x1,
+      y1,
+      xref: 'x',
+      yref: 'y',
+      line: { color: PALETTE[j % PALETTE.length], width: j === current ? 6 : 3.5 },
+    });
     neurons.push(j);
   });
   return { shapes, neurons };
@@ -59,20 +97,42 @@ export function sideArrows(res) {
     if (!finite(line)) return [];
     const [[x0, y0], [x1, y1]] = line;
     const [nx, ny] = res.normals[j];
-    const mx = (x0 + x1) / 2, my = (y0 + y1) / 2, len = 0.12 * extent;
-    return [{ x: mx + nx * len, y: my + ny * len, ax: mx, ay: my, xref: 'x', yref: 'y', axref: 'x', ayref: 'y',
-      showarrow: true, arrowhead: 2, arrowwidth: 2, arrowcolor: PALETTE[j % PALETTE.length], text: '' }];
+    const mx = (x0 + x1) / 2,
+      my = (y0 + y1) / 2,
+      len = 0.12 * extent;
+    return [
+      {
+        x: mx + nx * len,
+        y: my + ny * len,
+        ax: mx,
+        ay: my,
+        xref: 'x',
+        yref: 'y',
+        axref: 'x',
+        ayref: 'y',
+        showarrow: true,
+        arrowhead: 2,
+        arrowwidth: 2,
+        arrowcolor: PALETTE[j % PALETTE.length],
+        text: '',
+      },
+    ];
   });
 }
 
 export function planeLayout(res, shapes, title) {
   const e = res.axis[res.axis.length - 1];
   return {
-    width: 470, height: 440, margin: { l: 40, r: 10, t: 30, b: 36 },
+    width: 470,
+    height: 440,
+    margin: { l: 40, r: 10, t: 30, b: 36 },
     title: { text: title, font: { size: 13 }, x: 0, xanchor: 'left' },
     xaxis: { range: [-e, e], title: { text: 'x₁' }, zeroline: false, fixedrange: true, constrain: 'domain' },
     yaxis: { range: [-e, e], title: { text: 'x₂' }, zeroline: false, fixedrange: true, scaleanchor: 'x' },
-    shapes, annotations: sideArrows(res), showlegend: false, dragmode: false,
+    shapes,
+    annotations: sideArrows(res),
+    showlegend: false,
+    dragmode: false,
     paper_bgcolor: 'rgba(0,0,0,0)',
   };
 }
@@ -86,7 +146,8 @@ export function drawPlane(el, res, target, show, point, current, title) {
 // The weights and bias of the line through the dragged segment, keeping w's length and the side it
 // points to (so a drag moves or turns the line without flipping or rescaling the neuron).
 export function lineThrough(shape, w) {
-  const dx = shape.x1 - shape.x0, dy = shape.y1 - shape.y0;
+  const dx = shape.x1 - shape.x0,
+    dy = shape.y1 - shape.y0;
   let n = [-dy, dx];
   const norm = Math.hypot(n[0], n[1]);
   if (norm === 0) return null;

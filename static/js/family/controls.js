@@ -8,7 +8,10 @@ function bind(id, read, apply, changed, event = 'input') {
   el.addEventListener(event, () => {
     const v = read(el);
     el.classList.toggle('invalid', v === undefined);
-    if (v !== undefined) { apply(v); changed(); }
+    if (v !== undefined) {
+      apply(v);
+      changed();
+    }
   });
 }
 
@@ -27,12 +30,16 @@ export const listText = (values) => values.join(', ');
 export const bindInt = (id, apply, changed) => bind(id, readInt, apply, changed);
 export const bindNumber = (id, apply, changed) => bind(id, readNumber, apply, changed);
 export const bindList = (id, apply, changed) => bind(id, (el) => parseList(el.value), apply, changed);
-export const bindSelect = (id, apply, changed, parse = String) => bind(id, (el) => parse(el.value), apply, changed, 'change');
+export const bindSelect = (id, apply, changed, parse = String) =>
+  bind(id, (el) => parse(el.value), apply, changed, 'change');
 export const bindCheck = (id, apply, changed) => bind(id, (el) => el.checked, apply, changed, 'change');
 
 export function bindRadios(name, apply, changed) {
   for (const radio of document.querySelectorAll(`input[name="${name}"]`)) {
-    radio.addEventListener('change', () => { apply(radio.value); changed(); });
+    radio.addEventListener('change', () => {
+      apply(radio.value);
+      changed();
+    });
   }
 }
 

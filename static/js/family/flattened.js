@@ -16,16 +16,51 @@ export default {
 
   init({ state, data, changed }) {
     fillSelect('fl-size', data.sizes, (s) => `${s}×${s}`);
-    bindRadios('fl-color', (v) => {
-      state.color = v;
-      if (state.channel.length !== CHANNEL_DEFAULT[v].length) state.channel = [...CHANNEL_DEFAULT[v]];
-      setValue('fl-channel', state.channel);
-    }, changed);
-    bindSelect('fl-size', (v) => { state.size = v; }, changed, Number);
-    bindList('fl-channel', (v) => { state.channel = v; }, changed);
-    bindList('fl-vertical', (v) => { state.vertical = v; }, changed);
-    bindList('fl-horizontal', (v) => { state.horizontal = v; }, changed);
-    bindInt('fl-padding', (v) => { state.padding = v; }, changed);
+    bindRadios(
+      'fl-color',
+      (v) => {
+        state.color = v;
+        if (state.channel.length !== CHANNEL_DEFAULT[v].length) state.channel = [...CHANNEL_DEFAULT[v]];
+        setValue('fl-channel', state.channel);
+      },
+      changed,
+    );
+    bindSelect(
+      'fl-size',
+      (v) => {
+        state.size = v;
+      },
+      changed,
+      Number,
+    );
+    bindList(
+      'fl-channel',
+      (v) => {
+        state.channel = v;
+      },
+      changed,
+    );
+    bindList(
+      'fl-vertical',
+      (v) => {
+        state.vertical = v;
+      },
+      changed,
+    );
+    bindList(
+      'fl-horizontal',
+      (v) => {
+        state.horizontal = v;
+      },
+      changed,
+    );
+    bindInt(
+      'fl-padding',
+      (v) => {
+        state.padding = v;
+      },
+      changed,
+    );
     stacks.input = new ChannelStack($('fl-input'), 'fl-in');
     stacks.full = new ChannelStack($('fl-full-kernel'), 'fl-full-kernel', { target: 100, maxCell: 34, numbers: true });
     const box = $('fl-views');
@@ -50,18 +85,27 @@ export default {
     const { filters } = res;
     drawMatrix(views.channel, [filters.channel], 'channels');
     drawMatrix(views.afterChannel, res.stages.after_channel, 'after channels');
-    drawMatrix(views.vertical, filters.vertical.map((v) => [v]), 'rows');
+    drawMatrix(
+      views.vertical,
+      filters.vertical.map((v) => [v]),
+      'rows',
+    );
     drawMatrix(views.afterVertical, res.stages.after_vertical, 'after rows');
     drawMatrix(views.horizontal, [filters.horizontal], 'columns');
     drawMatrix(views.output, res.output, 'output');
-    stacks.full.set(res.full_kernel, res.names.map((n) => `kernel ${n}`));
+    stacks.full.set(
+      res.full_kernel,
+      res.names.map((n) => `kernel ${n}`),
+    );
     drawMatrix(views.fullOutput, res.full_output, 'full conv2d output');
     const { full, flattened } = res.operations;
-    $('fl-ops').textContent = `${flattened.toLocaleString('en-US')} multiplications per output map instead of `
-      + `${full.toLocaleString('en-US')} for the full kernel.`;
+    $('fl-ops').textContent =
+      `${flattened.toLocaleString('en-US')} multiplications per output map instead of ` +
+      `${full.toLocaleString('en-US')} for the full kernel.`;
     const rounding = res.max_difference > 0 ? ', floating-point rounding only' : '';
-    $('fl-same').textContent = `The flattened layer and the full conv2d give the same map: the largest `
-      + `difference between them is ${fmt(res.max_difference)}${rounding}.`;
+    $('fl-same').textContent =
+      `The flattened layer and the full conv2d give the same map: the largest ` +
+      `difference between them is ${fmt(res.max_difference)}${rounding}.`;
     $('fl-f-full').innerHTML = res.formulas.full;
     $('fl-f-flattened').innerHTML = res.formulas.flattened;
   },

@@ -9,8 +9,11 @@ import { ChannelStack } from './stack.js';
 
 const stacks = {};
 const LAYER_NAMES = {
-  standard: 'this layer (standard)', grouped: 'this layer (grouped)', depthwise: 'this layer (depthwise)',
-  pointwise: 'this layer (pointwise 1×1)', separable: 'this layer (depthwise + pointwise)',
+  standard: 'this layer (standard)',
+  grouped: 'this layer (grouped)',
+  depthwise: 'this layer (depthwise)',
+  pointwise: 'this layer (pointwise 1×1)',
+  separable: 'this layer (depthwise + pointwise)',
 };
 const count = (n) => n.toLocaleString('en-US');
 
@@ -25,24 +28,88 @@ export default {
     fillSelect('gr-groups', channels);
     fillSelect('gr-kernel', range(1, limits.max_kernel_side));
     fillSelect('gr-size', data.sizes, (s) => `${s}×${s}`);
-    const redraw = () => { this.show(state); changed(); };
-    bindSelect('gr-mode', (v) => { state.mode = v; }, redraw);
-    bindSelect('gr-in', (v) => { state.in_channels = v; }, changed, Number);
-    bindSelect('gr-out', (v) => { state.out_channels = v; }, changed, Number);
-    bindSelect('gr-groups', (v) => { state.groups = v; }, changed, Number);
-    bindSelect('gr-kernel', (v) => { state.kernel_size = v; }, changed, Number);
-    bindSelect('gr-padding', (v) => { state.padding = v; }, changed);
-    bindSelect('gr-size', (v) => { state.size = v; }, changed, Number);
-    bindCheck('gr-bias', (v) => { state.bias = v; }, changed);
+    const redraw = () => {
+      this.show(state);
+      changed();
+    };
+    bindSelect(
+      'gr-mode',
+      (v) => {
+        state.mode = v;
+      },
+      redraw,
+    );
+    bindSelect(
+      'gr-in',
+      (v) => {
+        state.in_channels = v;
+      },
+      changed,
+      Number,
+    );
+    bindSelect(
+      'gr-out',
+      (v) => {
+        state.out_channels = v;
+      },
+      changed,
+      Number,
+    );
+    bindSelect(
+      'gr-groups',
+      (v) => {
+        state.groups = v;
+      },
+      changed,
+      Number,
+    );
+    bindSelect(
+      'gr-kernel',
+      (v) => {
+        state.kernel_size = v;
+      },
+      changed,
+      Number,
+    );
+    bindSelect(
+      'gr-padding',
+      (v) => {
+        state.padding = v;
+      },
+      changed,
+    );
+    bindSelect(
+      'gr-size',
+      (v) => {
+        state.size = v;
+      },
+      changed,
+      Number,
+    );
+    bindCheck(
+      'gr-bias',
+      (v) => {
+        state.bias = v;
+      },
+      changed,
+    );
     stacks.input = new ChannelStack($('gr-input'), 'gr-in');
     stacks.middle = new ChannelStack($('gr-middle'), 'gr-mid');
     stacks.output = new ChannelStack($('gr-output'), 'gr-out');
   },
 
   show(state) {
-    for (const [id, key] of [['gr-mode', 'mode'], ['gr-in', 'in_channels'], ['gr-out', 'out_channels'],
-      ['gr-groups', 'groups'], ['gr-kernel', 'kernel_size'], ['gr-padding', 'padding'], ['gr-size', 'size'],
-      ['gr-bias', 'bias']]) setValue(id, state[key]);
+    for (const [id, key] of [
+      ['gr-mode', 'mode'],
+      ['gr-in', 'in_channels'],
+      ['gr-out', 'out_channels'],
+      ['gr-groups', 'groups'],
+      ['gr-kernel', 'kernel_size'],
+      ['gr-padding', 'padding'],
+      ['gr-size', 'size'],
+      ['gr-bias', 'bias'],
+    ])
+      setValue(id, state[key]);
     $('gr-groups-row').hidden = state.mode !== 'grouped';
     $('gr-kernel-row').hidden = state.mode === 'pointwise';
   },
@@ -52,14 +119,25 @@ export default {
     stacks.input.set(res.input, res.names);
     $('gr-middle-column').hidden = !separable;
     $('gr-links-1').hidden = !separable;
-    if (separable) stacks.middle.set(res.middle, res.names.map((n) => `${n} filtered`));
-    stacks.output.set(res.output, res.output.map((_, o) => `out ${o}`));
+    if (separable)
+      stacks.middle.set(
+        res.middle,
+        res.names.map((n) => `${n} filtered`),
+      );
+    stacks.output.set(
+      res.output,
+      res.output.map((_, o) => `out ${o}`),
+    );
     const next = separable ? stacks.middle : stacks.output;
     const [first, second] = res.diagrams;
     drawLinks($('gr-links-0'), stacks.input.cards, next.cards, matrixPairs(first.connections, first.source_group));
     if (separable) {
-      drawLinks($('gr-links-1'), stacks.middle.cards, stacks.output.cards,
-        matrixPairs(second.connections, second.source_group));
+      drawLinks(
+        $('gr-links-1'),
+        stacks.middle.cards,
+        stacks.output.cards,
+        matrixPairs(second.connections, second.source_group),
+      );
     }
 
     const { layer, standard } = res.cost;
@@ -69,10 +147,11 @@ export default {
     $('gr-std-params').textContent = count(standard.parameters);
     $('gr-std-macs').textContent = count(standard.macs);
     const { parameters, macs } = res.ratio;
-    $('gr-ratio').textContent = parameters === 1 && macs === 1
-      ? 'This layer costs exactly what a standard convolution of the same shape costs.'
-      : `A standard convolution of the same shape needs ${fmt(parameters, 2)}× the parameters and `
-        + `${fmt(macs, 2)}× the multiply-accumulates.`;
+    $('gr-ratio').textContent =
+      parameters === 1 && macs === 1
+        ? 'This layer costs exactly what a standard convolution of the same shape costs.'
+        : `A standard convolution of the same shape needs ${fmt(parameters, 2)}× the parameters and ` +
+          `${fmt(macs, 2)}× the multiply-accumulates.`;
     $('gr-f-params').innerHTML = res.formulas.parameters;
     $('gr-f-macs').innerHTML = res.formulas.macs;
     $('gr-f-std-params').innerHTML = res.formulas.standard_parameters;

@@ -13,22 +13,30 @@ export function drawLinks(svg, fromCards, toCards, pairs) {
     const r = el.getBoundingClientRect();
     return r.top + r.height / 2 - box.top;
   };
-  const from = fromCards.map(middle), to = toCards.map(middle);
-  svg.replaceChildren(...pairs.map(([a, b, group]) => {
-    const line = document.createElementNS(svg.namespaceURI, 'line'); // the page's inline <svg> namespace
-    line.setAttribute('x1', '2'); line.setAttribute('y1', String(from[a]));
-    line.setAttribute('x2', String(box.width - 2)); line.setAttribute('y2', String(to[b]));
-    line.setAttribute('stroke', PALETTE[group % PALETTE.length]);
-    line.dataset.from = String(a); line.dataset.to = String(b);
-    return line;
-  }));
+  const from = fromCards.map(middle),
+    to = toCards.map(middle);
+  svg.replaceChildren(
+    ...pairs.map(([a, b, group]) => {
+      const line = document.createElementNS(svg.namespaceURI, 'line'); // the page's inline <svg> namespace
+      line.setAttribute('x1', '2');
+      line.setAttribute('y1', String(from[a]));
+      line.setAttribute('x2', String(box.width - 2));
+      line.setAttribute('y2', String(to[b]));
+      line.setAttribute('stroke', PALETTE[group % PALETTE.length]);
+      line.dataset.from = String(a);
+      line.dataset.to = String(b);
+      return line;
+    }),
+  );
 }
 
 // The pairs of a (C_to, C_from) connection matrix, coloured by the source's group.
 export function matrixPairs(matrix, groupOfSource) {
   const pairs = [];
-  matrix.forEach((row, to) => row.forEach((linked, from) => {
-    if (linked) pairs.push([from, to, groupOfSource[from]]);
-  }));
+  matrix.forEach((row, to) =>
+    row.forEach((linked, from) => {
+      if (linked) pairs.push([from, to, groupOfSource[from]]);
+    }),
+  );
   return pairs;
 }

@@ -12,12 +12,48 @@ export default {
   stepped: true,
 
   init({ state, defaults, changed }) {
-    bindList('od-signal', (v) => { state.signal = v; }, changed);
-    bindList('od-kernel', (v) => { state.kernel = v; }, changed);
-    bindInt('od-stride', (v) => { state.stride = v; }, changed);
-    bindInt('od-padding', (v) => { state.padding = v; }, changed);
-    bindInt('od-dilation', (v) => { state.dilation = v; }, changed);
-    bindSelect('od-mode', (v) => { state.padding_mode = v; }, changed);
+    bindList(
+      'od-signal',
+      (v) => {
+        state.signal = v;
+      },
+      changed,
+    );
+    bindList(
+      'od-kernel',
+      (v) => {
+        state.kernel = v;
+      },
+      changed,
+    );
+    bindInt(
+      'od-stride',
+      (v) => {
+        state.stride = v;
+      },
+      changed,
+    );
+    bindInt(
+      'od-padding',
+      (v) => {
+        state.padding = v;
+      },
+      changed,
+    );
+    bindInt(
+      'od-dilation',
+      (v) => {
+        state.dilation = v;
+      },
+      changed,
+    );
+    bindSelect(
+      'od-mode',
+      (v) => {
+        state.padding_mode = v;
+      },
+      changed,
+    );
     $('od-seed').addEventListener('click', () => {
       // seed 002 pads one zero on the left only; padding 1 here pads both ends
       Object.assign(state, structuredClone(defaults), { padding: 1 });
@@ -57,8 +93,9 @@ export default {
     drawMatrix(views.products, steps.products[i], 'Products');
     drawMatrix(views.output, res.output, 'Output', { filled: i + 1 });
     views.output.setHighlights([{ rows: [0], cols: [pos], fill: null, colour: '#111' }]);
-    $('step-label').textContent = `step ${i + 1} of ${res.num_steps}: output [${pos}], `
-      + `window on positions ${steps.positions[i].join(', ')} of the padded signal`;
+    $('step-label').textContent =
+      `step ${i + 1} of ${res.num_steps}: output [${pos}], ` +
+      `window on positions ${steps.positions[i].join(', ')} of the padded signal`;
     $('od-equation').innerHTML = sumText(`y[${pos}]`, stages.kernel, steps.window[i], steps.result[i]);
   },
 };

@@ -15,11 +15,44 @@ export default {
     fillSelect('re-mid', range(1, limits.max_mid_channels));
     fillSelect('re-kernel', range(1, limits.max_kernel_side));
     fillSelect('re-size', data.sizes, (s) => `${s}×${s}`);
-    bindRadios('re-color', (v) => { state.color = v; }, changed);
-    bindSelect('re-mid', (v) => { state.mid_channels = v; }, changed, Number);
-    bindSelect('re-kernel', (v) => { state.kernel_size = v; }, changed, Number);
-    bindSelect('re-size', (v) => { state.size = v; }, changed, Number);
-    bindNumber('re-scale', (v) => { state.scale = v; }, changed);
+    bindRadios(
+      're-color',
+      (v) => {
+        state.color = v;
+      },
+      changed,
+    );
+    bindSelect(
+      're-mid',
+      (v) => {
+        state.mid_channels = v;
+      },
+      changed,
+      Number,
+    );
+    bindSelect(
+      're-kernel',
+      (v) => {
+        state.kernel_size = v;
+      },
+      changed,
+      Number,
+    );
+    bindSelect(
+      're-size',
+      (v) => {
+        state.size = v;
+      },
+      changed,
+      Number,
+    );
+    bindNumber(
+      're-scale',
+      (v) => {
+        state.scale = v;
+      },
+      changed,
+    );
     for (const name of STAGES) stacks[name] = new ChannelStack($(`re-${name}`), `re-${name}`, { target: 72 });
   },
 

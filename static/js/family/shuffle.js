@@ -15,9 +15,30 @@ export default {
     fillSelect('sh-channels', range(1, limits.max_family_channels));
     fillSelect('sh-groups', range(1, limits.max_family_channels));
     fillSelect('sh-size', data.sizes, (s) => `${s}×${s}`);
-    bindSelect('sh-channels', (v) => { state.channels = v; }, changed, Number);
-    bindSelect('sh-groups', (v) => { state.groups = v; }, changed, Number);
-    bindSelect('sh-size', (v) => { state.size = v; }, changed, Number);
+    bindSelect(
+      'sh-channels',
+      (v) => {
+        state.channels = v;
+      },
+      changed,
+      Number,
+    );
+    bindSelect(
+      'sh-groups',
+      (v) => {
+        state.groups = v;
+      },
+      changed,
+      Number,
+    );
+    bindSelect(
+      'sh-size',
+      (v) => {
+        state.size = v;
+      },
+      changed,
+      Number,
+    );
     stacks.input = new ChannelStack($('sh-input'), 'sh-in');
     stacks.output = new ChannelStack($('sh-output'), 'sh-out');
   },
@@ -29,8 +50,14 @@ export default {
   },
 
   draw(res) {
-    stacks.input.set(res.input, res.names.map((n, c) => `${c}: ${n}`));
-    stacks.output.set(res.output, res.output_names.map((n, k) => `${k}: ${n}`));
+    stacks.input.set(
+      res.input,
+      res.names.map((n, c) => `${c}: ${n}`),
+    );
+    stacks.output.set(
+      res.output,
+      res.output_names.map((n, k) => `${k}: ${n}`),
+    );
     const pairs = res.permutation.map((from, to) => [from, to, res.input_group[from]]);
     drawLinks($('sh-links'), stacks.input.cards, stacks.output.cards, pairs);
     $('sh-formula').innerHTML = res.formulas.permutation;

@@ -32,5 +32,7 @@ export class ChannelStack {
     });
   }
 
-  get cards() { return this.views.map((v) => v.el); }
+  get cards() {
+    return this.views.map((v) => v.el);
+  }
 }

@@ -20,14 +20,60 @@ export default {
     fillSelect('ti-cols', range(1, limits.max_tile_side));
     fillSelect('ti-kernel', range(1, limits.max_kernel_side));
     fillSelect('ti-size', data.sizes, (s) => `${s}×${s}`);
-    const reshape = (apply) => (v) => { apply(v); state.weight = null; }; // new shape: default kernels
-    bindSelect('ti-rows', reshape((v) => { state.tile = [v, state.tile[1]]; }), changed, Number);
-    bindSelect('ti-cols', reshape((v) => { state.tile = [state.tile[0], v]; }), changed, Number);
-    bindSelect('ti-kernel', reshape((v) => { state.kernel_size = v; }), changed, Number);
-    bindSelect('ti-size', (v) => { state.size = v; }, changed, Number);
-    bindInt('ti-stride', (v) => { state.stride = v; }, changed);
-    bindInt('ti-padding', (v) => { state.padding = v; }, changed);
-    $('ti-reset').addEventListener('click', () => { state.weight = null; changed(); });
+    const reshape = (apply) => (v) => {
+      apply(v);
+      state.weight = null;
+    }; // new shape: default kernels
+    bindSelect(
+      'ti-rows',
+      reshape((v) => {
+        state.tile = [v, state.tile[1]];
+      }),
+      changed,
+      Number,
+    );
+    bindSelect(
+      'ti-cols',
+      reshape((v) => {
+        state.tile = [state.tile[0], v];
+      }),
+      changed,
+      Number,
+    );
+    bindSelect(
+      'ti-kernel',
+      reshape((v) => {
+        state.kernel_size = v;
+      }),
+      changed,
+      Number,
+    );
+    bindSelect(
+      'ti-size',
+      (v) => {
+        state.size = v;
+      },
+      changed,
+      Number,
+    );
+    bindInt(
+      'ti-stride',
+      (v) => {
+        state.stride = v;
+      },
+      changed,
+    );
+    bindInt(
+      'ti-padding',
+      (v) => {
+        state.padding = v;
+      },
+      changed,
+    );
+    $('ti-reset').addEventListener('click', () => {
+      state.weight = null;
+      changed();
+    });
     editor = new KernelEditor($('ti-editor'), (n, r, c, v) => {
       if (!kernels) return; // nothing shown yet to edit
       // the first edit copies the kernels shown; later edits change that copy
@@ -54,16 +100,23 @@ export default {
   draw(res) {
     kernels = res.kernels;
     const tw = kernels[0].length;
-    editor.show(kernels.flat(), kernels.flat().map((_, n) => kernelName(Math.floor(n / tw), n % tw, tw)));
+    editor.show(
+      kernels.flat(),
+      kernels.flat().map((_, n) => kernelName(Math.floor(n / tw), n % tw, tw)),
+    );
     const [top, , left] = res.params.pads;
     drawMatrix(views.input, res.padded, 'Input (padded)');
-    views.input.setHighlights(top || left ? [{ rows: [], cols: [], frame: [top, left, top + res.input.length,
-      left + res.input[0].length] }] : []);
+    views.input.setHighlights(
+      top || left
+        ? [{ rows: [], cols: [], frame: [top, left, top + res.input.length, left + res.input[0].length] }]
+        : [],
+    );
     drawMatrix(views.tile, res.tile_id, 'Kernel used at each output');
     drawMatrix(views.output, res.output, 'Output');
     const { tiled, plain } = res.parameters;
-    $('ti-counts').textContent = `${tiled} parameters in this tiled layer; a plain convolution with one `
-      + `${res.params.kernel_size.join('×')} kernel has ${plain}.`;
+    $('ti-counts').textContent =
+      `${tiled} parameters in this tiled layer; a plain convolution with one ` +
+      `${res.params.kernel_size.join('×')} kernel has ${plain}.`;
     $('ti-f-tiled').innerHTML = res.formulas.tiled;
     $('ti-f-plain').innerHTML = res.formulas.plain;
   },

@@ -10,8 +10,21 @@ import { addMap, drawMatrix, extent, sumText } from './views.js';
 const views = {};
 const editors = {};
 let res = null;
-const EXAMPLE = { input: [[1, 2], [3, 4]], kernel: [[1, 1, 1], [1, 1, 1], [1, 1, 1]], stride: 2, padding: 0,
-  dilation: 1, output_padding: 0 };
+const EXAMPLE = {
+  input: [
+    [1, 2],
+    [3, 4],
+  ],
+  kernel: [
+    [1, 1, 1],
+    [1, 1, 1],
+    [1, 1, 1],
+  ],
+  stride: 2,
+  padding: 0,
+  dilation: 1,
+  output_padding: 0,
+};
 
 // The matrix cut or extended to rows x cols from its top-left corner, new cells `fill`.
 function resize(m, rows, cols, fill) {
@@ -42,18 +55,49 @@ export default {
     $('tr-in-cols').addEventListener('change', onResize('input', 'tr-in-rows', 'tr-in-cols', 0));
     $('tr-k-rows').addEventListener('change', onResize('kernel', 'tr-k-rows', 'tr-k-cols', 1));
     $('tr-k-cols').addEventListener('change', onResize('kernel', 'tr-k-rows', 'tr-k-cols', 1));
-    editors.input = new KernelEditor($('tr-input-editor'), (_, r, c, v) => { state.input[r][c] = v; changed(); });
-    editors.kernel = new KernelEditor($('tr-kernel-editor'), (_, r, c, v) => { state.kernel[r][c] = v; changed(); });
-    bindInt('tr-stride', (v) => { state.stride = v; }, changed);
-    bindInt('tr-padding', (v) => { state.padding = v; }, changed);
-    bindInt('tr-output-padding', (v) => { state.output_padding = v; }, changed);
-    bindInt('tr-dilation', (v) => { state.dilation = v; }, changed);
+    editors.input = new KernelEditor($('tr-input-editor'), (_, r, c, v) => {
+      state.input[r][c] = v;
+      changed();
+    });
+    editors.kernel = new KernelEditor($('tr-kernel-editor'), (_, r, c, v) => {
+      state.kernel[r][c] = v;
+      changed();
+    });
+    bindInt(
+      'tr-stride',
+      (v) => {
+        state.stride = v;
+      },
+      changed,
+    );
+    bindInt(
+      'tr-padding',
+      (v) => {
+        state.padding = v;
+      },
+      changed,
+    );
+    bindInt(
+      'tr-output-padding',
+      (v) => {
+        state.output_padding = v;
+      },
+      changed,
+    );
+    bindInt(
+      'tr-dilation',
+      (v) => {
+        state.dilation = v;
+      },
+      changed,
+    );
     $('tr-example').addEventListener('click', () => {
       Object.assign(state, structuredClone(EXAMPLE));
       this.show(state);
       changed();
     });
-    const scatter = $('tr-scatter-views'), gather = $('tr-gather-views');
+    const scatter = $('tr-scatter-views'),
+      gather = $('tr-gather-views');
     const small = { target: 150, maxCell: 40, numbers: true };
     views.input = addMap(scatter, 'tr-input', small);
     views.stamp = addMap(scatter, 'tr-stamp', small);
@@ -79,14 +123,17 @@ export default {
     $('tr-size-height').innerHTML = res.formulas.height;
     $('tr-size-width').innerHTML = res.formulas.width;
     const [oh, ow] = res.params.output_size;
-    $('tr-same').textContent = `Both readings give the same ${oh}×${ow} output: the largest difference `
-      + `between them is ${fmt(res.max_difference)}.`;
+    $('tr-same').textContent =
+      `Both readings give the same ${oh}×${ow} output: the largest difference ` +
+      `between them is ${fmt(res.max_difference)}.`;
   },
 
   step(t) {
-    const a = res.schedule.scatter[t], b = res.schedule.gather[t];
+    const a = res.schedule.scatter[t],
+      b = res.schedule.gather[t];
     const scale = extent(res.output.flat()); // both outputs keep the final colours while they fill in
-    const sc = res.scatter, ss = sc.steps;
+    const sc = res.scatter,
+      ss = sc.steps;
     const [i, j] = ss.index[a];
     const value = ss.value[a];
     drawMatrix(views.input, sc.input, 'Input x');
@@ -95,13 +142,16 @@ export default {
     drawMatrix(views.scatter, sc.partial[a], `Output after ${a + 1} of ${sc.num_steps} stamps`, scale);
     const hit = landed(ss.rows[a], ss.cols[a], ss.inside[a]);
     views.scatter.setHighlights(hit.rows.length && hit.cols.length ? [hit] : []);
-    const where = hit.rows.length && hit.cols.length
-      ? `rows ${hit.rows[0]}–${hit.rows[hit.rows.length - 1]}, columns ${hit.cols[0]}–${hit.cols[hit.cols.length - 1]}`
-      : 'nothing: the padding crops its whole stamp';
-    $('tr-scatter-text').innerHTML = `<span class="lhs">x[${i}, ${j}] = ${fmt(value)}</span> adds `
-      + `${fmt(value)} × kernel onto ${where} (stamp corner at ${ss.origin[a].join(', ')})`;
+    const where =
+      hit.rows.length && hit.cols.length
+        ? `rows ${hit.rows[0]}–${hit.rows[hit.rows.length - 1]}, columns ${hit.cols[0]}–${hit.cols[hit.cols.length - 1]}`
+        : 'nothing: the padding crops its whole stamp';
+    $('tr-scatter-text').innerHTML =
+      `<span class="lhs">x[${i}, ${j}] = ${fmt(value)}</span> adds ` +
+      `${fmt(value)} × kernel onto ${where} (stamp corner at ${ss.origin[a].join(', ')})`;
 
-    const g = res.gather, gs = g.steps;
+    const g = res.gather,
+      gs = g.steps;
     const [r, c] = gs.index[b];
     drawMatrix(views.padded, g.padded, 'Zeros inserted, then padded');
     views.padded.setHighlights([{ rows: gs.rows[b], cols: gs.cols[b], frame: g.frame }]);
@@ -109,7 +159,8 @@ export default {
     drawMatrix(views.gather, g.output, 'Output', { ...scale, filled: b + 1 });
     views.gather.setHighlights([{ rows: [r], cols: [c], fill: null, colour: '#111' }]);
     $('tr-gather-text').innerHTML = sumText(`y[${r}, ${c}]`, g.kernel.flat(), gs.window[b].flat(), gs.result[b]);
-    $('step-label').textContent = `step ${t + 1} of ${res.num_steps}: scatter step ${a + 1} of ${sc.num_steps}, `
-      + `gather step ${b + 1} of ${g.num_steps}`;
+    $('step-label').textContent =
+      `step ${t + 1} of ${res.num_steps}: scatter step ${a + 1} of ${sc.num_steps}, ` +
+      `gather step ${b + 1} of ${g.num_steps}`;
   },
 };

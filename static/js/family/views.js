@@ -7,8 +7,12 @@ import { factor, fmt } from '../format.js';
 const MAX_TERMS = 27;
 
 export function extent(values) {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   return { lo, hi };
 }
 

@@ -106,7 +106,10 @@ export class LessonPlayer {
       this.next.disabled = false; // the first press reveals, even on the last step
       buttons.push(this.revealButton);
     }
-    buttons.push(this.next, button('lesson-exit', 'Exit lesson', () => this.exit()));
+    buttons.push(
+      this.next,
+      button('lesson-exit', 'Exit lesson', () => this.exit()),
+    );
     this.bar.querySelector('.lesson-buttons').replaceChildren(...buttons);
   }
 
@@ -145,7 +148,10 @@ export class LessonPlayer {
 
   key(e) {
     const t = e.target;
-    const typing = t instanceof HTMLElement && (t.isContentEditable || t.matches('input:not([type=checkbox]):not([type=radio]):not([type=button]), textarea, select'));
+    const typing =
+      t instanceof HTMLElement &&
+      (t.isContentEditable ||
+        t.matches('input:not([type=checkbox]):not([type=radio]):not([type=button]), textarea, select'));
     if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
     const act = { PageDown: 'forward', n: 'forward', PageUp: 'back', b: 'back' }[e.key];
     if (!act) return;

@@ -24,7 +24,10 @@ export class DrawingPad {
 
   _point(e) {
     const box = this.canvas.getBoundingClientRect();
-    return [(e.clientX - box.left) * (this.canvas.width / box.width), (e.clientY - box.top) * (this.canvas.height / box.height)];
+    return [
+      (e.clientX - box.left) * (this.canvas.width / box.width),
+      (e.clientY - box.top) * (this.canvas.height / box.height),
+    ];
   }
 
   _down(e) {
@@ -73,7 +76,8 @@ export class DrawingPad {
     g.imageSmoothingQuality = 'high';
     g.drawImage(this.canvas, 0, 0, SIDE, SIDE);
     const rgba = g.getImageData(0, 0, SIDE, SIDE).data;
-    return Array.from({ length: SIDE }, (_, r) => Array.from({ length: SIDE },
-      (_, c) => Math.round((rgba[(r * SIDE + c) * 4 + 3] / 255) * 1000) / 1000));
+    return Array.from({ length: SIDE }, (_, r) =>
+      Array.from({ length: SIDE }, (_, c) => Math.round((rgba[(r * SIDE + c) * 4 + 3] / 255) * 1000) / 1000),
+    );
   }
 }

@@ -20,28 +20,36 @@ export function setupCircle({ shapes, partNames, showError, clearError }) {
   let made = false;
   let input, kernels, parts, detector;
 
-  const run = latest((body) => postJSON('/api/network/circle', body), (res) => {
-    clearError();
-    current = res;
-    drawMatrix(input, res.input, `input (1×5×5): ${res.shape}`, false);
-    res.kernels.forEach((k, i) => drawMatrix(kernels[i], k, partNames[i], true));
-    res.parts.forEach((m, i) => drawMatrix(parts[i], m, partNames[i], true));
-    res.detector.forEach((m, i) => drawMatrix(detector[i], m, `× ${partNames[i]}`, true));
-    $('circle-formula').innerHTML = res.formula;
-    $('circle-verdict').textContent = res.fires
-      ? `The detector fires: ${res.output} > 0.`
-      : `The detector stays quiet: ${res.output} ≤ 0.`;
-    $('circle-verdict').classList.toggle('fires', res.fires);
-    for (const b of $('circle-shapes').querySelectorAll('button')) {
-      b.setAttribute('aria-pressed', String(b.dataset.shape === res.shape));
-    }
-  }, showError);
+  const run = latest(
+    (body) => postJSON('/api/network/circle', body),
+    (res) => {
+      clearError();
+      current = res;
+      drawMatrix(input, res.input, `input (1×5×5): ${res.shape}`, false);
+      res.kernels.forEach((k, i) => drawMatrix(kernels[i], k, partNames[i], true));
+      res.parts.forEach((m, i) => drawMatrix(parts[i], m, partNames[i], true));
+      res.detector.forEach((m, i) => drawMatrix(detector[i], m, `× ${partNames[i]}`, true));
+      $('circle-formula').innerHTML = res.formula;
+      $('circle-verdict').textContent = res.fires
+        ? `The detector fires: ${res.output} > 0.`
+        : `The detector stays quiet: ${res.output} ≤ 0.`;
+      $('circle-verdict').classList.toggle('fires', res.fires);
+      for (const b of $('circle-shapes').querySelectorAll('button')) {
+        b.setAttribute('aria-pressed', String(b.dataset.shape === res.shape));
+      }
+    },
+    showError,
+  );
 
   function make() {
     const box = document.createElement('div');
     $('circle-input').append(box);
     input = new MapView(box, {
-      id: 'circle-input', target: 180, maxCell: 40, numbers: true, signed: false,
+      id: 'circle-input',
+      target: 180,
+      maxCell: 40,
+      numbers: true,
+      signed: false,
       onCell: (r, c, kind) => {
         if (kind !== 'click' || !current) return;
         const matrix = current.input.map((row) => row.slice());

@@ -4,19 +4,29 @@
 import { postJSON } from '../api.js';
 
 const $ = (id) => document.getElementById(id);
-const NAMES = { input: 'the input', conv1: 'conv1', relu1: 'conv1 after ReLU', pool1: 'pool1', conv2: 'conv2', relu2: 'conv2 after ReLU', pool2: 'pool2' };
+const NAMES = {
+  input: 'the input',
+  conv1: 'conv1',
+  relu1: 'conv1 after ReLU',
+  pool1: 'pool1',
+  conv2: 'conv2',
+  relu2: 'conv2 after ReLU',
+  pool2: 'pool2',
+};
 
 export async function showLinks(body, layer, channel, showError) {
   try {
     const res = await postJSON('/api/network/link', { ...body, layer, channel });
     $('link-title').textContent = `${NAMES[layer]}, channel ${channel}:`;
-    $('link-list').replaceChildren(...res.links.map((l) => {
-      const a = document.createElement('a');
-      a.href = l.href;
-      a.textContent = l.label;
-      a.dataset.page = l.page;
-      return a;
-    }));
+    $('link-list').replaceChildren(
+      ...res.links.map((l) => {
+        const a = document.createElement('a');
+        a.href = l.href;
+        a.textContent = l.label;
+        a.dataset.page = l.page;
+        return a;
+      }),
+    );
     $('link-note').textContent = res.note;
     $('link-panel').hidden = false;
   } catch (err) {

@@ -4,8 +4,12 @@
 import { Tile } from './tile.js';
 
 function extent(values) {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   return lo <= hi ? { lo, hi } : { lo: 0, hi: 1 };
 }
 
@@ -44,8 +48,14 @@ export class LayerRow {
       const c = this.views.length;
       const box = document.createElement('div');
       this.maps.append(box);
-      const onCell = this.onClick ? (r, col, kind) => { if (kind === 'click') this.onClick(this.layer, c); } : null;
-      this.views.push(new Tile(box, { id: `${this.prefix}-${this.layer}-${c}`, cell: this.cell, name: this.layer, onCell }));
+      const onCell = this.onClick
+        ? (_r, _col, kind) => {
+            if (kind === 'click') this.onClick(this.layer, c);
+          }
+        : null;
+      this.views.push(
+        new Tile(box, { id: `${this.prefix}-${this.layer}-${c}`, cell: this.cell, name: this.layer, onCell }),
+      );
     }
     const all = shared ? extent(maps.flat(2)) : null;
     maps.forEach((m, c) => {
@@ -61,16 +71,26 @@ export class LayerRow {
 // The probabilities as bars, the predicted class (or the target) in the accent colour.
 export function drawBars(el, values, marked, yTitle) {
   const colours = values.map((_, k) => (k === marked ? '#1f6feb' : '#9aa4b2'));
-  const data = [{
-    type: 'bar', x: values.map((_, k) => String(k)), y: values, marker: { color: colours },
-    text: values.map((v) => `${(100 * v).toFixed(1)}%`), textposition: 'outside', cliponaxis: false,
-    hovertemplate: 'class %{x}: %{y:.4f}<extra></extra>',
-  }];
+  const data = [
+    {
+      type: 'bar',
+      x: values.map((_, k) => String(k)),
+      y: values,
+      marker: { color: colours },
+      text: values.map((v) => `${(100 * v).toFixed(1)}%`),
+      textposition: 'outside',
+      cliponaxis: false,
+      hovertemplate: 'class %{x}: %{y:.4f}<extra></extra>',
+    },
+  ];
   const layout = {
-    width: 420, height: 230, margin: { l: 44, r: 10, t: 14, b: 36 },
+    width: 420,
+    height: 230,
+    margin: { l: 44, r: 10, t: 14, b: 36 },
     xaxis: { title: { text: 'class' }, type: 'category', fixedrange: true },
     yaxis: { title: { text: yTitle }, range: [0, 1.12], fixedrange: true },
-    paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
+    paper_bgcolor: 'rgba(0,0,0,0)',
+    plot_bgcolor: 'rgba(0,0,0,0)',
   };
   window.Plotly.react(el, data, layout, { displayModeBar: false, responsive: false });
 }

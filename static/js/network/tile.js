@@ -12,7 +12,10 @@ export class Tile {
   constructor(el, opts) {
     this.el = el;
     this.opts = { cell: 4, signed: true, ...opts };
-    this.rows = 0; this.cols = 0; this.values = null; this.filled = 0;
+    this.rows = 0;
+    this.cols = 0;
+    this.values = null;
+    this.filled = 0;
     this.highlights = [];
     this.title = '';
     el.classList.add('net-tile');
@@ -22,14 +25,19 @@ export class Tile {
     el.append(this.label, this.canvas);
     this.canvas.addEventListener('mousemove', (e) => this._pointer(e, 'hover'));
     this.canvas.addEventListener('click', (e) => this._pointer(e, 'click'));
-    this.canvas.addEventListener('mouseleave', () => { const tip = document.getElementById('tooltip'); if (tip) tip.hidden = true; });
+    this.canvas.addEventListener('mouseleave', () => {
+      const tip = document.getElementById('tooltip');
+      if (tip) tip.hidden = true;
+    });
     if (opts.id) probe.maps[opts.id] = this;
   }
 
   setData(values, rows, cols, { lo, hi, title } = {}) {
     if (rows !== this.rows || cols !== this.cols) {
-      this.rows = rows; this.cols = cols;
-      this.canvas.width = cols; this.canvas.height = rows;
+      this.rows = rows;
+      this.cols = cols;
+      this.canvas.width = cols;
+      this.canvas.height = rows;
       this.canvas.style.width = `${cols * this.opts.cell}px`;
       this.canvas.style.height = `${rows * this.opts.cell}px`;
     }
@@ -55,7 +63,8 @@ export class Tile {
     if (tip) {
       tip.textContent = `${this.opts.name || ''} ${this.title} [${r}, ${c}] = ${fmtCell(this.values[r * this.cols + c])}`;
       tip.hidden = false;
-      tip.style.left = `${e.clientX + 12}px`; tip.style.top = `${e.clientY + 12}px`;
+      tip.style.left = `${e.clientX + 12}px`;
+      tip.style.top = `${e.clientY + 12}px`;
     }
     if (this.opts.onCell) this.opts.onCell(r, c, kind);
   }

@@ -4,12 +4,20 @@
 import { Tile } from './tile.js';
 import { fmt } from '../format.js';
 
-const ROWS = [['before', 'before the change'], ['after', 'after'], ['difference', 'difference']];
+const ROWS = [
+  ['before', 'before the change'],
+  ['after', 'after'],
+  ['difference', 'difference'],
+];
 let views = [];
 
 function extent(planes) {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of planes.flat(2)) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of planes.flat(2)) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   return [lo, hi];
 }
 
@@ -42,8 +50,9 @@ export function drawDependence(res, kindLabel) {
   const table = document.getElementById('dependence-table');
   const maps = document.getElementById('dependence-maps');
   if (!dep) {
-    summary.textContent = 'Tick “change sample” to add a number to every value of one sample and see what '
-      + 'happens to another sample\'s output.';
+    summary.textContent =
+      'Tick “change sample” to add a number to every value of one sample and see what ' +
+      "happens to another sample's output.";
     table.hidden = true;
     for (const v of views.flat()) v.destroy();
     views = [];
@@ -51,23 +60,32 @@ export function drawDependence(res, kindLabel) {
     return;
   }
   const moved = dep.max_change > 1e-6;
-  summary.textContent = `Sample ${dep.change} was changed by ${fmt(dep.change_by)}. With ${kindLabel}, the output of sample `
-    + `${dep.watch} ${moved ? `moved by up to ${fmt(dep.max_change)}` : 'did not move at all'}.`;
+  summary.textContent =
+    `Sample ${dep.change} was changed by ${fmt(dep.change_by)}. With ${kindLabel}, the output of sample ` +
+    `${dep.watch} ${moved ? `moved by up to ${fmt(dep.max_change)}` : 'did not move at all'}.`;
   table.hidden = false;
-  table.querySelector('tbody').replaceChildren(...dep.by_kind.map((row) => {
-    const tr = document.createElement('tr');
-    tr.dataset.kind = row.kind;
-    tr.innerHTML = '<th></th><td data-field="max_change"></td>';
-    tr.children[0].textContent = row.label;
-    tr.children[1].textContent = fmt(row.max_change);
-    return tr;
-  }));
+  table.querySelector('tbody').replaceChildren(
+    ...dep.by_kind.map((row) => {
+      const tr = document.createElement('tr');
+      tr.dataset.kind = row.kind;
+      tr.innerHTML = '<th></th><td data-field="max_change"></td>';
+      tr.children[0].textContent = row.label;
+      tr.children[1].textContent = fmt(row.max_change);
+      return tr;
+    }),
+  );
   const channels = dep.before.length;
   if (views.length === 0 || views[0].length !== channels) build(maps, channels);
   const shared = extent([...dep.before, ...dep.after]);
   const diff = extent(dep.difference);
-  ROWS.forEach(([key], r) => dep[key].forEach((plane, c) => {
-    const [lo, hi] = key === 'difference' ? diff : shared;
-    views[r][c].setData(plane.flat(), plane.length, plane[0].length, { lo, hi, title: `${ROWS[r][1]}, channel ${c}` });
-  }));
+  ROWS.forEach(([key], r) =>
+    dep[key].forEach((plane, c) => {
+      const [lo, hi] = key === 'difference' ? diff : shared;
+      views[r][c].setData(plane.flat(), plane.length, plane[0].length, {
+        lo,
+        hi,
+        title: `${ROWS[r][1]}, channel ${c}`,
+      });
+    }),
+  );
 }

@@ -15,7 +15,9 @@ export function planeHighlights(plane, g) {
   let all = true;
   plane.forEach((row, r) => {
     const cols = [];
-    row.forEach((id, c) => { if (id === g) cols.push(c); });
+    row.forEach((id, c) => {
+      if (id === g) cols.push(c);
+    });
     if (cols.length !== row.length) all = false;
     if (cols.length) rows.push({ rows: [r], cols });
   });
@@ -51,10 +53,16 @@ export class TensorGrid {
       for (let k = 0; k < c; k++) {
         const box = document.createElement('div');
         this.el.append(box);
-        row.push(new Tile(box, {
-          id: `norm-${i}-${k}`, target: target(c), maxCell: 44,
-          onCell: (r, col, kind) => { if (kind === 'click') this.onCell(i, k, r, col); },
-        }));
+        row.push(
+          new Tile(box, {
+            id: `norm-${i}-${k}`,
+            target: target(c),
+            maxCell: 44,
+            onCell: (r, col, kind) => {
+              if (kind === 'click') this.onCell(i, k, r, col);
+            },
+          }),
+        );
       }
       this.views.push(row);
     }
@@ -63,23 +71,36 @@ export class TensorGrid {
 
   // tensor: [N][C][H][W]; range: [lo, hi] shared by every map; names: {row, col} header words
   set(tensor, range, names) {
-    const n = tensor.length, c = tensor[0].length;
+    const n = tensor.length,
+      c = tensor[0].length;
     if (this.shape !== `${n},${c},${names.row}`) this._build(n, c, names);
-    tensor.forEach((sample, i) => sample.forEach((plane, k) => {
-      const title = `${names.row} ${i}, ${names.col} ${k}`;
-      this.views[i][k].setData(plane.flat(), plane.length, plane[0].length, { lo: range[0], hi: range[1], title });
-    }));
+    tensor.forEach((sample, i) =>
+      sample.forEach((plane, k) => {
+        const title = `${names.row} ${i}, ${names.col} ${k}`;
+        this.views[i][k].setData(plane.flat(), plane.length, plane[0].length, { lo: range[0], hi: range[1], title });
+      }),
+    );
   }
 
   // groupOf: [N][C][H][W] group ids; g: the stepped group; window: lrn's channels (C,) in g's window
   highlight(groupOf, g, window = null) {
-    this.views.forEach((row, i) => row.forEach((view, k) => {
-      const own = planeHighlights(groupOf[i][k], g);
-      const near = window && window[k] && !own.length
-        ? [{ ...WINDOW, rows: groupOf[i][k].map((_, r) => r), cols: groupOf[i][k][0].map((_, c) => c), window: true }]
-        : [];
-      view.setHighlights([...own, ...near]);
-      view.el.classList.toggle('in-group', own.length > 0);
-    }));
+    this.views.forEach((row, i) =>
+      row.forEach((view, k) => {
+        const own = planeHighlights(groupOf[i][k], g);
+        const near =
+          window?.[k] && !own.length
+            ? [
+                {
+                  ...WINDOW,
+                  rows: groupOf[i][k].map((_, r) => r),
+                  cols: groupOf[i][k][0].map((_, c) => c),
+                  window: true,
+                },
+              ]
+            : [];
+        view.setHighlights([...own, ...near]);
+        view.el.classList.toggle('in-group', own.length > 0);
+      }),
+    );
   }
 }

@@ -9,7 +9,9 @@ export function statsHTML(res, i) {
   const s = Object.fromEntries(Object.entries(res.steps).map(([k, v]) => [k, v[i]]));
   const head = `<span class="lhs">${res.labels[i]}</span>: `;
   if (res.kind === 'weight_norm') {
-    return head + [field('norm', '‖v‖ =', s.norm), field('g', 'g =', s.g), field('w_norm', 'so ‖w‖ =', s.w_norm)].join(' · ');
+    return (
+      head + [field('norm', '‖v‖ =', s.norm), field('g', 'g =', s.g), field('w_norm', 'so ‖w‖ =', s.w_norm)].join(' · ')
+    );
   }
   if (res.kind === 'lrn') {
     return `${head}each value is divided using the squares of the same position in <strong data-field="count">${s.count}</strong> channels`;

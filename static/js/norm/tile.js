@@ -6,18 +6,25 @@ import { MapView } from '../mapview.js';
 
 export class Tile extends MapView {
   _layout(rows, cols, title) {
-    this.rows = rows; this.cols = cols; this.title = title;
+    this.rows = rows;
+    this.cols = cols;
+    this.title = title;
     this.margin = { l: 0, r: 0, t: 0, b: 0 };
     const cell = Math.max(1, Math.min(this.opts.maxCell, Math.floor(this.opts.target / Math.max(rows, cols))));
     this.cell = cell;
-    const w = cols * cell, h = rows * cell;
+    const w = cols * cell,
+      h = rows * cell;
     for (const c of [this.canvas, this.overlay]) {
-      c.style.left = '0px'; c.style.top = '0px';
-      c.style.width = `${w}px`; c.style.height = `${h}px`;
+      c.style.left = '0px';
+      c.style.top = '0px';
+      c.style.width = `${w}px`;
+      c.style.height = `${h}px`;
     }
-    this.canvas.width = cols; this.canvas.height = rows;
+    this.canvas.width = cols;
+    this.canvas.height = rows;
     const dpr = window.devicePixelRatio || 1;
-    this.overlay.width = Math.round(w * dpr); this.overlay.height = Math.round(h * dpr);
+    this.overlay.width = Math.round(w * dpr);
+    this.overlay.height = Math.round(h * dpr);
     this.octx.setTransform(dpr, 0, 0, dpr, 0, 0);
     this.el.style.width = `${w}px`;
     this.el.style.height = `${h}px`;

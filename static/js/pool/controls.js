@@ -7,7 +7,13 @@ import { KernelEditor } from '../kernel-editor.js';
 export const $ = (id) => document.getElementById(id);
 
 const COMPARE_CONTROLS = ['kernel_size', 'stride', 'ceil_mode', 'norm_type'];
-const PAIRS = { kernel_size: ['k-h', 'k-w'], stride: ['s-h', 's-w'], padding: ['p-h', 'p-w'], dilation: ['d-h', 'd-w'], output_size: ['o-h', 'o-w'] };
+const PAIRS = {
+  kernel_size: ['k-h', 'k-w'],
+  stride: ['s-h', 's-w'],
+  padding: ['p-h', 'p-w'],
+  dilation: ['d-h', 'd-w'],
+  output_size: ['o-h', 'o-w'],
+};
 const NUMBERS = { norm_type: 'norm', mix: 'mix', seed: 'seed' };
 const CHECKS = { ceil_mode: 'ceil', count_include_pad: 'count-pad', training: 'training' };
 const BOX = ['box-x1', 'box-y1', 'box-x2', 'box-y2'];
@@ -17,7 +23,10 @@ const readInt = (el) => (Number.isInteger(el.valueAsNumber) ? el.valueAsNumber :
 const readNumber = (el) => (el.value.trim() !== '' && Number.isFinite(el.valueAsNumber) ? el.valueAsNumber : undefined);
 
 function parseLevels(text) {
-  const values = text.split(/[\s,;]+/).filter((s) => s !== '').map(Number);
+  const values = text
+    .split(/[\s,;]+/)
+    .filter((s) => s !== '')
+    .map(Number);
   return values.length && values.every(Number.isInteger) ? values : undefined;
 }
 
@@ -26,7 +35,10 @@ function bind(id, read, apply, changed, event = 'input') {
   el.addEventListener(event, () => {
     const v = read(el);
     el.classList.toggle('invalid', v === undefined);
-    if (v !== undefined) { apply(v); changed(); }
+    if (v !== undefined) {
+      apply(v);
+      changed();
+    }
   });
 }
 
@@ -53,22 +65,46 @@ export function bindControls({ state, data, changed, update, uploads, showError,
   const sides = Array.from({ length: limits.max_pool_matrix_side }, (_, i) => [String(i + 1), String(i + 1)]);
   fill('m-rows', sides);
   fill('m-cols', sides);
-  fill('image', data.samples.map((s) => [s.name, s.name.replaceAll('_', ' ')]));
-  fill('size', data.sizes.map((s) => [String(s), `${s}×${s}`]));
-  fill('shift-px', Array.from({ length: limits.max_shift }, (_, i) => [String(i + 1), String(i + 1)]));
+  fill(
+    'image',
+    data.samples.map((s) => [s.name, s.name.replaceAll('_', ' ')]),
+  );
+  fill(
+    'size',
+    data.sizes.map((s) => [String(s), `${s}×${s}`]),
+  );
+  fill(
+    'shift-px',
+    Array.from({ length: limits.max_shift }, (_, i) => [String(i + 1), String(i + 1)]),
+  );
 
-  const editor = new KernelEditor($('matrix-editor'), (_, r, c, v) => { state.matrix[r][c] = v; changed(); });
-  const resize = () => { state.matrix = resized(state.matrix, Number($('m-rows').value), Number($('m-cols').value)); update(); };
+  const editor = new KernelEditor($('matrix-editor'), (_, r, c, v) => {
+    state.matrix[r][c] = v;
+    changed();
+  });
+  const resize = () => {
+    state.matrix = resized(state.matrix, Number($('m-rows').value), Number($('m-cols').value));
+    update();
+  };
   $('m-rows').addEventListener('change', resize);
   $('m-cols').addEventListener('change', resize);
 
   for (const name of ['mode', 'source']) {
     for (const radio of document.querySelectorAll(`input[name="${name}"]`)) {
-      radio.addEventListener('change', () => { state[name] = radio.value; update(); });
+      radio.addEventListener('change', () => {
+        state[name] = radio.value;
+        update();
+      });
     }
   }
-  $('image').addEventListener('change', () => { state.image = $('image').value; changed(); });
-  $('size').addEventListener('change', () => { state.size = Number($('size').value); changed(); });
+  $('image').addEventListener('change', () => {
+    state.image = $('image').value;
+    changed();
+  });
+  $('size').addEventListener('change', () => {
+    state.size = Number($('size').value);
+    changed();
+  });
   $('upload').addEventListener('change', async () => {
     const file = $('upload').files[0];
     if (!file) return;
@@ -83,15 +119,77 @@ export function bindControls({ state, data, changed, update, uploads, showError,
   });
 
   for (const [key, [h, w]] of Object.entries(PAIRS)) {
-    bind(h, readInt, (v) => { state[key] = [v, pair(state[key] ?? v)[1]]; }, changed);
-    bind(w, readInt, (v) => { state[key] = [pair(state[key] ?? v)[0], v]; }, changed);
+    bind(
+      h,
+      readInt,
+      (v) => {
+        state[key] = [v, pair(state[key] ?? v)[1]];
+      },
+      changed,
+    );
+    bind(
+      w,
+      readInt,
+      (v) => {
+        state[key] = [pair(state[key] ?? v)[0], v];
+      },
+      changed,
+    );
   }
-  for (const [key, id] of Object.entries(NUMBERS)) bind(id, readNumber, (v) => { state[key] = v; }, changed);
-  for (const [key, id] of Object.entries(CHECKS)) bind(id, (el) => el.checked, (v) => { state[key] = v; }, changed, 'change');
-  bind('divisor', (el) => (el.value.trim() === '' ? null : readInt(el)), (v) => { state.divisor_override = v; }, changed);
-  bind('levels', (el) => parseLevels(el.value), (v) => { state.levels = v; }, changed);
-  bind('pyramid-mode', (el) => el.value, (v) => { state.pyramid_mode = v; }, changed, 'change');
-  BOX.forEach((id, i) => bind(id, readInt, (v) => { state.box = state.box.map((b, j) => (j === i ? v : b)); }, changed));
+  for (const [key, id] of Object.entries(NUMBERS))
+    bind(
+      id,
+      readNumber,
+      (v) => {
+        state[key] = v;
+      },
+      changed,
+    );
+  for (const [key, id] of Object.entries(CHECKS))
+    bind(
+      id,
+      (el) => el.checked,
+      (v) => {
+        state[key] = v;
+      },
+      changed,
+      'change',
+    );
+  bind(
+    'divisor',
+    (el) => (el.value.trim() === '' ? null : readInt(el)),
+    (v) => {
+      state.divisor_override = v;
+    },
+    changed,
+  );
+  bind(
+    'levels',
+    (el) => parseLevels(el.value),
+    (v) => {
+      state.levels = v;
+    },
+    changed,
+  );
+  bind(
+    'pyramid-mode',
+    (el) => el.value,
+    (v) => {
+      state.pyramid_mode = v;
+    },
+    changed,
+    'change',
+  );
+  BOX.forEach((id, i) =>
+    bind(
+      id,
+      readInt,
+      (v) => {
+        state.box = state.box.map((b, j) => (j === i ? v : b));
+      },
+      changed,
+    ),
+  );
   const shift = () => {
     const [down, right] = $('shift-dir').value.split(',').map(Number);
     const px = Number($('shift-px').value);
@@ -115,7 +213,8 @@ export function showControls(state, data, editor, uploads) {
   for (const el of document.querySelectorAll('[data-source]')) el.hidden = el.dataset.source !== state.source;
   // a conv feature map arrives by the conv page's link; until then there is none to choose
   document.querySelector('input[name="source"][value="conv"]').disabled = !state.conv;
-  if (state.conv) $('conv-note').textContent = 'The conv page\'s feature map, recomputed on the server (see above the stepper).';
+  if (state.conv)
+    $('conv-note').textContent = "The conv page's feature map, recomputed on the server (see above the stepper).";
   $('m-rows').value = String(state.matrix.length);
   $('m-cols').value = String(state.matrix[0].length);
   editor.show([state.matrix], ['input']);

@@ -16,8 +16,12 @@ export const MARKS = {
 export const asNumber = (v) => (v === null ? NaN : v);
 
 export function extent(values) {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   return lo <= hi ? { lo, hi } : { lo: 0, hi: 1 };
 }
 

@@ -19,7 +19,9 @@ export function renderShift(res, views) {
   drawGrid(views.pooled, res.pooled, 'Pooled');
   drawGrid(views.pooledShifted, res.pooled_shifted, 'Pooled, moved');
   drawGrid(views.changedPooled, res.changed_pooled, 'Changed (1)', { signed: true });
-  const [ci, ni] = res.count.input, [cp, np] = res.count.pooled;
-  document.getElementById('shift-summary').textContent = `Moving the map ${moved} changes ${pct(res.fraction.input)} `
-    + `of its numbers (${ci} of ${ni}) and ${pct(res.fraction.pooled)} of the pooled numbers (${cp} of ${np}).`;
+  const [ci, ni] = res.count.input,
+    [cp, np] = res.count.pooled;
+  document.getElementById('shift-summary').textContent =
+    `Moving the map ${moved} changes ${pct(res.fraction.input)} ` +
+    `of its numbers (${ci} of ${ni}) and ${pct(res.fraction.pooled)} of the pooled numbers (${cp} of ${np}).`;
 }

@@ -27,12 +27,18 @@ export function renderSource(section, state, source, input, views) {
   const text = document.getElementById('source-text');
   const [oh, ow] = [source.conv_output.length, source.conv_output[0].length];
   const relu = source.relu ? ', then ReLU' : '';
-  const image = state.conv.image.startsWith('upload:') ? 'an uploaded image' : `the ${state.conv.image.replaceAll('_', ' ')} image`;
+  const image = state.conv.image.startsWith('upload:')
+    ? 'an uploaded image'
+    : `the ${state.conv.image.replaceAll('_', ' ')} image`;
   text.replaceChildren(
     `Input: filter ${source.filter + 1} of `,
     Object.assign(document.createElement('code'), { textContent: source.torch }),
     ` on ${image}${relu}: a ${oh}×${ow} feature map, pooled below. `,
-    Object.assign(document.createElement('a'), { id: 'conv-back', href: convLink(state.conv, source.filter), textContent: '← back to these conv settings' }),
+    Object.assign(document.createElement('a'), {
+      id: 'conv-back',
+      href: convLink(state.conv, source.filter),
+      textContent: '← back to these conv settings',
+    }),
   );
   drawGrid(views.conv, source.conv_output, `Conv, filter ${source.filter + 1}`);
   views.relu.el.hidden = !source.relu;

@@ -12,15 +12,21 @@ function crop(block, rows, cols) {
 
 // Where (row, col) of the padded input sits in the window: the tap whose row and column it is.
 function inWindow(mark, rows, cols) {
-  const u = rows.indexOf(mark[0]), v = cols.indexOf(mark[1]);
+  const u = rows.indexOf(mark[0]),
+    v = cols.indexOf(mark[1]);
   return u >= 0 && v >= 0 ? [{ rows: [u], cols: [v], ...MARKS.winner }] : [];
 }
 
 function windowed({ first, res, j, views, kind }) {
   const s = res.steps;
-  const { pads, input_size: [h, w], kernel_size: [kh, kw] } = first.params;
+  const {
+    pads,
+    input_size: [h, w],
+    kernel_size: [kh, kw],
+  } = first.params;
   const [top, , left] = pads;
-  const rows = s.rows[j], cols = s.cols[j];
+  const rows = s.rows[j],
+    cols = s.cols[j];
   const padded = pads.some((p) => p > 0);
   drawGrid(views.input, first.padded, padded ? 'Input (padded)' : 'Input');
   const mark = (s.winner || s.draw)?.[j];
@@ -34,7 +40,11 @@ function windowed({ first, res, j, views, kind }) {
   const extra = kind === 'stochastic' ? s.probabilities : kind === 'lp' ? s.powered : null;
   views.extra.el.hidden = !extra;
   if (extra) {
-    drawGrid(views.extra, extra[j], kind === 'lp' ? `Window to the power p = ${fmt(first.params.norm_type)}` : 'Probabilities');
+    drawGrid(
+      views.extra,
+      extra[j],
+      kind === 'lp' ? `Window to the power p = ${fmt(first.params.norm_type)}` : 'Probabilities',
+    );
     views.extra.setHighlights(kind === 'stochastic' && marked ? inWindow(mark, rows, cols) : []);
   }
   const [r, c] = s.index[j];
@@ -61,7 +71,7 @@ function windowed({ first, res, j, views, kind }) {
   return `p = (${shorten(p).join(', ')}); ${drawn}: ${y} = ${result}`;
 }
 
-function binned({ first, res, j, views, kind }) {
+function binned({ first, res, j, views }) {
   const s = res.steps;
   const [r0, r1, c0, c1] = s.box[j];
   const bins = first.bins;
@@ -80,9 +90,13 @@ function binned({ first, res, j, views, kind }) {
   if (mark && mark[0] >= 0) marks.push({ rows: [mark[0]], cols: [mark[1]], ...MARKS.winner, label: 'winner' });
   views.input.setHighlights(marks);
   // the bin's cells: the trace's block cropped to the bin, or (pyramid) the input under the box
-  const cells = s.window ? crop(s.window[j], r1 - r0, c1 - c0) : first.input.slice(r0, r1).map((row) => row.slice(c0, c1));
+  const cells = s.window
+    ? crop(s.window[j], r1 - r0, c1 - c0)
+    : first.input.slice(r0, r1).map((row) => row.slice(c0, c1));
   drawGrid(views.window, cells, 'Bin');
-  views.window.setHighlights(mark && mark[0] >= 0 ? [{ rows: [mark[0] - r0], cols: [mark[1] - c0], ...MARKS.winner }] : []);
+  views.window.setHighlights(
+    mark && mark[0] >= 0 ? [{ rows: [mark[0] - r0], cols: [mark[1] - c0], ...MARKS.winner }] : [],
+  );
   views.extra.el.hidden = true;
   const values = shorten(cells.flat().map((v) => fmt(asNumber(v))));
   const [r, c] = s.index[j];
@@ -101,8 +115,11 @@ export function renderStep({ first, res, i, views }) {
   drawGrid(views.output, first.output, vector ? `Output vector (${first.output.length})` : 'Output', { filled: i + 1 });
   views.output.setHighlights([{ rows: [cell[0]], cols: [cell[1]], ...MARKS.current }]);
   const [r, c] = res.steps.index[j];
-  const where = first.padded ? 'window' : `bin (rows ${res.steps.box[j][0]}–${res.steps.box[j][1] - 1}, `
-    + `columns ${res.steps.box[j][2]}–${res.steps.box[j][3] - 1})`;
-  document.getElementById('step-label').textContent = `step ${i + 1} of ${first.num_steps}: ${where} for output [${r}, ${c}]`;
+  const where = first.padded
+    ? 'window'
+    : `bin (rows ${res.steps.box[j][0]}–${res.steps.box[j][1] - 1}, ` +
+      `columns ${res.steps.box[j][2]}–${res.steps.box[j][3] - 1})`;
+  document.getElementById('step-label').textContent =
+    `step ${i + 1} of ${first.num_steps}: ${where} for output [${r}, ${c}]`;
   document.getElementById('equation').innerHTML = text;
 }

@@ -13,22 +13,48 @@ const ARROW = 70;
 // Per kind: the columns of each group, [step field, label, subscript, what it is].
 const LAYOUT = {
   rnn: {
-    inputs: [['x', 'x', 't', 'the input'], ['h_prev', 'h', 't−1', 'the state before']],
+    inputs: [
+      ['x', 'x', 't', 'the input'],
+      ['h_prev', 'h', 't−1', 'the state before'],
+    ],
     gates: [['h_pre', 'a', 't', 'W_ih·x_t + b_ih + W_hh·h_{t−1} + b_hh']],
     state: [['h', 'h', 't', 'f(a_t)']],
-    into: 'W·[x, h] + b', out: 'f',
+    into: 'W·[x, h] + b',
+    out: 'f',
   },
   lstm: {
-    inputs: [['x', 'x', 't', 'the input'], ['h_prev', 'h', 't−1', 'the hidden state before'], ['c_prev', 'c', 't−1', 'the cell state before']],
-    gates: [['f', 'f', 't', 'forget gate σ'], ['i', 'i', 't', 'input gate σ'], ['g', 'g', 't', 'candidate tanh'], ['o', 'o', 't', 'output gate σ']],
-    state: [['c', 'c', 't', 'f⊙c_{t−1} + i⊙g'], ['c_tanh', 'tanh c', 't', 'tanh(c_t)'], ['h', 'h', 't', 'o⊙tanh(c_t)']],
-    into: 'σ, tanh', out: '⊙, +',
+    inputs: [
+      ['x', 'x', 't', 'the input'],
+      ['h_prev', 'h', 't−1', 'the hidden state before'],
+      ['c_prev', 'c', 't−1', 'the cell state before'],
+    ],
+    gates: [
+      ['f', 'f', 't', 'forget gate σ'],
+      ['i', 'i', 't', 'input gate σ'],
+      ['g', 'g', 't', 'candidate tanh'],
+      ['o', 'o', 't', 'output gate σ'],
+    ],
+    state: [
+      ['c', 'c', 't', 'f⊙c_{t−1} + i⊙g'],
+      ['c_tanh', 'tanh c', 't', 'tanh(c_t)'],
+      ['h', 'h', 't', 'o⊙tanh(c_t)'],
+    ],
+    into: 'σ, tanh',
+    out: '⊙, +',
   },
   gru: {
-    inputs: [['x', 'x', 't', 'the input'], ['h_prev', 'h', 't−1', 'the state before']],
-    gates: [['r', 'r', 't', 'reset gate σ'], ['z', 'z', 't', 'update gate σ'], ['n', 'n', 't', 'candidate tanh']],
+    inputs: [
+      ['x', 'x', 't', 'the input'],
+      ['h_prev', 'h', 't−1', 'the state before'],
+    ],
+    gates: [
+      ['r', 'r', 't', 'reset gate σ'],
+      ['z', 'z', 't', 'update gate σ'],
+      ['n', 'n', 't', 'candidate tanh'],
+    ],
     state: [['h', 'h', 't', '(1−z)⊙n + z⊙h_{t−1}']],
-    into: 'σ, tanh', out: 'blend',
+    into: 'σ, tanh',
+    out: 'blend',
   },
 };
 
@@ -49,7 +75,7 @@ function label(x, y, name, sub, anchor = 'middle') {
 
 function colour(v, m) {
   let k = Math.round(((v + m) / (2 * m)) * 255);
-  k = (k < 0 ? 0 : k > 255 ? 255 : k) * 4;
+  k = (k < 0 ? 0 : Math.min(k, 255)) * 4;
   return `rgb(${DIVERGING[k]},${DIVERGING[k + 1]},${DIVERGING[k + 2]})`;
 }
 
@@ -61,10 +87,21 @@ function column(svg, x, y, rowH, values, key, title, m, pre) {
     const cell = el('g', {});
     cell.append(el('rect', { x, y: y + j * rowH, width: COL_W, height: rowH - 1, fill: colour(v, m), rx: 2 }));
     const size = Math.min(12, rowH * 0.62);
-    cell.append(el('text', {
-      x: x + COL_W / 2, y: y + j * rowH + rowH / 2, 'font-size': size, 'text-anchor': 'middle',
-      'dominant-baseline': 'central', fill: textColour(DIVERGING, v, -m, m), class: 'v',
-    }, fmtCell(v)));
+    cell.append(
+      el(
+        'text',
+        {
+          x: x + COL_W / 2,
+          y: y + j * rowH + rowH / 2,
+          'font-size': size,
+          'text-anchor': 'middle',
+          'dominant-baseline': 'central',
+          fill: textColour(DIVERGING, v, -m, m),
+          class: 'v',
+        },
+        fmtCell(v),
+      ),
+    );
     if (pre) cell.append(el('title', {}, `${title}, unit ${j}: ${fmt(v)} (before the nonlinearity ${fmt(pre[j])})`));
     g.append(cell);
   });
@@ -86,16 +123,32 @@ export function drawCell(box, res, i) {
   const top = 46;
   const height = top + longest * rowH + 30;
   let m = 1;
-  for (const [k] of [...spec.inputs, ...spec.gates, ...spec.state]) for (const v of value(k)) m = Math.max(m, Math.abs(v));
-  const groups = [['inputs', spec.inputs], ['gates', spec.gates], ['new state', spec.state]];
+  for (const [k] of [...spec.inputs, ...spec.gates, ...spec.state])
+    for (const v of value(k)) m = Math.max(m, Math.abs(v));
+  const groups = [
+    ['inputs', spec.inputs],
+    ['gates', spec.gates],
+    ['new state', spec.state],
+  ];
   const widthOf = (cols) => cols.length * COL_W + (cols.length - 1) * GAP + 2 * GAP;
   const width = groups.reduce((w, [, cols]) => w + widthOf(cols), 0) + 3 * ARROW + 10;
   const svg = el('svg', {
-    viewBox: `0 0 ${width} ${height}`, width, height, role: 'figure',
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
+    role: 'figure',
     'aria-label': `Inside the ${res.kind.toUpperCase()} cell at step ${i + 1}: its inputs, gates and new state, each number in its box`,
   });
   const defs = el('defs');
-  const marker = el('marker', { id: 'rnn-arrowhead', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+  const marker = el('marker', {
+    id: 'rnn-arrowhead',
+    viewBox: '0 0 10 10',
+    refX: 9,
+    refY: 5,
+    markerWidth: 7,
+    markerHeight: 7,
+    orient: 'auto-start-reverse',
+  });
   marker.append(el('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'head' }));
   defs.append(marker);
   svg.append(defs);
@@ -116,8 +169,13 @@ export function drawCell(box, res, i) {
     arrow(svg, x + 4, x + ARROW - 4, mid, text);
     x += ARROW;
   });
-  svg.append(el('text', { x: width - ARROW - 4, y: height - 6, class: 'flow-label', 'text-anchor': 'end' },
-    `colour scale ±${fmt(m)}`));
+  svg.append(
+    el(
+      'text',
+      { x: width - ARROW - 4, y: height - 6, class: 'flow-label', 'text-anchor': 'end' },
+      `colour scale ±${fmt(m)}`,
+    ),
+  );
   box.replaceChildren(svg);
 }
 

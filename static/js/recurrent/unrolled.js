@@ -11,9 +11,14 @@ let shape = '';
 
 // (T, n) rows -> the (n, T) picture: one row per unit, one column per time step.
 function byUnit(rows) {
-  const n = rows[0].length, t = rows.length;
+  const n = rows[0].length,
+    t = rows.length;
   const out = new Array(n * t);
-  rows.forEach((row, c) => row.forEach((v, r) => { out[r * t + c] = v; }));
+  rows.forEach((row, c) =>
+    row.forEach((v, r) => {
+      out[r * t + c] = v;
+    }),
+  );
   return { values: out, rows: n, cols: t };
 }
 
@@ -67,11 +72,15 @@ export function drawMaps(res) {
 // Outline the column of step i in the maps of its layer and direction (and in x and the output).
 export function highlightMaps(res, i) {
   const s = res.steps;
-  const l = s.layer[i], dir = res.params.directions[s.direction[i]], t = s.time[i];
+  const l = s.layer[i],
+    dir = res.params.directions[s.direction[i]],
+    t = s.time[i];
   const col = (view) => ({ rows: Array.from({ length: view.rows }, (_, r) => r), cols: [t], fill: null });
   for (const [id, view] of Object.entries(views)) {
-    const mine = id.endsWith(`-l${l}-${dir}`)
-      || (id === 'rnn-x' && l === 0) || (id === 'rnn-out' && l === res.params.num_layers - 1);
+    const mine =
+      id.endsWith(`-l${l}-${dir}`) ||
+      (id === 'rnn-x' && l === 0) ||
+      (id === 'rnn-out' && l === res.params.num_layers - 1);
     view.setHighlights(mine ? [col(view)] : []);
   }
 }
@@ -94,7 +103,10 @@ export function drawChain(res, i) {
   const width = left + T * w + 10;
   const height = p.directions.length * rowH + 24;
   const svg = node('svg', {
-    viewBox: `0 0 ${width} ${height}`, width, height, role: 'figure',
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
+    role: 'figure',
     'aria-label': `The layer unrolled through ${T} time steps, step ${i + 1} current`,
   });
   p.directions.forEach((dir, d) => {
@@ -103,20 +115,36 @@ export function drawChain(res, i) {
     for (let t = 0; t < T; t++) {
       const current = s.direction[i] === d && s.time[i] === t;
       const x = left + t * w;
-      svg.append(node('rect', {
-        x: x + 4, y, width: w - 14, height: 28, rx: 5, class: current ? 'cellbox current' : 'cellbox',
-        'data-dir': dir, 'data-t': t,
-      }));
+      svg.append(
+        node('rect', {
+          x: x + 4,
+          y,
+          width: w - 14,
+          height: 28,
+          rx: 5,
+          class: current ? 'cellbox current' : 'cellbox',
+          'data-dir': dir,
+          'data-t': t,
+        }),
+      );
       svg.append(node('text', { x: x + w / 2 - 3, y: y + 18, 'text-anchor': 'middle', class: 'small' }, String(t + 1)));
       if (t < T - 1) {
         const [x0, x1] = dir === 'forward' ? [x + w - 10, x + w + 4] : [x + w + 4, x + w - 10];
-        svg.append(node('line', { x1: x0, y1: y + 14, x2: x1, y2: y + 14, class: 'flow', 'marker-end': 'url(#rnn-arrowhead)' }));
+        svg.append(
+          node('line', { x1: x0, y1: y + 14, x2: x1, y2: y + 14, class: 'flow', 'marker-end': 'url(#rnn-arrowhead)' }),
+        );
       }
     }
   });
   const y = height - 4;
   res.labels.forEach((lab, t) => {
-    svg.append(node('text', { x: left + t * w + w / 2 - 3, y, 'text-anchor': 'middle', class: 'small' }, lab.length > 7 ? `${lab.slice(0, 6)}…` : lab));
+    svg.append(
+      node(
+        'text',
+        { x: left + t * w + w / 2 - 3, y, 'text-anchor': 'middle', class: 'small' },
+        lab.length > 7 ? `${lab.slice(0, 6)}…` : lab,
+      ),
+    );
   });
   $('rnn-chain').replaceChildren(svg);
 }
