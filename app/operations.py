@@ -13,7 +13,7 @@ OPERATIONS = [
         "name": "Convolution family",
         "href": "/family",
         "live": True,
-        "blurb": "1-D, transposed, grouped, depthwise-separable, dilated; a shape and parameter calculator.",
+        "blurb": "1-D and transposed, stepped; grouped, separable, shuffle, tiled, flattened, residual.",
     },
     {
         "name": "Layer calculator",
