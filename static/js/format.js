@@ -21,3 +21,37 @@ export function factor(v) {
   const s = fmt(v);
   return v < 0 ? `(${s})` : s;
 }
+
+// The labels for a map's cells, one precision for the whole map: whole numbers when every value
+// is one, otherwise 2 decimals (1 from 10, none from 100; up to 3 when the map's values are all
+// small), so neighbouring cells read alike. A value that rounds to zero at that precision (sin(π)
+// = 1.2e−16, say) prints as 0. Huge maps (|v| ≥ 10⁴) use two significant digits.
+export function mapLabels(values, n = values.length) {
+  let big = 0,
+    whole = true;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === null || Number.isNaN(v)) continue;
+    const a = Math.abs(v);
+    if (a > big) big = a;
+    if (whole && Math.abs(v - Math.round(v)) > 1e-9 * Math.max(1, a)) whole = false;
+  }
+  let label;
+  if (big >= 1e4) label = (v) => v.toPrecision(2).replace('e+', 'e');
+  else {
+    const decimals = whole ? 0 : big >= 100 ? 0 : big >= 10 ? 1 : big >= 0.1 ? 2 : 3;
+    label = (v) => v.toFixed(decimals);
+  }
+  const texts = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === null || Number.isNaN(v)) {
+      texts[i] = '·';
+      continue;
+    }
+    let s = label(v);
+    if (/^-?0(\.0*)?$/.test(s)) s = '0';
+    texts[i] = s.replace('-', '−');
+  }
+  return texts;
+}

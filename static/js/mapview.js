@@ -1,13 +1,16 @@
 // A 2-D map: Plotly draws the frame (title, axes, ticks); the cells are painted on a
 // canvas laid exactly over Plotly's plot area, one canvas pixel per cell, so a
 // 256x256 repaint is one putImageData instead of a full Plotly redraw.
-// An overlay canvas carries highlights and cell numbers. Drawing only: values
-// arrive from the engine and are shown as they are. In presenter view (classroom/mode.js)
-// cells, numbers, ticks and lines are drawn bigger, with grid lines between the cells; a
-// map redraws itself when the view is toggled. `drawn` says what the last paint used.
+// An overlay canvas carries highlights and cell numbers, and a colour bar beside the map shows
+// its scale: grey for maps with no negative value (an image shows as itself), blue-white-red
+// centred on 0 for signed ones. Drawing only: values arrive from the engine and are shown as
+// they are. In presenter view (classroom/mode.js) cells, numbers, ticks and lines are drawn
+// bigger, with grid lines between the cells; a map redraws itself when the view is toggled.
+// `drawn` says what the last paint used, the cell labels' boxes included.
 
 import { DIVERGING, GREY, paint, range, textColour } from './colors.js';
-import { fmtCell } from './format.js';
+import { colorbarWidth, drawColorbar } from './colorbar.js';
+import { fmt, mapLabels } from './format.js';
 import { probe } from './probe.js';
 import { PRESENTER_EVENT, SCALE, presenter } from './classroom/mode.js';
 
@@ -33,42 +36,71 @@ function look() {
     tick: Math.round(10 * k),
     title: Math.round(13 * k),
     labelPx: on ? 9 : 6,
-    // numbers: at most 13 px (normal) or 26 px bold (presenter); see _fontPx
+    // numbers: at most 13 px (normal) or 26 px bold (presenter), smaller when the widest needs it
     fontPx: (cell) => (on ? Math.min(26, Math.floor(cell / 2.2)) : Math.min(13, Math.floor(cell / 2.6))),
     fontWeight: on ? '700 ' : '',
     // grid lines between cells: none normally; in presenter view 2 px where cells are big enough
     gridWidth: (cell) => (on && cell >= 12 ? SCALE.line : 0),
     line: on ? SCALE.line : 1,
+    bar: on ? 16 : 12,
   };
 }
 
+// The smallest and largest number among `values` (nulls and NaN skipped): a map's data range.
+export function extent(values, n = values.length) {
+  let lo = Infinity,
+    hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === null || Number.isNaN(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo <= hi ? { lo, hi } : { lo: 0, hi: 0 };
+}
+
+// Every map on the page that is in the document: what the legibility tests read.
+export function liveMaps() {
+  return [...live].filter((v) => v.el.isConnected);
+}
+probe.liveMaps = liveMaps;
+
 export class MapView {
-  // el: container; opts: {id, title, target (px for the longer side), maxCell, signed,
-  // numbers ('auto' | true | false), onCell(r, c, kind) for 'hover' and 'click'}.
+  // el: container; opts: {id, title, target (px for the longer side), maxCell, signed ('auto':
+  // diverging when a value is negative; true; false), numbers ('auto' or true: when they fit;
+  // false), colorbar (true, or false when a shared Colorbar stands for a group),
+  // onCell(r, c, kind) for 'hover' and 'click'}.
   // setData may also take rowLabels / colLabels (arrays of strings) to name the ticks.
   constructor(el, opts) {
     this.el = el;
-    this.opts = { target: 240, maxCell: 44, signed: true, numbers: 'auto', ...opts };
+    this.opts = { target: 240, maxCell: 44, signed: 'auto', numbers: 'auto', colorbar: true, ...opts };
     this.rows = 0;
     this.cols = 0;
     this.cell = 0;
     this.values = null;
     this.lo = 0;
     this.hi = 1;
+    this.signed = false;
+    this.lut = GREY;
     this.filled = 0;
     this.highlights = [];
     this.margin = MARGIN;
     this.labels = 'null';
     this.rowLabels = undefined;
     this.colLabels = undefined;
-    this.drawn = { presenter: false, fontPx: 0, gridWidth: 0, cell: 0, tickPx: 0 };
+    this.barWidth = 0;
+    this.drawn = { presenter: false, fontPx: 0, gridWidth: 0, cell: 0, tickPx: 0, labels: [] };
     el.classList.add('mapview');
     this.plot = document.createElement('div');
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'cells';
     this.overlay = document.createElement('canvas');
     this.overlay.className = 'overlay';
-    el.append(this.plot, this.canvas, this.overlay);
+    this.bar = document.createElement('canvas');
+    this.bar.className = 'colorbar';
+    this.bar.setAttribute('role', 'img');
+    this.bar.hidden = !this.opts.colorbar;
+    el.append(this.plot, this.canvas, this.overlay, this.bar);
     this.ctx = this.canvas.getContext('2d');
     this.octx = this.overlay.getContext('2d');
     this.overlay.addEventListener('mousemove', (e) => this._pointer(e, 'hover'));
@@ -78,8 +110,8 @@ export class MapView {
     live.add(this);
   }
 
-  // values: row-major numbers (rows * cols); lo/hi: the data range (from the engine);
-  // filled: how many leading cells are computed (the rest are drawn empty).
+  // values: row-major numbers (rows * cols); lo/hi: the colour range (the data's own range when
+  // not given); filled: how many leading cells are computed (the rest are drawn empty).
   setData(values, rows, cols, { lo, hi, filled = rows * cols, title, rowLabels, colLabels } = {}) {
     const labels = rowLabels || colLabels ? JSON.stringify([rowLabels || null, colLabels || null]) : 'null';
     if (
@@ -94,9 +126,22 @@ export class MapView {
       this._layout(rows, cols, title ?? this.title, rowLabels, colLabels);
     }
     this.values = values;
-    [this.lo, this.hi] = range(lo, hi, this.opts.signed);
+    if (lo === undefined || hi === undefined) ({ lo, hi } = extent(values, Math.min(filled, values.length)));
+    const s = this.opts.signed;
+    this.signed = s === 'auto' ? lo < 0 : Boolean(s);
+    this.lut = this.signed ? DIVERGING : GREY;
+    [this.lo, this.hi] = range(lo, hi, this.signed);
     this.filled = filled;
     this._paint();
+  }
+
+  // A matrix (an array of rows) with the same options as setData.
+  setMatrix(matrix, options = {}) {
+    const rows = matrix.length,
+      cols = rows ? matrix[0].length : 0;
+    const values = new Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) values[r * cols + c] = matrix[r][c];
+    this.setData(values, rows, cols, options);
   }
 
   // Lay out and paint again with the same data, e.g. after presenter view was toggled.
@@ -109,12 +154,50 @@ export class MapView {
   _paint() {
     const { rows, cols } = this;
     const image = this.ctx.createImageData(cols, rows);
-    paint(image.data, this.values, this.lo, this.hi, this.opts.signed ? DIVERGING : GREY, this.filled);
+    paint(image.data, this.values, this.lo, this.hi, this.lut, this.filled);
     this.ctx.putImageData(image, 0, 0);
     this._drawOverlay();
+    this._drawBar();
     probe.paints += 1;
     this.paintedAt = performance.now();
     this.el.dispatchEvent(new Event('paint'));
+  }
+
+  // The colour bar to the right of the cells, as tall as the map (48 px at least).
+  _drawBar() {
+    if (!this.opts.colorbar) return;
+    const L = look();
+    const m = this.margin;
+    const fontPx = L.tick;
+    const width = colorbarWidth(this.octx, this.lo, this.hi, this.signed, fontPx, L.bar);
+    const height = Math.max(48, this.rows * this.cell + fontPx);
+    if (width > this.barWidth) {
+      this.barWidth = width;
+      this._size();
+    }
+    this.bar.style.left = `${m.l + this.cols * this.cell}px`;
+    this.bar.style.top = `${m.t - fontPx / 2}px`;
+    drawColorbar(this.bar, {
+      lut: this.lut,
+      lo: this.lo,
+      hi: this.hi,
+      signed: this.signed,
+      fontPx,
+      width: this.barWidth,
+      height,
+      barPx: L.bar,
+    });
+    this.bar.setAttribute('aria-label', `colour scale from ${fmt(this.lo, 3)} to ${fmt(this.hi, 3)}`);
+  }
+
+  // The element's box: the Plotly frame plus the colour bar.
+  _size() {
+    const m = this.margin;
+    const w = this.cols * this.cell,
+      h = this.rows * this.cell;
+    const bar = this.opts.colorbar ? Math.max(0, this.barWidth - m.r) : 0;
+    this.el.style.width = `${w + m.l + m.r + bar}px`;
+    this.el.style.height = `${Math.max(h + m.t + m.b, m.t + 48)}px`;
   }
 
   // Remove from the page and from the registry.
@@ -201,40 +284,34 @@ export class MapView {
     this.overlay.width = Math.round(w * dpr);
     this.overlay.height = Math.round(h * dpr);
     this.octx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    this.el.style.width = `${w + m.l + m.r}px`;
-    this.el.style.height = `${h + m.t + m.b}px`;
+    this.barWidth = this.opts.colorbar ? colorbarWidth(this.octx, -88.8, 88.8, true, L.tick, L.bar) : 0;
+    this._size();
   }
 
-  _showNumbers() {
-    const n = this.opts.numbers;
-    return n === 'auto' ? this.cell >= 22 : n;
-  }
-
-  // Presenter view's numbers are as big as the widest one allows within its cell (9 px at least).
-  _fontPx(L) {
-    const px = L.fontPx(this.cell);
-    if (!L.on || !this.values) return px;
+  // The numbers written on the cells: one precision for the map (format.js mapLabels), at the
+  // biggest font the widest label allows inside its cell; none at all when they would not fit at
+  // a readable size (normal view 9 px, presenter view 13 px): then they are on hover and in the text.
+  _labelling(L) {
+    const none = { fontPx: 0, texts: null };
+    if (this.opts.numbers === false || !this.values) return none;
+    const n = Math.min(this.filled, this.rows * this.cols);
+    const texts = mapLabels(this.values, n);
     const g = this.octx;
+    let px = L.fontPx(this.cell);
     g.font = `${L.fontWeight}${px}px system-ui, sans-serif`;
     let widest = 0;
-    const n = Math.min(this.filled, this.rows * this.cols);
-    for (let i = 0; i < n; i++) widest = Math.max(widest, g.measureText(fmtCell(this.values[i])).width);
-    const fits = widest > 0 ? Math.floor((px * (this.cell - 4)) / widest) : px;
-    return Math.max(9, Math.min(px, fits));
+    for (const t of texts) widest = Math.max(widest, g.measureText(t).width);
+    if (widest > 0) px = Math.min(px, Math.floor((px * (this.cell - 4)) / widest));
+    px = Math.min(px, Math.floor((this.cell - 2) / 1.2)); // the line's height fits the cell too
+    return px >= (L.on ? 13 : 9) ? { fontPx: px, texts } : none;
   }
 
   _drawOverlay() {
     const { octx: g, cell, rows, cols } = this;
     const L = look();
     g.clearRect(0, 0, cols * cell, rows * cell);
-    const numbers = this._showNumbers();
-    this.drawn = {
-      presenter: L.on,
-      cell,
-      fontPx: numbers ? this._fontPx(L) : 0,
-      gridWidth: L.gridWidth(cell),
-      tickPx: L.tick,
-    };
+    const { fontPx, texts } = this._labelling(L);
+    this.drawn = { presenter: L.on, cell, fontPx, gridWidth: L.gridWidth(cell), tickPx: L.tick, labels: [] };
     if (!this.values) return;
     if (this.drawn.gridWidth) {
       g.lineWidth = this.drawn.gridWidth;
@@ -250,17 +327,18 @@ export class MapView {
       }
       g.stroke();
     }
-    if (numbers) {
-      const lut = this.opts.signed ? DIVERGING : GREY;
-      g.font = `${L.fontWeight}${this.drawn.fontPx}px system-ui, sans-serif`;
+    if (texts) {
+      g.font = `${L.fontWeight}${fontPx}px system-ui, sans-serif`;
       g.textAlign = 'center';
       g.textBaseline = 'middle';
-      for (let i = 0; i < Math.min(this.filled, rows * cols); i++) {
-        const v = this.values[i];
+      for (let i = 0; i < texts.length; i++) {
         const r = Math.floor(i / cols),
           c = i % cols;
-        g.fillStyle = textColour(lut, v, this.lo, this.hi);
-        g.fillText(fmtCell(v), c * cell + cell / 2, r * cell + cell / 2 + 0.5);
+        const w = g.measureText(texts[i]).width;
+        g.fillStyle = textColour(this.lut, this.values[i], this.lo, this.hi);
+        g.fillText(texts[i], c * cell + cell / 2, r * cell + cell / 2 + 0.5);
+        // the label's box in the plot area (x, y, width, height), for the legibility tests
+        this.drawn.labels.push([c * cell + (cell - w) / 2, r * cell + (cell - 1.2 * fontPx) / 2, w, 1.2 * fontPx]);
       }
     }
     for (const h of this.highlights) {
@@ -289,7 +367,7 @@ export class MapView {
     const r = Math.floor((e.clientY - box.top) / this.cell);
     if (r < 0 || c < 0 || r >= this.rows || c >= this.cols) return;
     const i = r * this.cols + c;
-    const v = i < this.filled ? fmtCell(this.values[i]) : 'not computed yet';
+    const v = i < this.filled ? fmt(this.values[i], 6) : 'not computed yet';
     showTooltip(e.clientX, e.clientY, `${this.title || ''} [${r}, ${c}] = ${v}`);
     if (this.opts.onCell) this.opts.onCell(r, c, kind);
   }

@@ -23,7 +23,6 @@ from tests.browser.helpers import (
     engine_trace,
     equation,
     fmt,
-    fmt_cell,
     idle,
     js_number,
     kernel_inputs,
@@ -195,7 +194,7 @@ def test_clicking_a_feature_map_cell_jumps_to_its_step(page: Page, server_url: s
     cols = map_view(page, "map-1")["cols"]
 
     page.mouse.move(*cell_point(page, "map-1", 2, 9))
-    assert "[2, 9] = " + fmt_cell(engine_maps(s)[1, 2, 9]) in text(page, "#tooltip")
+    assert "[2, 9] = " + fmt(engine_maps(s)[1, 2, 9], 6) in text(page, "#tooltip")
     assert step_number(page) == 1, "hovering a feature map must not move the step"
 
     page.mouse.click(*cell_point(page, "map-1", 2, 9))

@@ -22,17 +22,18 @@ def parts_outside(page: Page) -> tuple[list[dict], list[str]]:
     width, height = page.evaluate("() => [window.innerWidth, window.innerHeight]")
     parts = page.evaluate(STEP_PARTS)
     outside = [
-        f"{p['name']}: top {p['top']:.0f}, bottom {p['bottom']:.0f}, left {p['left']:.0f}, right {p['right']:.0f}"
-        f" (viewport {width}x{height})"
+        f"{p['name']}: top {p['top']:.0f}, bottom {p['bottom']:.0f},"
+        f" left {p['left']:.0f}, right {p['right']:.0f} (viewport {width}x{height})"
         for p in parts
         if p["top"] < -0.5 or p["left"] < -0.5 or p["bottom"] > height + 0.5 or p["right"] > width + 0.5
     ]
     return parts, outside
 
 
-@pytest.mark.parametrize(
-    ("view", "width", "height"), [("presenter", 1280, 720), ("normal", 1440, 900)], ids=["presenter-1280", "normal-1440"]
-)
+VIEWS = [("presenter", 1280, 720), ("normal", 1440, 900)]
+
+
+@pytest.mark.parametrize(("view", "width", "height"), VIEWS, ids=["presenter-1280", "normal-1440"])
 @pytest.mark.parametrize("path", STEP_PAGES)
 def test_one_step_is_on_one_screen(
     browser: Browser, browser_log: BrowserLog, server_url: str, path: str, view: str, width: int, height: int

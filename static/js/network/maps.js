@@ -1,17 +1,10 @@
 // Rows of small feature maps (one Tile per channel) and the probability bar chart. Drawing only:
 // every value arrives from /api/network/*.
 
+import { Colorbar } from '../colorbar.js';
+import { DIVERGING, GREY, range } from '../colors.js';
+import { extent } from '../mapview.js';
 import { Tile } from './tile.js';
-
-function extent(values) {
-  let lo = Infinity,
-    hi = -Infinity;
-  for (const v of values) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return lo <= hi ? { lo, hi } : { lo: 0, hi: 1 };
-}
 
 // Draw a matrix (rows of numbers) into a MapView; signed colours when asked or when a value is negative.
 export function drawMatrix(view, matrix, title, signed) {
@@ -39,6 +32,7 @@ export class LayerRow {
     this.cell = cell;
     this.onClick = onClick;
     this.views = [];
+    this.bar = null; // one colour bar for the row: its channels share one range
   }
 
   // maps: (C, H, W) nested arrays; label: the heading; shared: one colour range for every channel.
@@ -65,6 +59,13 @@ export class LayerRow {
       view.opts.signed = signed ?? ext.lo < 0;
       view.setData(values, m.length, m[0].length, { ...ext, title: `${c}` });
     });
+    if (!this.bar) this.bar = new Colorbar(this.maps, { height: Math.max(48, maps[0].length * this.cell) });
+    this.bar.canvas.hidden = !all;
+    if (all) {
+      const isSigned = signed ?? all.lo < 0;
+      const [lo, hi] = range(all.lo, all.hi, isSigned);
+      this.bar.set({ lut: isSigned ? DIVERGING : GREY, lo, hi, signed: isSigned });
+    }
   }
 }
 

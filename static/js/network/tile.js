@@ -19,6 +19,7 @@ export class Tile {
     this.highlights = [];
     this.title = '';
     el.classList.add('net-tile');
+    el.dataset.colorbar = 'shared'; // its row draws one colour bar for all its channels
     this.label = document.createElement('span');
     this.canvas = document.createElement('canvas');
     this.overlay = this.canvas; // where the cells are, for pointers and tests

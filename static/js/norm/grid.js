@@ -2,6 +2,8 @@
 // on one colour range. A group is highlighted from the engine's group_of (which group each
 // element belongs to); this module only draws what it is given.
 
+import { Colorbar } from '../colorbar.js';
+import { DIVERGING, GREY, range as colourRange } from '../colors.js';
 import { Tile } from './tile.js';
 
 const WINDOW = { colour: '#3b6ea5', fill: 'rgba(59,110,165,0.16)', width: 1.5 };
@@ -32,6 +34,7 @@ export class TensorGrid {
     this.onCell = onCell;
     this.views = [];
     this.shape = null;
+    this.bar = null; // one colour bar beside the grid: every map shares its range
   }
 
   _build(n, c, names) {
@@ -80,6 +83,15 @@ export class TensorGrid {
         this.views[i][k].setData(plane.flat(), plane.length, plane[0].length, { lo: range[0], hi: range[1], title });
       }),
     );
+    if (!this.bar) {
+      const box = document.createElement('div');
+      box.className = 'grid-colorbar';
+      this.el.after(box);
+      this.bar = new Colorbar(box, { height: 160 });
+    }
+    const signed = range[0] < 0;
+    const [lo, hi] = colourRange(range[0], range[1], signed);
+    this.bar.set({ lut: signed ? DIVERGING : GREY, lo, hi, signed });
   }
 
   // groupOf: [N][C][H][W] group ids; g: the stepped group; window: lrn's channels (C,) in g's window

@@ -1,10 +1,17 @@
 // A MapView without its Plotly frame: a bare heatmap for small multiples. Laying out one
 // framed plot per (sample, channel) would take seconds for 64 maps; these tiles keep
 // MapView's painting, numbers, highlights, tooltips and registry entry (window.__layerlab.maps).
+// The tiles of a grid share one range, so the grid shows one colour bar for all of them
+// (`data-colorbar="shared"` says so to the legibility tests).
 
 import { MapView } from '../mapview.js';
 
 export class Tile extends MapView {
+  constructor(el, opts) {
+    super(el, { colorbar: false, ...opts });
+    el.dataset.colorbar = 'shared';
+  }
+
   _layout(rows, cols, title) {
     this.rows = rows;
     this.cols = cols;

@@ -1,0 +1,94 @@
+"""Legible maps on every page: at 1280x720, 1440x900 and 390x844 (and in presenter view at 1280x720),
+no two numbers written on a map's cells overlap, no number spills out of its cell, and every map
+shows its colour scale: a colour bar of its own, one shared by its group of small maps, or (for a
+Plotly heatmap) Plotly's own scale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.browser.conftest import BrowserLog, guarded_context, open_settled, page_paths
+
+# every page with maps, and the tabs whose maps the default view does not show
+PATHS = [
+    *(p for p in page_paths() if p not in ("/", "/docs")),
+    "/family?variant=transposed",
+    "/family?variant=grouped",
+    "/family?variant=tiled",
+    "/family?variant=residual",
+    "/attention?tab=additive",
+]
+VIEWS = [
+    ("normal", 1280, 720),
+    ("normal", 1440, 900),
+    ("normal", 390, 844),
+    ("presenter", 1280, 720),
+]
+
+MAP_REPORT = (Path(__file__).parent / "map_report.js").read_text()
+
+
+def map_report(page: Page) -> list[dict]:
+    return page.evaluate(MAP_REPORT)
+
+
+@pytest.mark.parametrize(("view", "width", "height"), VIEWS, ids=[f"{v}-{w}" for v, w, _ in VIEWS])
+@pytest.mark.parametrize("path", PATHS)
+def test_maps_are_legible(
+    browser: Browser, browser_log: BrowserLog, server_url: str, path: str, view: str, width: int, height: int
+) -> None:
+    with guarded_context(browser, browser_log, viewport={"width": width, "height": height}) as ctx:
+        page = ctx.new_page()
+        sep = "&" if "?" in path else "?"
+        open_settled(page, f"{server_url}{path}{sep + 'present=1' if view == 'presenter' else ''}")
+        maps = map_report(page)
+        if path not in ("/calculator", "/dense"):
+            assert maps, f"{path}: no map drawn"
+        missing = [m["name"] for m in maps if not m["bar"]]
+        assert not missing, f"{path} ({view} {width}x{height}): maps without a colour bar: {missing}"
+        bad = {m["name"]: m["problems"] for m in maps if m["problems"]}
+        assert not bad, f"{path} ({view} {width}x{height}): cell labels collide or overflow: {bad}"
+
+
+def test_identity_kernel_shows_the_picture_as_it_is(page: Page, server_url: str) -> None:
+    """Seed 004's identity kernel copies the image: its map is drawn in grey, brightness following the
+    input's (Pearson r >= 0.99 read from the canvas), with a colour bar from dark to light."""
+    from engine.images import sample_image
+    from tests.browser.helpers import canvas_pixels, open_conv, query_for, state
+
+    identity = [[[[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]]]
+    open_conv(page, server_url, query_for(state(weight=identity)))
+    rgba = np.array(canvas_pixels(page, "map-0"), dtype=np.float64).reshape(-1, 4)
+    brightness = rgba[:, :3] @ np.array([0.299, 0.587, 0.114])
+    scene = sample_image("scene", 32, "gray")[0].ravel()
+    assert np.corrcoef(brightness, scene)[0, 1] >= 0.99
+    assert np.ptp(rgba[:, 0] - rgba[:, 2]) == 0, "an identity map is grey, not red and blue"
+    bar = page.evaluate(
+        """() => { const m = window.__layerlab.maps['map-0']; const b = m.bar.getBoundingClientRect();
+            const o = m.overlay.getBoundingClientRect();
+            return { left: b.left, right: b.right, top: b.top, bottom: b.bottom, mapRight: o.right,
+                     mapTop: o.top, mapBottom: o.bottom, signed: m.signed }; }"""
+    )
+    assert bar["signed"] is False
+    assert bar["mapRight"] - 1 <= bar["left"] <= bar["mapRight"] + 12, "the colour bar sits beside the map"
+    assert bar["top"] <= bar["mapTop"] + 12 and bar["bottom"] >= bar["mapBottom"] - 12, "as tall as the map"
+
+
+def test_numbers_are_written_where_they_fit_and_hidden_where_they_do_not(page: Page, server_url: str) -> None:
+    """The kernel's nine weights are written on its cells; a 32x32 feature map's cells are too small for
+    numbers, so it writes none (they are on hover instead)."""
+    from tests.browser.helpers import open_conv
+
+    page.set_viewport_size({"width": 1440, "height": 900})
+    open_conv(page, server_url)
+    drawn = page.evaluate(
+        """() => Object.fromEntries(['kernels-0', 'map-0'].map((id) => {
+            const d = window.__layerlab.maps[id].drawn;
+            return [id, { n: d.labels.length, px: d.fontPx }]; }))"""
+    )
+    assert drawn["kernels-0"]["n"] == 9 and drawn["kernels-0"]["px"] >= 9
+    assert drawn["map-0"]["n"] == 0
