@@ -35,13 +35,15 @@ class Predict(BaseModel):
 
 
 class Step(BaseModel):
-    """One view: the page URL that opens it exactly, and what to say about it."""
+    """One view: the page URL that opens it exactly, what to say about it and what it is about."""
 
     model_config = ConfigDict(extra="forbid")
 
     page: str = Field(min_length=1, max_length=4000)  # path and query, e.g. /pool?step=1
     title: Annotated[str, Field(min_length=1, max_length=120)]
     narration: Text  # plain text; **bold** and `code` are the only markup
+    # CSS selectors of the narration's subject: the player scrolls them into view and rings them
+    focus: list[Selector] = Field(min_length=1, max_length=8)
     predict: Predict | None = None
 
     @field_validator("page")

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from app.lessons import lessons
+from app.schemas.norm import NormParams
 from engine.calculator import Layer, analyse
 from engine.conv import conv2d
 from engine.images import sample_image
@@ -119,3 +120,12 @@ def test_circle_answer_is_the_engines_receptive_field():
     report = analyse([int(v) for v in query["in"].split(",")], layers)
     h, w = report.layers[-1].receptive_field
     assert h * w == numbers(answer)[0] == 25 and report.layers[-1].output_shape[1:] == (1, 1)
+
+
+def test_normalization_names_samples_as_the_page_counts_them_from_0():
+    (step,) = [s for s in lessons()["normalization"].steps if "perturb=1" in s.page]
+    defaults = NormParams()  # the page's change/watch when the URL names neither
+    changed, watched = (int(n) for n in re.findall(r"sample (\d+)", step.narration))
+    assert (changed, watched) == (defaults.change, defaults.watch) == (1, 0)
+    for other in lessons()["normalization"].steps:  # no "sample 4" in a batch of samples 0 to 3
+        assert all(int(n) < defaults.batch for n in re.findall(r"sample (\d+)", other.narration)), other.title

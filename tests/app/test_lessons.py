@@ -24,6 +24,7 @@ GOOD = {
             "page": "/pool?step=1",
             "title": "A window",
             "narration": "Max pooling keeps the largest value.",
+            "focus": ["#window-view"],
             "predict": {"question": "What is kept?", "cover": ["#output-view"], "answer": "2"},
         }
     ],
@@ -90,6 +91,11 @@ def _broken(change) -> dict:
         lambda d: d["steps"][0].update(page="/pool?lesson=x&ls=2"),
         lambda d: d["steps"][0].pop("narration"),
         lambda d: d["steps"][0].update(extra="field"),
+        lambda d: d["steps"][0].pop("focus"),
+        lambda d: d["steps"][0].update(focus=[]),
+        lambda d: d["steps"][0].update(focus="#window-view"),
+        lambda d: d["steps"][0].update(focus=[""]),
+        lambda d: d["steps"][0].update(focus=["#a{b}"]),
         lambda d: d["steps"][0]["predict"].update(cover=[]),
         lambda d: d["steps"][0]["predict"].update(cover=["<script>"]),
         lambda d: d["steps"][0]["predict"].pop("answer"),
@@ -102,6 +108,11 @@ def _broken(change) -> dict:
         "reserved-keys",
         "no-narration",
         "unknown-field",
+        "no-focus",
+        "empty-focus",
+        "focus-not-a-list",
+        "empty-focus-selector",
+        "bad-focus-selector",
         "nothing-covered",
         "bad-selector",
         "no-answer",
@@ -113,6 +124,19 @@ def test_malformed_lessons_are_rejected(change) -> None:
     Lesson.model_validate(GOOD)  # the unbroken lesson is fine
     with pytest.raises(ValidationError):
         Lesson.model_validate(_broken(change))
+
+
+def test_a_lesson_file_with_a_step_without_focus_stops_the_app_starting(tmp_path: Path) -> None:
+    data = _broken(lambda d: d["steps"][0].pop("focus"))
+    (tmp_path / "tiny.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValidationError, match="focus"):
+        lessons.__wrapped__(tmp_path)
+
+
+def test_every_shipped_step_names_its_subject() -> None:
+    for lesson in lessons().values():
+        for step in lesson.steps:
+            assert step.focus and all(sel.strip() for sel in step.focus), (lesson.id, step.title)
 
 
 def test_a_file_named_otherwise_than_its_id_is_rejected(tmp_path: Path) -> None:

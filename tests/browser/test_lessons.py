@@ -1,28 +1,94 @@
-"""Lessons in the browser: every shipped lesson opened from the index and stepped to its end with
-the clicker's keys, predict-then-reveal, and the camera as an image input."""
+"""Lessons in the browser: every shipped lesson stepped to its end with the clicker's keys in presenter
+view at 1280x720, each step's subject on screen and marked, predict-then-reveal, and the camera as an
+image input."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from app.devserver import CHROMIUM, CHROMIUM_ARGS
-from app.lessons import lessons
-from tests.browser.conftest import LOCAL_HOSTS
+from app.lessons import Lesson, Step, lessons, step_url
+from tests.browser.conftest import LOCAL_HOSTS, guarded_context
 from tests.browser.helpers import idle, map_values, open_conv
 
 LESSONS = lessons()
+
+
+PRESENTER_SCREEN = {"width": 1280, "height": 720}
+
+# Where a step's elements are and how they are marked: for each selector, every drawn element it
+# matches, with its box, whether it carries the focus mark and a ring around it, and whether a
+# predict cover hides it behind its question.
+_SUBJECT = """([focus, cover]) => {
+  const rings = [...document.querySelectorAll('.lesson-spotlight .lesson-ring')]
+    .map((r) => r.getBoundingClientRect());
+  const describe = (sel) => [...document.querySelectorAll(sel)]
+    .filter((el) => el.getBoundingClientRect().width > 0 && el.getBoundingClientRect().height > 0)
+    .map((el) => {
+      const b = el.getBoundingClientRect();
+      return {
+        box: [b.left, b.top, b.right, b.bottom],
+        marked: el.dataset.lessonFocus !== undefined,
+        ringed: rings.some((r) => r.left <= b.left && r.top <= b.top
+          && r.right >= b.right && r.bottom >= b.bottom),
+        covered: el.classList.contains('lesson-covered') && getComputedStyle(el).visibility === 'hidden'
+          && getComputedStyle(el, '::after').visibility === 'visible',
+      };
+    });
+  return {
+    barBottom: document.getElementById('lesson-bar').getBoundingClientRect().bottom,
+    width: innerWidth,
+    height: innerHeight,
+    focus: Object.fromEntries(focus.map((s) => [s, describe(s)])),
+    cover: Object.fromEntries(cover.map((s) => [s, describe(s)])),
+  };
+}"""
+
+
+def presenter_link(lesson: Lesson, index: int) -> str:
+    """Step `index`'s link with presenter view on, as a teacher opens it on the projector."""
+    parts = urlsplit(step_url(lesson, index))
+    return urlunsplit(parts._replace(query=parts.query + "&present=1"))
 
 
 def counter_is(page: Page, k: int, n: int) -> None:
     expect(page.locator("#lesson-counter")).to_have_text(f"step {k} of {n}", timeout=20_000)
 
 
-def test_the_index_lists_every_lesson(page: Page, server_url: str) -> None:
+def pointed(page: Page) -> None:
+    """Wait until the player has brought the step's subject into view and marked it."""
+    page.wait_for_selector(".lesson-spotlight[data-state=ready]", state="attached", timeout=20_000)
+    page.wait_for_function(_TWO_FRAMES)
+
+
+_TWO_FRAMES = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+
+
+def subject(page: Page, step: Step) -> dict:
+    return page.evaluate(_SUBJECT, [step.focus, step.predict.cover if step.predict else []])
+
+
+def assert_on_screen(where: str, found: dict, kind: str) -> None:
+    """Every selector of `kind` matches a drawn element, and each lies wholly between the lesson bar
+    and the bottom of the window."""
+    for sel, elements in found[kind].items():
+        assert elements, f"{where}: {kind} {sel!r} matches nothing drawn"
+        for el in elements:
+            left, top, right, bottom = el["box"]
+            inside = left >= -1 and right <= found["width"] + 1 and bottom <= found["height"] + 1
+            assert inside and top >= found["barBottom"] - 1, (
+                f"{where}: {kind} {sel!r} at {[round(v) for v in el['box']]} is not on screen below the"
+                f" lesson bar (its bottom at {round(found['barBottom'])},"
+                f" the window {found['width']}x{found['height']})"
+            )
+
+
+def test_the_index_lists_every_lesson_and_opens_the_first_step(page: Page, server_url: str) -> None:
     page.goto(server_url + "/")
     cards = page.locator("#lesson-list li")
     expect(cards).to_have_count(len(LESSONS))
@@ -30,40 +96,82 @@ def test_the_index_lists_every_lesson(page: Page, server_url: str) -> None:
         expect(card.locator("h3")).to_have_text(lesson.title)
         expect(card).to_contain_text(f"{len(lesson.steps)} steps")
         expect(card).to_contain_text(lesson.summary)
+    first = next(iter(LESSONS.values()))
+    cards.first.locator("a").click()
+    counter_is(page, 1, len(first.steps))
+    assert urlsplit(page.url).path == urlsplit(first.steps[0].page).path
 
 
 @pytest.mark.parametrize("lesson_id", list(LESSONS))
-def test_a_lesson_steps_from_the_index_to_its_end(page: Page, server_url: str, lesson_id: str) -> None:
+def test_every_step_points_at_its_subject_in_presenter_view(
+    browser: Browser, browser_log, server_url: str, lesson_id: str
+) -> None:
+    """Step through a lesson with the clicker's key at 1280x720 in presenter view: each step's focus
+    (and what a predict step covers) is on screen below the bar and marked; Reveal shows the cover."""
     lesson = LESSONS[lesson_id]
     n = len(lesson.steps)
-    page.goto(server_url + "/")
-    page.locator(f"#lesson-list li[data-lesson-id='{lesson_id}'] a").click()
-    for k, step in enumerate(lesson.steps, start=1):
-        counter_is(page, k, n)
-        expect(page.locator("#lesson-step-title")).to_have_text(step.title)
-        expect(page.locator("#lesson-narration")).to_have_text(step.narration)
-        assert page.evaluate("() => document.body.dataset.lesson") == lesson_id
-        assert urlsplit(page.url).path == urlsplit(step.page).path
-        idle(page, timeout=20_000)  # the step's page drew what it asked for
-        status = page.locator("#status")
-        if status.count():
-            assert status.inner_text().strip() == "", f"{step.page}: {status.inner_text()}"
-        if step.predict:
-            covered = page.locator(step.predict.cover[0]).first
-            expect(covered).to_be_hidden()
-            expect(page.locator("#lesson-question")).to_contain_text(step.predict.question)
-            expect(page.locator("#lesson-answer")).to_be_hidden()
-            page.keyboard.press("PageDown")  # the first press reveals
-            expect(covered).to_be_visible()
-            expect(page.locator("#lesson-answer")).to_contain_text(step.predict.answer)
+    with guarded_context(browser, browser_log, viewport=PRESENTER_SCREEN) as ctx:
+        page = ctx.new_page()
+        page.goto(server_url + presenter_link(lesson, 0))
+        for k, step in enumerate(lesson.steps, start=1):
+            where = f"{lesson_id} step {k} ({step.page})"
             counter_is(page, k, n)
-        if k < n:
-            page.keyboard.press("PageDown")
-    page.keyboard.press("PageDown")  # past the end: nothing happens
-    counter_is(page, n, n)
-    page.keyboard.press("PageUp")
-    counter_is(page, n - 1, n)
-    assert urlsplit(page.url).path == urlsplit(lesson.steps[-2].page).path
+            expect(page.locator("#lesson-step-title")).to_have_text(step.title)
+            expect(page.locator("#lesson-narration")).to_have_text(step.narration)
+            assert page.evaluate("() => document.body.dataset.lesson") == lesson_id
+            assert urlsplit(page.url).path == urlsplit(step.page).path
+            presenting = page.evaluate("() => document.documentElement.classList.contains('presenter')")
+            assert "present=1" in page.url and presenting, f"{where}: presenter view was not kept"
+            pointed(page)
+            status = page.locator("#status")
+            if status.count():
+                assert status.inner_text().strip() == "", f"{where}: {status.inner_text()}"
+            found = subject(page, step)
+            assert_on_screen(where, found, "focus")
+            for sel, elements in found["focus"].items():
+                assert all(el["marked"] and el["ringed"] for el in elements), f"{where}: {sel!r} unmarked"
+            if step.predict:
+                assert_on_screen(where, found, "cover")
+                for sel, elements in found["cover"].items():
+                    assert all(el["covered"] for el in elements), f"{where}: {sel!r} is not covered"
+                expect(page.locator("#lesson-question")).to_contain_text(step.predict.question)
+                expect(page.locator("#lesson-answer")).to_be_hidden()
+                left, top, right, bottom = found["cover"][step.predict.cover[0]][0]["box"]
+                clip = {"x": left, "y": top, "width": right - left, "height": min(bottom, 720) - top}
+                before = page.screenshot(clip=clip)
+                page.keyboard.press("PageDown")  # the first press reveals
+                expect(page.locator("#lesson-answer")).to_contain_text(step.predict.answer)
+                for sel in step.predict.cover:
+                    expect(page.locator(sel).first).to_be_visible()
+                    expect(page.locator(f"{sel}.lesson-covered")).to_have_count(0)
+                page.wait_for_function(_TWO_FRAMES)
+                assert page.screenshot(clip=clip) != before, f"{where}: Reveal changed nothing on screen"
+                counter_is(page, k, n)
+            if k < n:
+                page.keyboard.press("PageDown")
+        page.keyboard.press("PageDown")  # past the end: nothing happens
+        counter_is(page, n, n)
+        page.keyboard.press("PageUp")
+        counter_is(page, n - 1, n)
+        assert urlsplit(page.url).path == urlsplit(lesson.steps[-2].page).path
+
+
+def test_the_mark_follows_a_redraw_and_a_scroll_and_exit_removes_it(page: Page, server_url: str) -> None:
+    page.set_viewport_size(PRESENTER_SCREEN)
+    step = LESSONS["normalization"].steps[0]
+    page.goto(server_url + presenter_link(LESSONS["normalization"], 0))
+    pointed(page)
+    sel = step.focus[0]
+    page.locator(sel).evaluate("(el) => el.replaceWith(el.cloneNode(true))")  # a page rebuilding its figure
+    page.wait_for_function(_TWO_FRAMES)
+    assert all(el["marked"] and el["ringed"] for el in subject(page, step)["focus"][sel])
+    page.mouse.wheel(0, 120)  # the class asks to see what is above: the rings move with the page
+    page.wait_for_function("(y) => window.scrollY !== y", arg=page.evaluate("() => window.scrollY"))
+    page.wait_for_function(_TWO_FRAMES)
+    assert all(el["ringed"] for el in subject(page, step)["focus"][sel])
+    page.locator("#lesson-exit").click()
+    expect(page.locator(".lesson-spotlight")).to_have_count(0)
+    expect(page.locator("[data-lesson-focus]")).to_have_count(0)
 
 
 def test_n_reveals_b_goes_back_and_exit_keeps_the_view(page: Page, server_url: str) -> None:

@@ -1,9 +1,11 @@
 // The lesson player: a narration bar over the page, the lesson keys, and predict-then-reveal.
 // A step is a page URL; moving to another step loads that page with lesson=<id>&ls=<k> added
-// (k counts from 1), so every step is also a link a teacher can share.
+// (k counts from 1), so every step is also a link a teacher can share. Each step names the
+// elements it is about (`focus`): the player brings them into view below the bar and marks them.
 
 import { probe } from '../probe.js';
 import { Cover } from './cover.js';
+import { Spotlight } from './focus.js';
 import { narrationHTML } from './markup.js';
 
 const KEEP = ['present']; // presenter view stays on from step to step
@@ -38,14 +40,14 @@ function buildBar() {
   bar.setAttribute('aria-label', 'Lesson');
   bar.innerHTML = `
     <div class="lesson-head"><span id="lesson-title" class="lesson-title"></span>
-      <span id="lesson-counter" class="lesson-counter" aria-live="polite"></span></div>
-    <div class="lesson-body">
+      <span id="lesson-counter" class="lesson-counter" aria-live="polite"></span>
       <h2 id="lesson-step-title" class="lesson-step-title"></h2>
+      <div class="lesson-buttons"></div></div>
+    <div class="lesson-body">
       <p id="lesson-narration" class="lesson-narration"></p>
       <p id="lesson-question" class="lesson-question" hidden></p>
       <p id="lesson-answer" class="lesson-answer" aria-live="polite" hidden></p>
-    </div>
-    <div class="lesson-buttons"></div>`;
+    </div>`;
   const header = document.querySelector('header.topbar');
   if (header) header.after(bar);
   else document.body.prepend(bar);
@@ -59,6 +61,7 @@ export class LessonPlayer {
     this.lesson = null;
     this.index = 0;
     this.cover = null;
+    this.spotlight = null;
     this.revealed = true;
     document.body.dataset.lesson = id;
     this.bar = buildBar();
@@ -111,6 +114,8 @@ export class LessonPlayer {
       button('lesson-exit', 'Exit lesson', () => this.exit()),
     );
     this.bar.querySelector('.lesson-buttons').replaceChildren(...buttons);
+    this.spotlight = new Spotlight(this.bar, step.focus, step.predict ? step.predict.cover : []);
+    this.spotlight.start();
   }
 
   reveal() {
@@ -137,6 +142,7 @@ export class LessonPlayer {
   // Leave the lesson but keep the view: the page stays as it is, without the bar.
   exit() {
     if (this.cover) this.cover.reveal();
+    if (this.spotlight) this.spotlight.stop();
     window.removeEventListener('keydown', this.onKey, true);
     this.bar.remove();
     delete document.body.dataset.lesson;
