@@ -6,17 +6,19 @@
 import { latest, postJSON, upload } from './api.js';
 import { Stepper } from './stepper.js';
 import { copyText } from './clipboard.js';
-import { decode, encode } from './typed-url.js';
+import { encode, fromAddress } from './typed-url.js';
 import { $, bindControls, showControls } from './pool/controls.js';
 import { addMap } from './pool/draw.js';
 import { renderStep } from './pool/step.js';
 import { KINDS as COMPARED, renderCompare } from './pool/compare.js';
 import { renderShift } from './pool/shift.js';
+import { layoutPool, windowShape } from './pool/layout.js';
+import { onRoomChange } from './room.js';
 import { renderSource } from './pool/source.js';
 
 const DATA = JSON.parse($('page-data').textContent);
 const DEFAULTS = { ...DATA.defaults, mode: 'single', step: 0 };
-const state = decode(window.location.search, DEFAULTS);
+const state = fromAddress(DEFAULTS);
 const uploads = new Map(); // upload id -> file name
 const SOURCE_KEYS = ['source', 'matrix', 'image', 'size', 'conv', 'conv_filter'];
 const COMPARE_KEYS = [...SOURCE_KEYS, 'kernel_size', 'stride', 'ceil_mode', 'norm_type'];
@@ -139,7 +141,23 @@ function makeViews() {
   }
 }
 
+// Size the step's maps to the room they have (after a new answer, and when the room changes).
+let laidOut = false;
+function relayout() {
+  if (!first) return;
+  const compare = compareMode();
+  layoutPool({
+    input: views.input,
+    windows: [views.window, ...(views.extra.el.hidden ? [] : [views.extra])],
+    outputs: compare ? Object.values(views.outputs) : [views.output],
+    across: compare ? 2 : 1,
+    win: windowShape(first, compare),
+  });
+  laidOut = true;
+}
+
 function drawFirst(res) {
+  laidOut = false;
   const compare = compareMode();
   views.output.el.hidden = compare;
   $('output-view').classList.toggle('compare', compare);
@@ -169,6 +187,7 @@ function showStep(i) {
     return;
   }
   (compareMode() ? renderCompare : renderStep)({ first, res, i, views });
+  if (!laidOut) relayout();
   const next = chunk + 1; // fetch ahead of playback so stepping never waits at a chunk boundary
   if (i - res.step_offset > 0.75 * first.chunk_steps && next * first.chunk_steps < first.num_steps && !chunks.has(next))
     requestChunk(next, false);
@@ -229,6 +248,7 @@ function bindPage() {
 
 function start() {
   makeViews();
+  onRoomChange(document.querySelector('.pool-page > .stage'), relayout);
   bindPage();
   update();
 }

@@ -6,14 +6,14 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from engine.activations import relu
 from engine.images import sample_image
 from engine.pool import avg_pool2d, max_pool2d, min_pool2d
 from engine.pool_regions import roi_pool2d
 from engine.pool_variants import lp_pool2d, stochastic_pool2d
-from tests.browser.conftest import BrowserLog
+from tests.browser.conftest import BrowserLog, guarded_context
 from tests.browser.helpers import (
     DEFAULT_STATE,
     assert_map,
@@ -28,6 +28,8 @@ from tests.browser.helpers import (
 )
 
 SEED004 = np.array([[1.0, 0, 2], [3, 1, 2], [1, 2, 3]])
+# the step's parts, as the page marks them (data-step-part)
+PARTS = {name: f'[data-step-part="{name}"]' for name in ("stepper", "input", "window", "output", "reduction")}
 
 
 def open_pool(page: Page, base_url: str, query: str = "") -> None:
@@ -203,3 +205,49 @@ def test_url_reload_gives_the_same_view(page: Page, server_url: str) -> None:
     assert_map(page, "pool-output", trace.output[0, 0])
     assert page.locator('#kind-tabs button[aria-selected="true"]').inner_text() == "ROI"
     assert page.input_value("#box-x2") == "11"
+
+
+def test_presenter_view_shows_the_whole_step_on_one_projector_screen(
+    browser: Browser, browser_log: BrowserLog, server_url: str
+) -> None:
+    with guarded_context(browser, browser_log, viewport={"width": 1280, "height": 720}) as ctx:
+        page = ctx.new_page()
+        open_pool(page, server_url, "?present=1")
+        box = {name: page.locator(sel).bounding_box() for name, sel in PARTS.items()}
+        # input | window | output on one row, as big as the row allows, the reduction under them
+        assert box["input"]["height"] >= 340 and box["window"]["height"] >= 250
+        assert box["input"]["x"] + box["input"]["width"] <= box["window"]["x"]
+        assert box["window"]["x"] + box["window"]["width"] <= box["output"]["x"]
+        assert abs(box["output"]["y"] - box["input"]["y"]) < 2
+        assert box["reduction"]["y"] >= box["input"]["y"] + box["input"]["height"]
+        assert box["reduction"]["y"] + box["reduction"]["height"] <= 720
+        assert box["output"]["x"] + box["output"]["width"] <= 1280
+        cell = page.evaluate("() => window.__layerlab.maps['pool-input'].cell")
+
+        # opening the settings bar narrows the row: the maps shrink and stay on one row
+        page.click(".controls-toggle")
+        page.wait_for_function(f"() => window.__layerlab.maps['pool-input'].cell < {cell}")
+        narrowed = {name: page.locator(sel).bounding_box() for name, sel in PARTS.items()}
+        assert abs(narrowed["output"]["y"] - narrowed["input"]["y"]) < 2
+        assert narrowed["output"]["x"] + narrowed["output"]["width"] <= 1280
+
+        # a 16x16 image: small input cells, but the window's cells stay big enough for their numbers
+        open_pool(page, server_url, "?present=1&source=image&image=digit&size=16")
+        cells = page.evaluate(
+            "() => ['pool-input', 'pool-window'].map((id) => window.__layerlab.maps[id].cell)"
+        )
+        assert cells[0] * 16 >= 250 and cells[1] >= 44
+        parts = {name: page.locator(sel).bounding_box() for name, sel in PARTS.items()}
+        assert all(b["y"] + b["height"] <= 720 and b["x"] + b["width"] <= 1280 for b in parts.values())
+
+
+def test_phone_keeps_the_step_within_the_screen_width(
+    browser: Browser, browser_log: BrowserLog, server_url: str
+) -> None:
+    with guarded_context(browser, browser_log, viewport={"width": 390, "height": 844}) as ctx:
+        page = ctx.new_page()
+        open_pool(page, server_url, "?source=image&image=digit&size=16")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        for sel in PARTS.values():
+            b = page.locator(sel).bounding_box()
+            assert b["x"] >= 0 and b["x"] + b["width"] <= 390

@@ -212,9 +212,11 @@ export function showControls(state, data, editor, uploads) {
   }
   for (const el of document.querySelectorAll('[data-source]')) el.hidden = el.dataset.source !== state.source;
   // a conv feature map arrives by the conv page's link; until then there is none to choose
-  document.querySelector('input[name="source"][value="conv"]').disabled = !state.conv;
+  const conv = document.querySelector('input[name="source"][value="conv"]');
+  conv.disabled = !state.conv;
+  conv.closest('label').hidden = !state.conv; // only a conv page's link brings one
   if (state.conv)
-    $('conv-note').textContent = "The conv page's feature map, recomputed on the server (see above the stepper).";
+    $('conv-note').textContent = "The conv page's feature map, recomputed on the server (shown below the step).";
   $('m-rows').value = String(state.matrix.length);
   $('m-cols').value = String(state.matrix[0].length);
   editor.show([state.matrix], ['input']);

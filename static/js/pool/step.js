@@ -40,11 +40,7 @@ function windowed({ first, res, j, views, kind }) {
   const extra = kind === 'stochastic' ? s.probabilities : kind === 'lp' ? s.powered : null;
   views.extra.el.hidden = !extra;
   if (extra) {
-    drawGrid(
-      views.extra,
-      extra[j],
-      kind === 'lp' ? `Window to the power p = ${fmt(first.params.norm_type)}` : 'Probabilities',
-    );
+    drawGrid(views.extra, extra[j], kind === 'lp' ? `Powers, p = ${fmt(first.params.norm_type)}` : 'Probabilities');
     views.extra.setHighlights(kind === 'stochastic' && marked ? inWindow(mark, rows, cols) : []);
   }
   const [r, c] = s.index[j];
