@@ -6,7 +6,7 @@
 import { latest, postJSON } from './api.js';
 import { Stepper } from './stepper.js';
 import { copyText } from './clipboard.js';
-import { decode, encode } from './typed-url.js';
+import { encode, fromAddress } from './typed-url.js';
 import { encode as convURL } from './urlstate.js';
 import { addMap, drawGrid } from './pool/draw.js';
 import { fmt } from './format.js';
@@ -37,7 +37,7 @@ const DEFAULTS = {
   step: 0,
 };
 const CURVE_KEYS = Object.keys(D.curve);
-const state = decode(window.location.search, DEFAULTS);
+const state = fromAddress(DEFAULTS);
 const views = {};
 let curve = null; // the latest curve answer
 let dead = null; // the latest dead-ReLU answer

@@ -10,6 +10,8 @@ import { Stepper } from './stepper.js';
 import { renderStep } from './conv-step.js';
 import { decode, encode } from './urlstate.js';
 import { resizeKernel, withChannels } from './kernels.js';
+import { checkField, numberField, parseNumber } from './kit/fields.js';
+import { markStale, say } from './kit/notice.js';
 import { copyText } from './clipboard.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
@@ -30,7 +32,7 @@ const DEFAULTS = {
   step: 0,
 };
 
-let state = decode(window.location.search, DEFAULTS);
+let state = decode(DEFAULTS, DATA);
 const uploads = new Map(); // id -> file name
 
 // ---- requests ---------------------------------------------------------------------------
@@ -43,20 +45,68 @@ const traceKey = () => JSON.stringify([requestBody(), state.filter]);
 
 // Errors of requests the user has already overtaken are dropped: a fresher request follows.
 function showError(err, req) {
+// A setting the server refuses leaves no picture of the old settings beside its message.
   if (req && req.key !== currentKey) return;
-  $('status').textContent = err.message || String(err);
-  $('status').classList.add('visible');
+  say($('status'), err.message || String(err));
+  if (req) stalePictures('Not drawn: the server refused these settings (see the message above).');
 }
 
 function clearError() {
-  $('status').textContent = '';
-  $('status').classList.remove('visible');
+  say($('status'), '');
+}
+
+// ---- mistakes ---------------------------------------------------------------------------
+
+// The step-through's pictures, greyed while they show settings that are no longer on screen.
+const STEP_PICTURES = ['input-views', 'kernel-views', 'product-views', 'output-view', 'equation'];
+
+// Clear the feature maps and grey the step-through, each labelled with `why`: the numbers on
+// screen are not the ones they were drawn from.
+function stalePictures(why) {
+  for (const m of mapCards) {
+    markStale(m.card, why);
+    for (const view of [m.conv, m.relu]) {
+      if (view.rows)
+        view.setData(new Float32Array(view.rows * view.cols).fill(Number.NaN), view.rows, view.cols, {
+          filled: 0,
+          lo: 0,
+          hi: 1,
+        });
+    }
+  }
+  for (const id of STEP_PICTURES) markStale($(id), why);
+}
+
+// Every field whose text is not a usable number, marked and named in a sentence.
+function fieldProblems() {
+  const found = editor.problems(state.filter);
+  checkField($('bias'), `The bias of filter ${state.filter + 1}`, {}, found);
+  for (const [id, name, min] of FIELDS) {
+    if (!$(id).closest('[hidden]')) checkField($(id), name, { int: true, min }, found);
+  }
+  return found;
+}
+
+// While any field is invalid nothing is computed (no old value stands in for a blank cell):
+// the message names each mistake, the pictures are cleared or greyed, and replies to requests
+// sent before the mistake are dropped.
+function holdBack(problems) {
+  currentKey = '';
+  say($('status'), problems.join(' '));
+  stalePictures('Not drawn: a setting cannot be read (see the message above).');
+  if (traceTimer !== null) {
+    clearTimeout(traceTimer);
+    traceTimer = null;
+    probe.busy -= 1;
+  }
+  showPreset();
 }
 
 const runLive = latest(
   (req) => postMaps('/api/conv/live', req.body),
   (res, req) => {
     if (req.key === currentKey) clearError();
+    if (!currentKey) return; // a field is invalid: these maps belong to older settings
     drawMaps(res);
   },
   showError,
@@ -71,6 +121,7 @@ const runTrace = latest(
     if (req.key !== currentKey) return; // settings moved on; a fresher request follows
     clearError();
     if (req.body.stages) stages = res;
+    for (const id of STEP_PICTURES) markStale($(id), '');
     chunks.set(res.chunk, res);
     if (req.body.stages) {
       stepper.setTotal(res.num_steps, state.step);
@@ -99,7 +150,13 @@ let traceDelay = 0;
 
 function changed() {
   clearError();
+  const problems = fieldProblems();
+  if (problems.length) {
+    holdBack(problems);
+    return;
+  }
   writeURL();
+  showPreset();
   currentKey = traceKey();
   runLive({ key: currentKey, body: requestBody() });
   updatePoolLink();
@@ -151,6 +208,7 @@ function drawMaps({ shape, lo, hi, data }) {
   mapCards.forEach((m, f) => {
     m.card.classList.toggle('selected', f === state.filter);
     m.conv.setData(data.subarray(f * size, (f + 1) * size), rows, cols, {
+    markStale(m.card, '');
       lo: lo[f],
       hi: hi[f],
       title: `Filter ${f + 1}: ${rows}×${cols}`,
@@ -234,11 +292,29 @@ function showStep(i) {
   const res = chunks.get(chunk);
   if (!res) {
     requestChunk(chunk, false);
+// v is null when the cell's text is not a number: the state keeps no stand-in for it and
+// changed() names the cell.
     $('step-label').textContent = `step ${i + 1} of ${stages.num_steps} (loading…)`;
     return;
   }
   ensureViews(stages.stages.weight.length);
   renderStep({ stages, res, i, views, relu: state.relu, filter: state.filter });
+// The preset the selected filter's kernels are (every channel the same preset), or none.
+function presetOf(kernels) {
+  const same = (k, w) => k.length === w.length && k.every((row, r) => row.every((v, c) => v === w[r][c]));
+  return DATA.kernels.find((p) => kernels.every((k) => same(k, p.weights)))?.name || '';
+}
+
+// The preset menu shows the kernel's preset, or 'custom' once a cell is edited away from it.
+function showPreset() {
+  const edited = editor.problems(state.filter).length > 0;
+  const name = edited ? '' : presetOf(state.weight[state.filter]);
+  $('preset').value = name;
+  $('preset').options[0].textContent = 'custom';
+  const p = PRESETS[name];
+  $('preset-note').textContent = p ? `${p.label}: ${p.description} (${p.source})` : '';
+}
+
   // fetch the next chunk ahead of playback so stepping never waits at a chunk boundary
   const next = chunk + 1;
   if (
@@ -259,7 +335,7 @@ function channelNames(n) {
 }
 
 const editor = new KernelEditor($('kernel-editor'), (ch, r, c, v) => {
-  state.weight[state.filter][ch][r][c] = v;
+  if (v !== null) state.weight[state.filter][ch][r][c] = v;
   changed();
 });
 
@@ -311,6 +387,17 @@ function showControls() {
   $('relu').checked = state.relu;
   $('add-filter').disabled = state.weight.length >= DATA.limits.max_filters;
   $('remove-filter').disabled = state.weight.length <= 1;
+// The whole-number fields: [id, name in messages, smallest value]. The server checks the largest.
+const FIELDS = [
+  ['stride-h', 'Stride (rows)', 1],
+  ['stride-w', 'Stride (columns)', 1],
+  ['pad-h', 'Padding (rows)', 0],
+  ['pad-w', 'Padding (columns)', 0],
+  ['dil-h', 'Dilation (rows)', 1],
+  ['dil-w', 'Dilation (columns)', 1],
+];
+
+// A field's number is applied only when it is one; changed() names it when it is not.
 }
 
 function update() {
@@ -333,18 +420,14 @@ function applyPreset(name) {
   const kernels = state.weight[state.filter];
   if (w.length !== kernels[0].length || w[0].length !== kernels[0][0].length) setKernelSize(w.length, w[0].length);
   state.weight[state.filter] = kernels.map(() => w.map((row) => [...row]));
-  $('preset-note').textContent = `${PRESETS[name].label}: ${PRESETS[name].description} (${PRESETS[name].source})`;
 }
 
 function intInput(id, apply) {
-  $(id).addEventListener('input', () => {
-    const v = $(id).valueAsNumber;
-    const ok = Number.isInteger(v);
-    $(id).classList.toggle('invalid', !ok);
-    if (ok) {
-      apply(v);
-      changed();
-    }
+  const min = FIELDS.find((f) => f[0] === id)[2];
+  numberField($(id)).addEventListener('input', () => {
+    const { value } = parseNumber($(id).value, { int: true, min });
+    if (value !== undefined) apply(value);
+    changed();
   });
 }
 
@@ -421,7 +504,6 @@ function bindControls() {
   });
   $('preset').addEventListener('change', () => {
     if ($('preset').value) applyPreset($('preset').value);
-    $('preset').value = '';
     update();
   });
   const resize = () => {
@@ -430,13 +512,10 @@ function bindControls() {
   };
   $('kh').addEventListener('change', resize);
   $('kw').addEventListener('change', resize);
-  $('bias').addEventListener('input', () => {
-    const v = $('bias').valueAsNumber;
-    $('bias').classList.toggle('invalid', !Number.isFinite(v));
-    if (Number.isFinite(v)) {
-      state.bias[state.filter] = v;
-      changed();
-    }
+  numberField($('bias')).addEventListener('input', () => {
+    const { value } = parseNumber($('bias').value);
+    if (value !== undefined) state.bias[state.filter] = value;
+    changed();
   });
   intInput('stride-h', (v) => {
     state.stride = [v, state.stride[1]];
@@ -458,7 +537,9 @@ function bindControls() {
   });
   $('padding-kind').addEventListener('change', () => {
     const kind = $('padding-kind').value;
-    state.padding = kind === 'amount' ? [Number($('pad-h').value) || 0, Number($('pad-w').value) || 0] : kind;
+    // a field that is not a number is named by changed() before anything is computed
+    const amount = (id) => parseNumber($(id).value, { int: true, min: 0 }).value ?? 0;
+    state.padding = kind === 'amount' ? [amount('pad-h'), amount('pad-w')] : kind;
     update();
   });
   $('padding-mode').addEventListener('change', () => {

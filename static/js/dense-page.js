@@ -7,7 +7,7 @@ import { latest, postJSON } from './api.js';
 import { Stepper } from './stepper.js';
 import { copyText } from './clipboard.js';
 import { probe } from './probe.js';
-import { decode, encode } from './typed-url.js';
+import { encode, fromAddress } from './typed-url.js';
 import { colourTarget, drawPlane, lineThrough } from './dense/plane.js';
 import { LayerMaps } from './dense/maps.js';
 import { LayerEditor } from './dense/editor.js';
@@ -28,7 +28,7 @@ const DEFAULTS = {
   sizes: DATA.defaults.sizes,
   init: DATA.defaults.init,
 };
-const state = decode(window.location.search, DEFAULTS);
+const state = fromAddress(DEFAULTS);
 const answers = { plane: null, point: null, count: null, init: null };
 probe.dense = answers;
 

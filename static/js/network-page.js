@@ -4,7 +4,7 @@
 // fitted to 28x28 by the server. Every number drawn comes from the engine through these answers.
 
 import { latest, postJSON, upload } from './api.js';
-import { decode, encode } from './typed-url.js';
+import { encode, fromAddress } from './typed-url.js';
 import { MapView } from './mapview.js';
 import { DrawingPad } from './network/canvas.js';
 import { LayerRow, drawBars, drawMatrix } from './network/maps.js';
@@ -14,7 +14,7 @@ import { showLinks } from './network/links.js';
 const $ = (id) => document.getElementById(id);
 const DATA = JSON.parse($('page-data').textContent);
 const { matrix: _drawing, ...URL_DEFAULTS } = DATA.defaults; // a drawing is too big for the URL
-const state = decode(window.location.search, URL_DEFAULTS);
+const state = fromAddress(URL_DEFAULTS);
 const uploads = new Map(); // upload id -> file name
 
 // ---- errors and the URL ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import { TensorGrid } from './norm/grid.js';
 import { drawHistograms, drawRunning, drawSmallBatch } from './norm/charts.js';
 import { drawDependence } from './norm/dependence.js';
 import { statsHTML } from './norm/stats.js';
-import { decode, encode } from './typed-url.js';
+import { encode, fromAddress } from './typed-url.js';
 
 const DATA = JSON.parse($('page-data').textContent);
 const DEFAULTS = { ...DATA.defaults, view: 'input' };
@@ -27,7 +27,7 @@ const NOTES = {
   lrn: 'the highlighted channel is divided using the squares of the channels in its window (blue) at the same position.',
   weight_norm: "the highlighted cells are one output channel's weights: one length ‖v‖, rescaled to g.",
 };
-const state = decode(window.location.search, DEFAULTS);
+const state = fromAddress(DEFAULTS);
 reconcile(state, DATA);
 
 let answer = null; // the latest /api/norm/apply answer for the current settings

@@ -6,7 +6,7 @@ import { latest, postJSON } from './api.js';
 import { Stepper } from './stepper.js';
 import { copyText } from './clipboard.js';
 import { fmt } from './format.js';
-import { decode, encode } from './typed-url.js';
+import { encode, fromAddress } from './typed-url.js';
 import { drawCell, equations } from './recurrent/cell.js';
 import { drawChain, drawMaps, highlightMaps } from './recurrent/unrolled.js';
 import { drawCompare, drawGradients, initCompare } from './recurrent/charts.js';
@@ -16,7 +16,7 @@ const $ = (id) => document.getElementById(id);
 const G = DATA.gradient_defaults;
 const DEFAULTS = { ...DATA.defaults, step: 0, gscale: G.scale, gbias: G.forget_bias, glen: G.seq_len };
 const SEQUENCE_KEYS = Object.keys(DATA.defaults).filter((k) => k !== 'kind');
-const state = decode(window.location.search, DEFAULTS);
+const state = fromAddress(DEFAULTS);
 
 let res = null;
 let compareRes = null;

@@ -242,7 +242,10 @@ def test_stride_padding_dilation_and_their_errors(
     page.fill("#stride-h", "9")
     idle(page)
     assert "stride" in text(page, "#status")
-    assert_map(page, "map-0", reflect)  # the last good map stays
+    # no map of the previous settings stays beside the message: it is cleared and marked stale
+    assert page.locator("#maps .map-card").first.evaluate("(el) => el.classList.contains('stale')")
+    cleared = map_view(page, "map-0")
+    assert cleared["filled"] == 0 and np.isnan(cleared["values"]).all()
     page.fill("#stride-h", "2")
     idle(page)
     assert text(page, "#status") == ""

@@ -1,7 +1,7 @@
 // The family page's state in the URL: ?variant=<tab>&<that tab's settings>&step=<n>,
 // each setting typed as its default (see typed-url.js).
 
-import { readParams, writeParams } from '../typed-url.js';
+import { fromAddress, writeParams } from '../typed-url.js';
 
 export function encode(variant, state, step) {
   const q = new URLSearchParams();
@@ -11,4 +11,4 @@ export function encode(variant, state, step) {
   return `?${q.toString()}`;
 }
 
-export const decode = readParams;
+export const decode = (q, defaults) => fromAddress(defaults, {}, {}, q.toString());
