@@ -20,6 +20,7 @@ LESSONS = lessons()
 
 
 PRESENTER_SCREEN = {"width": 1280, "height": 720}
+BAR_MAX = 130  # px: the lesson bar leaves the room at least 80% of a 720-px screen
 
 # Where a step's elements are and how they are marked: for each selector, every drawn element it
 # matches, with its box, whether it carries the focus mark and a ring around it, and whether a
@@ -42,6 +43,7 @@ _SUBJECT = """([focus, cover]) => {
     });
   return {
     barBottom: document.getElementById('lesson-bar').getBoundingClientRect().bottom,
+    barHeight: document.getElementById('lesson-bar').getBoundingClientRect().height,
     width: innerWidth,
     height: innerHeight,
     focus: Object.fromEntries(focus.map((s) => [s, describe(s)])),
@@ -127,6 +129,7 @@ def test_every_step_points_at_its_subject_in_presenter_view(
             if status.count():
                 assert status.inner_text().strip() == "", f"{where}: {status.inner_text()}"
             found = subject(page, step)
+            assert found["barHeight"] <= BAR_MAX, f"{where}: a {found['barHeight']:.0f}-px bar"
             assert_on_screen(where, found, "focus")
             for sel, elements in found["focus"].items():
                 assert all(el["marked"] and el["ringed"] for el in elements), f"{where}: {sel!r} unmarked"

@@ -39,12 +39,13 @@ function buildBar() {
   bar.className = 'lesson-bar';
   bar.setAttribute('aria-label', 'Lesson');
   bar.innerHTML = `
-    <div class="lesson-head"><span id="lesson-title" class="lesson-title"></span>
-      <span id="lesson-counter" class="lesson-counter" aria-live="polite"></span>
-      <h2 id="lesson-step-title" class="lesson-step-title"></h2>
+    <div class="lesson-head">
+      <div class="lesson-where"><span id="lesson-title" class="lesson-title"></span>
+        <span id="lesson-counter" class="lesson-counter" aria-live="polite"></span></div>
       <div class="lesson-buttons"></div></div>
     <div class="lesson-body">
-      <p id="lesson-narration" class="lesson-narration"></p>
+      <div class="lesson-lead"><h2 id="lesson-step-title" class="lesson-step-title"></h2>
+        <span id="lesson-narration" class="lesson-narration"></span></div>
       <p id="lesson-question" class="lesson-question" hidden></p>
       <p id="lesson-answer" class="lesson-answer" aria-live="polite" hidden></p>
     </div>`;
@@ -114,6 +115,9 @@ export class LessonPlayer {
       button('lesson-exit', 'Exit lesson', () => this.exit()),
     );
     this.bar.querySelector('.lesson-buttons').replaceChildren(...buttons);
+    // The filled bar is taller than the empty one: pages that size their figure to the room left
+    // on the first screen (room.js) measure again, as after any resize.
+    window.dispatchEvent(new Event('resize'));
     this.spotlight = new Spotlight(this.bar, step.focus, step.predict ? step.predict.cover : []);
     this.spotlight.start();
   }
