@@ -5,7 +5,8 @@ import { latest, postJSON } from './api.js';
 import { Stepper } from './stepper.js';
 import { copyText } from './clipboard.js';
 import { fmt } from './format.js';
-import { drawAll, drawHead, init, tokenLabels } from './attention/views.js';
+import { drawAll, drawHead, fitMaps, init, tokenLabels } from './attention/views.js';
+import { onRoomChange } from './room.js';
 import { writeStep } from './attention/detail.js';
 import { drawSqrtDk } from './attention/sqrtdk.js';
 import { drawAdditive, initAdditive, writeAdditiveStep } from './attention/additive.js';
@@ -93,6 +94,7 @@ const run = latest(
     drawAll(res);
     writeSense();
     stepper.setTotal(res.num_steps, step);
+    fitMaps(res);
   },
   (err, req) => {
     if (req.key === currentKey) $('status').textContent = err.message || String(err);
@@ -151,6 +153,8 @@ function showTab() {
     $(`tab-${name}`).setAttribute('aria-selected', String(state.tab === name));
     $(`att-panel-${name}`).hidden = state.tab !== name;
   }
+  // heads, masks, √d_k and temperature belong to dot-product attention only
+  $('att-self-controls').hidden = state.tab !== 'self';
 }
 
 // While the additive tab shows, ←/→ step over the encoder states instead of the queries.
@@ -347,6 +351,10 @@ function bind() {
     copyText(window.location.href, $('copied'), 'Link copied: it reopens this exact view.');
   });
 }
+
+onRoomChange(document.querySelector('.attention-page .stage'), () => {
+  if (res && state.tab === 'self') fitMaps(res);
+});
 
 function start() {
   init(editEmbedding, editWeight);

@@ -1,7 +1,8 @@
 // The convolution-family page: a tab per variant, its settings in the URL, one engine
 // request per edit, and the shared stepper for the variants that have steps (1-D and
 // transposed). Each variant module under family/ owns its controls and drawings:
-//   endpoint, stepped, init(ctx), show(state), draw(res), step(i) (stepped only).
+//   endpoint, stepped, init(ctx), show(state), draw(res), step(i) (stepped only), fit() (sizes
+//   its maps to the room the page has).
 
 import { latest, postJSON } from './api.js';
 import { Stepper } from './stepper.js';
@@ -15,6 +16,7 @@ import tiled from './family/tiled.js';
 import flattened from './family/flattened.js';
 import residual from './family/residual.js';
 import { copyText } from './clipboard.js';
+import { onRoomChange } from './room.js';
 
 const DATA = JSON.parse($('page-data').textContent);
 const VARIANTS = { '1d': oned, transposed, grouped, shuffle, tiled, flattened, residual };
@@ -52,6 +54,7 @@ const run = latest(
     $('torch-line').textContent = res.torch;
     variant.draw(res);
     if (variant.stepped) stepper.setTotal(res.num_steps, steps[req.variant]);
+    fit();
   },
   showError,
 );
@@ -127,14 +130,13 @@ function bindPage() {
   });
 }
 
-// The link diagrams are laid out from the cards' positions: draw again when the window changes size.
-let resizeTimer = null;
-window.addEventListener('resize', () => {
-  clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(() => {
-    if (answers[current]) VARIANTS[current].draw(answers[current]);
-  }, 150);
-});
+// Each variant sizes its maps to the room its step has (and redraws its link diagrams), after
+// every answer and whenever the window, presenter view or the settings bar change that room.
+function fit() {
+  if (answers[current]) VARIANTS[current].fit();
+}
+
+onRoomChange(document.querySelector('.family-page .stage'), fit);
 
 function start() {
   bindPage();

@@ -1,7 +1,9 @@
-// One query's step written out: its dot products, the softmax with the exp terms and their
-// sum, and the 2-D picture of the output as the sum of weighted value vectors (Plotly).
+// One query's step written out as a table (a row per key: its dot product, scaled and masked,
+// its exp term and its weight; their sums under them), and the 2-D picture of the output as
+// the sum of weighted value vectors (Plotly).
 
 import { fmt } from '../format.js';
+import { presenter } from '../classroom/mode.js';
 
 const $ = (id) => document.getElementById(id);
 const sub = (t) => `<sub>${t}</sub>`;
@@ -10,30 +12,26 @@ export function writeStep(res, i, labels) {
   const s = res.steps;
   const toks = res.tokens;
   const q = s.query[i];
-  const n = toks.length;
   const scale = res.params.scale;
-  const dots = [];
-  for (let j = 0; j < n; j++) {
-    const z = s.masked[i][j];
-    const after = z === null ? '−∞ (masked)' : fmt(z);
-    dots.push(
-      `<span class="term">q${sub(toks[q])}·k${sub(toks[j])} = ${fmt(s.scores[i][j])} → ×${fmt(scale)} = ${after}</span>`,
-    );
-  }
-  $('att-dots').innerHTML = dots.join('<br>');
   const m = s.max[i];
-  const exps = s.exp[i].map(
-    (e, j) => `e<sup>${s.masked[i][j] === null ? '−∞' : fmt(s.masked[i][j])} − ${fmt(m)}</sup> = ${fmt(e)}`,
-  );
-  $('att-exps').innerHTML = `${exps.join(' + ')}<br>Σ = <strong id="att-exp-sum">${fmt(s.sum[i])}</strong>`;
-  let total = 0;
-  const ws = s.weights[i].map((w, j) => {
-    total += w;
-    return `w${sub(toks[j])} = ${fmt(s.exp[i][j])} / ${fmt(s.sum[i])} = <strong>${fmt(w)}</strong>`;
+  const head =
+    `<tr><th>key j</th><th>q${sub(toks[q])}·k${sub('j')}</th><th>×${fmt(scale)}, masked: z${sub('j')}</th>` +
+    `<th>e<sup>z<sub>j</sub> − ${fmt(m)}</sup></th><th>w${sub('j')} = e / Σ</th></tr>`;
+  const rows = toks.map((_, j) => {
+    const z = s.masked[i][j];
+    return (
+      `<tr><th>${labels[j]}</th><td>${fmt(s.scores[i][j])}</td><td>${z === null ? '−∞' : fmt(z)}</td>` +
+      `<td>${fmt(s.exp[i][j])}</td><td><strong>${fmt(s.weights[i][j])}</strong></td></tr>`
+    );
   });
-  $('att-softmax').innerHTML =
-    `${ws.join(', ')}<br>Σ w = <strong id="att-weight-sum">${fmt(total)}</strong>` +
-    ` · entropy ${fmt(s.entropy[i])} nats · largest weight ${fmt(s.max_weight[i])}`;
+  const total = s.weights[i].reduce((a, w) => a + w, 0);
+  const sums =
+    `<tr class="sum"><th>Σ</th><td></td><td></td><td id="att-exp-sum">${fmt(s.sum[i])}</td>` +
+    `<td><strong id="att-weight-sum">${fmt(total)}</strong></td></tr>`;
+  $('att-softmax').innerHTML = `<thead>${head}</thead><tbody>${rows.join('')}${sums}</tbody>`;
+  $('att-softmax-note').textContent =
+    `Entropy ${fmt(s.entropy[i])} nats; largest weight ${fmt(s.max_weight[i])}. ` +
+    'A masked score is −∞, so its exp term and its weight are exactly 0.';
   drawPlane(res, i, labels);
 }
 
@@ -81,7 +79,7 @@ function drawPlane(res, i, labels) {
   const r = Math.max(...all) * 1.25 || 1;
   const layout = {
     width: 380,
-    height: 340,
+    height: presenter() ? 290 : 340,
     margin: { l: 40, r: 10, t: 10, b: 30 },
     showlegend: false,
     annotations,

@@ -1,7 +1,9 @@
 // The attention maps: embeddings, weights, Q/K/V, one head's stages, every head's weights,
 // the concatenation, W_O and the output. Display only: every number arrives from the engine.
 
-import { MapView } from '../mapview.js';
+import { MapView, extent as range } from '../mapview.js';
+import { fitFigure, map, row } from '../figure.js';
+import { narrow, roomBelow } from '../room.js';
 
 const OPTS = { target: 200, maxCell: 36, numbers: true };
 const views = {};
@@ -22,13 +24,8 @@ function flat(matrix) {
 }
 
 function extent(values) {
-  let lo = Infinity,
-    hi = -Infinity;
-  for (const v of values) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return Number.isFinite(lo) ? { lo, hi } : { lo: 0, hi: 1 };
+  const r = range(values);
+  return r.lo <= r.hi && Number.isFinite(r.lo) ? r : { lo: 0, hi: 1 };
 }
 
 export function draw(view, matrix, title, rowLabels, colLabels) {
@@ -115,4 +112,36 @@ export function drawHead(res, h, q) {
   views['att-k'].setHighlights([{ rows: all, cols: chunk, fill: 'rgba(255,176,0,0.10)', colour: 'rgba(0,0,0,0)' }]);
   views['att-v'].setHighlights([{ rows: all, cols: chunk, fill: 'rgba(255,176,0,0.10)', colour: 'rgba(0,0,0,0)' }]);
   headMaps.forEach((m, i) => m.setHighlights(i === h ? [row] : []));
+}
+
+const GAP = 18; // px: a row's column gap when the style cannot be read
+
+// One row of maps as big as its width and `height` allow, one cell size for all of them.
+function fitRow(id, ids, height) {
+  const el = $(id);
+  const gap = Number.parseFloat(getComputedStyle(el).columnGap) || GAP;
+  const maps = ids.map((m) => (typeof m === 'string' ? views[m] : m)).filter(Boolean);
+  fitFigure(
+    {
+      row: row(
+        maps.map((v) => map(v)),
+        gap,
+      ),
+    },
+    { width: el.clientWidth - 2, height },
+    64,
+  );
+}
+
+// The step's maps fill the width above the written-out softmax and the plane (both kept on the
+// first screen); the other rows, below the fold, fill the width at up to most of a screen.
+export function fitMaps() {
+  const below = document.querySelector('.att-detail').offsetHeight + 12;
+  const stepRoom = narrow() ? 0.8 * window.innerHeight : Math.max(120, roomBelow($('att-row-head'), below) - 8);
+  fitRow('att-row-head', ['att-scores', 'att-scaled', 'att-mask', 'att-weights', 'att-head-out'], stepRoom);
+  const screen = 0.75 * window.innerHeight;
+  fitRow('att-row-inputs', ['att-x', 'att-wq', 'att-wk', 'att-wv'], screen);
+  fitRow('att-row-qkv', ['att-q', 'att-k', 'att-v'], screen);
+  fitRow('att-heads-maps', headMaps, screen);
+  fitRow('att-row-out', ['att-concat', 'att-wo', 'att-output'], screen);
 }

@@ -4,7 +4,8 @@
 import { fmt } from '../format.js';
 import { $, bindInt, bindList, bindRadios, bindSelect, fillSelect, setRadio, setValue } from './controls.js';
 import { ChannelStack } from './stack.js';
-import { addMap, drawMatrix } from './views.js';
+import { col, fitFigure, fixed, map as mapNode, row } from '../figure.js';
+import { GAP, addMap, drawMatrix, room } from './views.js';
 
 const views = {};
 const stacks = {};
@@ -73,6 +74,25 @@ export default {
     views.horizontal = addMap(box, 'fl-horizontal-filter', filter);
     views.output = addMap(box, 'fl-output', map);
     views.fullOutput = addMap($('fl-full-views'), 'fl-full-output', map);
+  },
+
+  // The input and the three passes in one line as wide as the figure; the 1-D filters' cells
+  // bigger so their weights can be read.
+  fit() {
+    const figure = $('fl-figure');
+    const v = views;
+    const heading = $('fl-input').previousElementSibling.offsetHeight + 4;
+    const line = row(
+      [
+        col([fixed(0, heading), stacks.input.node()]),
+        ...[v.channel, v.afterChannel, v.vertical, v.afterVertical, v.horizontal, v.output].map((view, i) =>
+          mapNode(view, i % 2 === 0 ? 4 : 1),
+        ),
+      ],
+      GAP,
+    );
+    fitFigure({ line }, { width: figure.clientWidth, height: room(figure, 8) }, 24);
+    stacks.input.drawBar();
   },
 
   show(state) {

@@ -4,10 +4,11 @@
 
 import { fmt } from '../format.js';
 import { $, bindCheck, bindSelect, fillSelect, range, setValue } from './controls.js';
-import { drawLinks, matrixPairs } from './links.js';
+import { drawLinks, fitFlow, matrixPairs } from './links.js';
 import { ChannelStack } from './stack.js';
 
 const stacks = {};
+let last = null; // the latest answer, drawn again when the room changes
 const LAYER_NAMES = {
   standard: 'this layer (standard)',
   grouped: 'this layer (grouped)',
@@ -93,9 +94,9 @@ export default {
       },
       changed,
     );
-    stacks.input = new ChannelStack($('gr-input'), 'gr-in');
-    stacks.middle = new ChannelStack($('gr-middle'), 'gr-mid');
-    stacks.output = new ChannelStack($('gr-output'), 'gr-out');
+    stacks.input = new ChannelStack($('gr-input'), 'gr-in', { dir: 'row' });
+    stacks.middle = new ChannelStack($('gr-middle'), 'gr-mid', { dir: 'row' });
+    stacks.output = new ChannelStack($('gr-output'), 'gr-out', { dir: 'row' });
   },
 
   show(state) {
@@ -128,18 +129,7 @@ export default {
       res.output,
       res.output.map((_, o) => `out ${o}`),
     );
-    const next = separable ? stacks.middle : stacks.output;
-    const [first, second] = res.diagrams;
-    drawLinks($('gr-links-0'), stacks.input.cards, next.cards, matrixPairs(first.connections, first.source_group));
-    if (separable) {
-      drawLinks(
-        $('gr-links-1'),
-        stacks.middle.cards,
-        stacks.output.cards,
-        matrixPairs(second.connections, second.source_group),
-      );
-    }
-
+    last = res;
     const { layer, standard } = res.cost;
     $('gr-layer-name').textContent = LAYER_NAMES[res.mode];
     $('gr-params').textContent = count(layer.parameters);
@@ -156,5 +146,19 @@ export default {
     $('gr-f-macs').innerHTML = res.formulas.macs;
     $('gr-f-std-params').innerHTML = res.formulas.standard_parameters;
     $('gr-f-std-macs').innerHTML = res.formulas.standard_macs;
+  },
+
+  // The rows as wide as the figure, then the lines drawn between the maps where they now are.
+  fit() {
+    const separable = last.mode === 'separable';
+    const rows = separable ? [stacks.input, stacks.middle, stacks.output] : [stacks.input, stacks.output];
+    fitFlow($('gr-figure'), rows, separable ? [$('gr-links-0'), $('gr-links-1')] : [$('gr-links-0')]);
+    const next = separable ? stacks.middle : stacks.output;
+    const [first, second] = last.diagrams;
+    drawLinks($('gr-links-0'), stacks.input.cards, next.cards, matrixPairs(first.connections, first.source_group));
+    if (separable) {
+      const pairs = matrixPairs(second.connections, second.source_group);
+      drawLinks($('gr-links-1'), stacks.middle.cards, stacks.output.cards, pairs);
+    }
   },
 };

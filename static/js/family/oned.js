@@ -1,8 +1,9 @@
 // 1-D convolution: a signal and a kernel typed as lists; each step shows the window on
 // the padded signal, the products and the sum, from the engine's conv1d trace.
 
+import { col, fitFigure, map, row } from '../figure.js';
 import { $, bindInt, bindList, bindSelect, setValue } from './controls.js';
-import { addMap, drawMatrix, sumText } from './views.js';
+import { GAP, addMap, drawMatrix, room, sumText } from './views.js';
 
 const views = {};
 let res = null;
@@ -60,12 +61,20 @@ export default {
       this.show(state);
       changed();
     });
-    const box = $('od-views');
     const opts = { target: 250, maxCell: 44, numbers: true };
-    views.padded = addMap(box, 'od-padded', opts);
-    views.kernel = addMap(box, 'od-kernel-map', opts);
-    views.products = addMap(box, 'od-products', opts);
-    views.output = addMap(box, 'od-output', opts);
+    views.padded = addMap($('od-padded-box'), 'od-padded', opts);
+    views.kernel = addMap($('od-kernel-box'), 'od-kernel-map', opts);
+    views.products = addMap($('od-products-box'), 'od-products', opts);
+    views.output = addMap($('od-output-box'), 'od-output', opts);
+  },
+
+  // One cell size for the four rows, as big as the figure's room allows with the sum below it.
+  fit() {
+    const figure = $('od-views');
+    const { padded, kernel, products, output } = views;
+    const tree = col([map(padded), row([map(kernel), map(products)], 3 * GAP), map(output)], GAP);
+    const below = $('od-equation').offsetHeight + 16;
+    fitFigure({ rows: tree }, { width: figure.clientWidth, height: room(figure, below) }, 80);
   },
 
   show(state) {

@@ -2,7 +2,9 @@
 // each drawn as a stack of channel maps from the engine's stages.
 
 import { $, bindNumber, bindRadios, bindSelect, fillSelect, range, setRadio, setValue } from './controls.js';
+import { col, fitFigure, fixed, row } from '../figure.js';
 import { ChannelStack } from './stack.js';
+import { GAP, room } from './views.js';
 
 const STAGES = ['input', 'conv1', 'relu1', 'conv2', 'identity', 'sum', 'output'];
 const stacks = {};
@@ -53,7 +55,7 @@ export default {
       },
       changed,
     );
-    for (const name of STAGES) stacks[name] = new ChannelStack($(`re-${name}`), `re-${name}`, { target: 72 });
+    for (const name of STAGES) stacks[name] = new ChannelStack($(`re-${name}`), `re-${name}`);
   },
 
   show(state) {
@@ -73,5 +75,25 @@ export default {
     stacks.identity.set(res.stages.identity, res.names);
     stacks.sum.set(res.stages.sum, res.names);
     stacks.output.set(res.output, res.names);
+  },
+
+  // The seven stages in one line, or the branch above the sum: whichever gives bigger maps.
+  fit() {
+    const figure = $('re-figure');
+    const line = (el) =>
+      row(
+        [...el.children].map((child) => {
+          if (child.classList.contains('arrow')) return fixed(child.offsetWidth, 0);
+          const stack = stacks[child.lastElementChild.id.slice(3)];
+          return col([fixed(0, child.firstElementChild.offsetHeight + 4), stack.node()]);
+        }),
+        GAP,
+      );
+    const [branch, merge] = [...figure.children].map(line);
+    const height = room(figure, 8);
+    const arrangements = { one: row([branch, merge], GAP), two: col([branch, merge], 2 * GAP) };
+    const { name } = fitFigure(arrangements, { width: figure.clientWidth, height }, 24);
+    figure.classList.toggle('two-lines', name === 'two');
+    for (const stack of Object.values(stacks)) stack.drawBar();
   },
 };

@@ -2,10 +2,11 @@
 // output slot, coloured by the input channel's group, with the maps before and after.
 
 import { $, bindSelect, fillSelect, range, setValue } from './controls.js';
-import { drawLinks } from './links.js';
+import { drawLinks, fitFlow } from './links.js';
 import { ChannelStack } from './stack.js';
 
 const stacks = {};
+let pairs = []; // (from, to, group) of the latest answer
 
 export default {
   endpoint: '/api/family/shuffle',
@@ -39,8 +40,8 @@ export default {
       changed,
       Number,
     );
-    stacks.input = new ChannelStack($('sh-input'), 'sh-in');
-    stacks.output = new ChannelStack($('sh-output'), 'sh-out');
+    stacks.input = new ChannelStack($('sh-input'), 'sh-in', { dir: 'row' });
+    stacks.output = new ChannelStack($('sh-output'), 'sh-out', { dir: 'row' });
   },
 
   show(state) {
@@ -58,8 +59,12 @@ export default {
       res.output,
       res.output_names.map((n, k) => `${k}: ${n}`),
     );
-    const pairs = res.permutation.map((from, to) => [from, to, res.input_group[from]]);
-    drawLinks($('sh-links'), stacks.input.cards, stacks.output.cards, pairs);
+    pairs = res.permutation.map((from, to) => [from, to, res.input_group[from]]);
     $('sh-formula').innerHTML = res.formulas.permutation;
+  },
+
+  fit() {
+    fitFlow($('sh-figure'), [stacks.input, stacks.output], [$('sh-links')]);
+    drawLinks($('sh-links'), stacks.input.cards, stacks.output.cards, pairs);
   },
 };

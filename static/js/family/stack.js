@@ -1,35 +1,59 @@
-// A tensor's channels as a staggered 3-D stack: a column of small maps, each a little to
-// the right of the one above, sharing one colour range so the channels compare fairly.
-// The cards are also the anchors the link diagrams draw between.
+// A tensor's channels as a row or a column of maps, aligned (no stagger, so link lines meet
+// them square), sharing one colour range shown by one colour bar at the end, so the channels
+// compare fairly. The cards are also the anchors the link diagrams draw between.
 
+import { Colorbar } from '../colorbar.js';
+import { presenter } from '../classroom/mode.js';
+import { col, fixed, map, row } from '../figure.js';
 import { addMap, extent } from './views.js';
 
+const GAP = 6; // px between two maps of a stack
+
 export class ChannelStack {
-  // el: container; prefix: MapView ids are `${prefix}-${channel}`
-  constructor(el, prefix, { target = 64, stagger = 7, maxCell = 16, numbers = false } = {}) {
+  // el: container; prefix: MapView ids are `${prefix}-${channel}`; dir: 'col' or 'row'
+  constructor(el, prefix, { dir = 'col', target = 64, maxCell = 16, numbers = false } = {}) {
     this.el = el;
     this.prefix = prefix;
-    this.opts = { target, maxCell, numbers };
-    this.stagger = stagger;
+    this.dir = dir;
+    this.opts = { target, maxCell, numbers, colorbar: false };
     this.views = [];
     el.classList.add('channel-stack');
+    this.cardsEl = document.createElement('div');
+    this.cardsEl.className = `stack-cards ${dir}`;
+    this.cardsEl.style.gap = `${GAP}px`;
+    el.append(this.cardsEl);
+    this.bar = new Colorbar(el);
   }
 
   // maps: [C][H][W] numbers from the engine; names: one title per channel
   set(maps, names) {
     while (this.views.length > maps.length) this.views.pop().destroy();
     while (this.views.length < maps.length) {
-      const c = this.views.length;
-      const view = addMap(this.el, `${this.prefix}-${c}`, this.opts);
-      view.el.style.marginLeft = `${c * this.stagger}px`;
-      this.views.push(view);
+      this.views.push(addMap(this.cardsEl, `${this.prefix}-${this.views.length}`, this.opts));
     }
     const all = extent(maps.flat(2));
     maps.forEach((plane, c) => {
-      const view = this.views[c];
-      view.opts.signed = all.lo < 0; // images in [0, 1] in grey, signed maps in blue-white-red
-      view.setData(plane.flat(), plane.length, plane[0].length, { ...all, title: names[c] });
+      this.views[c].setData(plane.flat(), plane.length, plane[0].length, { ...all, title: names[c] });
     });
+    this.drawBar();
+  }
+
+  // The shared colour bar, as tall as one map's cells (a row) or the whole column.
+  drawBar() {
+    const first = this.views[0];
+    if (!first?.lut) return;
+    const cells = first.rows * first.cell;
+    const height = this.dir === 'row' ? cells : this.cardsEl.offsetHeight - (first.el.offsetHeight - cells);
+    const { lut, lo, hi, signed } = first;
+    this.bar.set({ lut, lo, hi, signed, height: Math.max(48, height), fontPx: presenter() ? 16 : 10 });
+    this.bar.canvas.style.marginTop = `${first.margin.t}px`;
+  }
+
+  // The stack as a layout node for mapfit (weight k).
+  node(k = 1) {
+    const maps = this.views.map((v) => map(v, k));
+    const cards = this.dir === 'row' ? row(maps, GAP) : col(maps, GAP);
+    return row([cards, fixed(this.bar.canvas.offsetWidth + 4, 0)]);
   }
 
   get cards() {

@@ -3,7 +3,8 @@
 
 import { KernelEditor } from '../kernel-editor.js';
 import { $, bindInt, bindSelect, fillSelect, range, setValue } from './controls.js';
-import { addMap, drawMatrix } from './views.js';
+import { col, fitFigure, map, row } from '../figure.js';
+import { GAP, addMap, drawMatrix, room } from './views.js';
 
 const views = {};
 let editor = null;
@@ -82,10 +83,22 @@ export default {
       state.weight[Math.floor(n / tw)][n % tw][r][c] = v;
       changed();
     });
-    const box = $('ti-views');
-    views.input = addMap(box, 'ti-input', { target: 260, maxCell: 30, signed: false });
-    views.tile = addMap(box, 'ti-tile', { target: 260, maxCell: 30, signed: false, numbers: true });
-    views.output = addMap(box, 'ti-output', { target: 260, maxCell: 30 });
+    views.input = addMap($('ti-input-box'), 'ti-input', { target: 260, maxCell: 30, signed: false });
+    views.tile = addMap($('ti-tile-box'), 'ti-tile', { target: 260, maxCell: 30, signed: false, numbers: true });
+    views.output = addMap($('ti-output-box'), 'ti-output', { target: 260, maxCell: 30 });
+  },
+
+  // The map of which kernel made each output is the figure: as big as the room allows, so its
+  // kernel numbers can be written on the cells; the input and the output beside it, smaller.
+  fit() {
+    const figure = $('ti-views');
+    const side = col([map(views.input, 0.5), map(views.output, 0.5)], GAP);
+    const arrangements = {
+      beside: row([map(views.tile), side], 2 * GAP),
+      under: col([map(views.tile), row([map(views.input, 0.5), map(views.output, 0.5)], GAP)], GAP),
+    };
+    const { name } = fitFigure(arrangements, { width: figure.clientWidth, height: room(figure, 8) }, 64);
+    figure.classList.toggle('under', name === 'under');
   },
 
   show(state) {

@@ -4,8 +4,9 @@
 
 import { KernelEditor } from '../kernel-editor.js';
 import { fmt } from '../format.js';
+import { applyCell, col, largestCell, map, row } from '../figure.js';
 import { $, bindInt, fillSelect, range, setValue } from './controls.js';
-import { addMap, drawMatrix, extent, sumText } from './views.js';
+import { GAP, addMap, drawMatrix, extent, room, sumText } from './views.js';
 
 const views = {};
 const editors = {};
@@ -96,15 +97,29 @@ export default {
       this.show(state);
       changed();
     });
-    const scatter = $('tr-scatter-views'),
-      gather = $('tr-gather-views');
-    const small = { target: 150, maxCell: 40, numbers: true };
-    views.input = addMap(scatter, 'tr-input', small);
-    views.stamp = addMap(scatter, 'tr-stamp', small);
-    views.scatter = addMap(scatter, 'tr-scatter', { target: 220, maxCell: 40, numbers: true });
-    views.padded = addMap(gather, 'tr-padded', { target: 260, maxCell: 36, numbers: true });
-    views.flipped = addMap(gather, 'tr-flipped', small);
-    views.gather = addMap(gather, 'tr-gather', { target: 220, maxCell: 40, numbers: true });
+    const opts = { target: 150, maxCell: 40, numbers: true };
+    for (const [key, id] of [
+      ['input', 'tr-input'],
+      ['stamp', 'tr-stamp'],
+      ['scatter', 'tr-scatter'],
+      ['padded', 'tr-padded'],
+      ['flipped', 'tr-flipped'],
+      ['gather', 'tr-gather'],
+    ])
+      views[key] = addMap($(`${id}-box`), id, opts);
+  },
+
+  // Both readings side by side (stacked on a phone) with one cell size, their sums under them.
+  fit() {
+    const v = views;
+    const scatter = row([col([map(v.input), map(v.stamp)], GAP), map(v.scatter)], GAP);
+    const gather = row([map(v.padded), col([map(v.flipped), map(v.gather)], GAP)], GAP);
+    const reading = $('tr-scatter-views').parentElement;
+    const text = Math.max($('tr-scatter-text').offsetHeight, $('tr-gather-text').offsetHeight);
+    const box = { width: reading.clientWidth, height: room($('tr-scatter-views'), text + 24) };
+    const c = Math.min(largestCell(scatter, box, 80).c, largestCell(gather, box, 80).c);
+    applyCell(scatter, c);
+    applyCell(gather, c);
   },
 
   show(state) {

@@ -1,19 +1,20 @@
 // Drawing helpers shared by the family views: maps from nested arrays, and sums written
 // out with the engine's numbers. Display only: every value arrives from the server.
 
-import { MapView } from '../mapview.js';
+import { MapView, extent } from '../mapview.js';
+
+export { extent };
 import { factor, fmt } from '../format.js';
+import { narrow, roomBelow } from '../room.js';
 
 const MAX_TERMS = 27;
+export const GAP = 12; // px between the maps of a figure (the CSS uses the same, see family.css)
 
-export function extent(values) {
-  let lo = Infinity,
-    hi = -Infinity;
-  for (const v of values) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return { lo, hi };
+// The height a figure starting at `el` may take: down to the bottom of the first screen with
+// `below` px kept for what must show under it; on a phone, which scrolls, most of a screen.
+export function room(el, below = 0) {
+  const r = roomBelow(el, below + 8);
+  return narrow() ? Math.max(r, 0.8 * window.innerHeight) : Math.max(r, 140);
 }
 
 // A MapView in a new box appended to `parent`.
