@@ -41,7 +41,8 @@
   for (const gd of document.querySelectorAll('.js-plotly-plot')) {
     if (gd.closest('.mapview') || !shown(gd) || !gd.data) continue;
     gd.data.forEach((t, k) => {
-      if (t.type !== 'heatmap' && t.type !== 'contour') return;
+      const lines = t.type === 'contour' && t.contours?.coloring === 'none'; // contour lines, not a map
+      if ((t.type !== 'heatmap' && t.type !== 'contour') || lines) return;
       if (t.visible === false) return;
       out.push({ name: `${gd.id || 'plot'} trace ${k}`, bar: t.showscale !== false || sharedBar(gd), labels: 0,
         problems: [] });

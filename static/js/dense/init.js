@@ -71,7 +71,7 @@ export function regionTraces(res, k) {
       z: res.probability[k],
       zmin: 0,
       zmax: 1,
-      showscale: false,
+      colorbar: { thickness: 10, len: 0.8, title: { text: 'p', side: 'right' } },
       colorscale: [
         [0, '#deebf7'],
         [0.5, '#f7f7f7'],
