@@ -10,6 +10,8 @@ import { TensorGrid } from './norm/grid.js';
 import { drawHistograms, drawRunning, drawSmallBatch } from './norm/charts.js';
 import { drawDependence } from './norm/dependence.js';
 import { statsHTML } from './norm/stats.js';
+import { presenter } from './classroom/mode.js';
+import { narrow, onRoomChange, roomBelow } from './room.js';
 import { encode, fromAddress } from './typed-url.js';
 
 const DATA = JSON.parse($('page-data').textContent);
@@ -144,7 +146,27 @@ function drawGrid() {
     res.ranges[state.view],
     weights ? { row: 'out', col: 'in' } : { row: 'sample', col: 'channel' },
   );
+  relayout();
   highlight();
+}
+
+// The grid's tiles as big as the room beside the statistics (below them on a phone) allows.
+function relayout() {
+  if (!grid.views.length) return;
+  const compose = document.querySelector('.norm-compose');
+  const side = document.querySelector('.norm-side');
+  const rem = Number.parseFloat(getComputedStyle(document.documentElement).fontSize);
+  const gap = Number.parseFloat(getComputedStyle(compose).columnGap) || 0;
+  const { label, head, colGap, rowGap, bar } = grid.chrome();
+  const n = grid.views.length,
+    c = grid.views[0].length;
+  const first = grid.views[0][0];
+  const phone = narrow();
+  const width = compose.clientWidth - (phone ? 0 : Number.parseFloat(getComputedStyle(side).minWidth) + gap) - bar;
+  const height = phone ? Number.POSITIVE_INFINITY : roomBelow($('norm-grid'), rem);
+  const tile = Math.min((width - label - c * colGap - 8) / c, (height - head - n * rowGap - 8) / n);
+  const cap = presenter() ? 60 : 44;
+  grid.fit(Math.max(2, Math.min(cap, Math.floor(tile / Math.max(first.rows, first.cols)))));
 }
 
 function highlight() {
@@ -219,6 +241,7 @@ function selectTab() {
 }
 
 function start() {
+  onRoomChange(document.querySelector('.norm-page > .stage'), relayout);
   bindPage();
   selectTab();
   changed();

@@ -4,12 +4,13 @@ group prints its own mean, train/eval, the batch-dependence demo, and the URL re
 from __future__ import annotations
 
 import numpy as np
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from app.norm_request import generate, stream_batches
 from app.norm_text import num
 from app.schemas import NormParams
 from engine.norm import batch_norm, batch_norm_stream, group_norm, layer_norm
+from tests.browser.conftest import BrowserLog, guarded_context
 from tests.browser.helpers import blur, fmt, idle, map_view, text
 
 
@@ -231,3 +232,22 @@ def test_every_tab_draws_its_groups_and_its_pytorch_code(page: Page, server_url:
         window = [h for h in map_view(page, "norm-0-1")["highlights"] if h.get("window")]
         assert bool(window) == (tab == "LRN"), tab  # channel 1 is in channel 0's window of 3
     assert not page.is_visible("#dependence-section")  # a weight has no batch
+
+
+def test_presenter_view_shows_grid_statistics_and_transform_side_by_side(
+    browser: Browser, browser_log: BrowserLog, server_url: str
+) -> None:
+    parts = ("stepper", "grid", "statistics", "transform")
+    with guarded_context(browser, browser_log, viewport={"width": 1280, "height": 720}) as ctx:
+        page = ctx.new_page()
+        for query, cell in (("?present=1", 24), ("?present=1&batch=8&channels=8&size=8", 4)):
+            open_norm(page, server_url, query)
+            box = {name: page.locator(f'[data-step-part="{name}"]').bounding_box() for name in parts}
+            assert all(b["y"] >= 0 and b["y"] + b["height"] <= 720 for b in box.values()), box
+            assert all(b["x"] >= 0 and b["x"] + b["width"] <= 1280 for b in box.values()), box
+            # the tiles fill the height under the stepper; the numbers sit to the right of the grid
+            assert page.evaluate("() => window.__layerlab.maps['norm-0-0'].cell") >= cell
+            assert box["grid"]["height"] >= 440
+            grid_right = box["grid"]["x"] + box["grid"]["width"]
+            assert box["statistics"]["x"] >= grid_right and box["transform"]["x"] >= grid_right
+            assert box["statistics"]["y"] + box["statistics"]["height"] <= box["transform"]["y"]

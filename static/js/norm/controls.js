@@ -241,6 +241,8 @@ export function showControls(state) {
   setRadio('training', state.training ? '1' : '0');
   setRadio('histogram', state.histogram);
   $('perturb').disabled = state.batch < 2;
+  // one sample has no others to depend on: nothing to change or watch
+  document.querySelector('#dependence-section .shift-controls').hidden = state.batch < 2;
   $('dependence-section').hidden = weights;
   $('training-section').hidden = state.kind !== 'batch';
 }

@@ -7,8 +7,10 @@ import { DIVERGING, GREY, range as colourRange } from '../colors.js';
 import { Tile } from './tile.js';
 
 const WINDOW = { colour: '#3b6ea5', fill: 'rgba(59,110,165,0.16)', width: 1.5 };
+const WHOLE = { colour: 'rgba(0,0,0,0)' };
+const PART = { colour: '#ffb000', width: 1 };
 
-// Grid-cell size: the more channels side by side, the smaller each map.
+// Grid-cell size before the page fits it to its room: the more channels side by side, the smaller.
 const target = (channels) => (channels <= 3 ? 176 : channels <= 5 ? 144 : 104);
 
 // The cells of one (H, W) plane in group g, as MapView highlights (whole rows merged into one).
@@ -21,9 +23,10 @@ export function planeHighlights(plane, g) {
       if (id === g) cols.push(c);
     });
     if (cols.length !== row.length) all = false;
-    if (cols.length) rows.push({ rows: [r], cols });
+    if (cols.length) rows.push({ rows: [r], cols, ...PART });
   });
-  if (all) return [{ rows: plane.map((_, r) => r), cols: plane[0].map((_, c) => c) }];
+  // a whole plane: tinted, its tile outlined (.in-group), no box per cell to hide the colours
+  if (all) return [{ rows: plane.map((_, r) => r), cols: plane[0].map((_, c) => c), ...WHOLE }];
   return rows;
 }
 
@@ -47,8 +50,10 @@ export class TensorGrid {
       div.textContent = text;
       this.el.append(div);
     };
-    head('', 'grid-corner');
-    for (let k = 0; k < c; k++) head(`${names.col} ${k}`, 'grid-col');
+    // many columns: the word once in the corner, the numbers over the columns, so narrow tiles fit
+    const short = c > 4;
+    head(short ? `${names.col} →` : '', 'grid-corner');
+    for (let k = 0; k < c; k++) head(short ? String(k) : `${names.col} ${k}`, 'grid-col');
     this.views = [];
     for (let i = 0; i < n; i++) {
       head(`${names.row} ${i}`, 'grid-row');
@@ -91,7 +96,36 @@ export class TensorGrid {
     }
     const signed = range[0] < 0;
     const [lo, hi] = colourRange(range[0], range[1], signed);
-    this.bar.set({ lut: signed ? DIVERGING : GREY, lo, hi, signed });
+    this.barScale = { lut: signed ? DIVERGING : GREY, lo, hi, signed };
+    this.bar.set(this.barScale);
+  }
+
+  // What the grid adds around its tiles: the row labels' width, the header's height, the gaps.
+  chrome() {
+    const style = getComputedStyle(this.el);
+    return {
+      label: this.el.querySelector('.grid-row')?.offsetWidth || 0,
+      head: this.el.querySelector('.grid-col')?.offsetHeight || 0,
+      colGap: Number.parseFloat(style.columnGap) || 0,
+      rowGap: Number.parseFloat(style.rowGap) || 0,
+      bar: this.bar ? this.bar.canvas.offsetWidth + 12 : 0,
+    };
+  }
+
+  // Draw every tile with cells of `px` pixels, the colour bar as tall as the tiles' column.
+  fit(px) {
+    for (const row of this.views) {
+      for (const view of row) {
+        if (view.cell === px) continue;
+        view.opts.maxCell = px;
+        view.opts.target = px * Math.max(view.rows, view.cols) + 0.5;
+        view.redraw();
+      }
+    }
+    if (this.bar && this.barScale) {
+      const tiles = this.el.offsetHeight - this.chrome().head;
+      this.bar.set({ ...this.barScale, height: Math.max(120, Math.min(tiles, 420)) });
+    }
   }
 
   // groupOf: [N][C][H][W] group ids; g: the stepped group; window: lrn's channels (C,) in g's window
