@@ -8,6 +8,7 @@ import { MapView } from './mapview.js';
 import { probe } from './probe.js';
 import { Stepper } from './stepper.js';
 import { renderStep } from './conv-step.js';
+import { StepComposition } from './conv/composition.js';
 import { decode, encode } from './urlstate.js';
 import { resizeKernel, withChannels } from './kernels.js';
 import { checkField, numberField, parseNumber } from './kit/fields.js';
@@ -223,6 +224,7 @@ function drawMaps({ shape, lo, hi, data }) {
       });
     }
   });
+  composition.setStrip(mapCards.map((m) => [m.conv, m.relu]));
 }
 
 function makeCard(f) {
@@ -237,6 +239,7 @@ function makeCard(f) {
     if (kind !== 'click') return;
     const cols = mapCards[f].conv.cols;
     selectFilter(f, r * cols + c); // steps run in row-major order of the output
+    $('step-compose').scrollIntoView({ block: 'start' }); // the step is drawn above the feature maps
   };
   return {
     card,
@@ -248,41 +251,15 @@ function makeCard(f) {
 
 // ---- step-through -----------------------------------------------------------------------
 
-const views = { inputs: [], kernels: [], products: [], output: null };
-
-function ensureViews(channels) {
-  const names = channelNames(channels);
-  for (const [key, el, opts] of [
-    ['inputs', $('input-views'), { target: 260, maxCell: 36, signed: false }],
-    ['kernels', $('kernel-views'), { target: 130, maxCell: 40, numbers: true }],
-    ['products', $('product-views'), { target: 130, maxCell: 40, numbers: true }],
-  ]) {
-    while (views[key].length > channels) views[key].pop().destroy();
-    while (views[key].length < channels) {
-      const box = document.createElement('div');
-      el.append(box);
-      const ch = views[key].length;
-      views[key].push(new MapView(box, { id: `${key}-${ch}`, ...opts }));
-    }
-    views[key].forEach((v, ch) => {
-      v.name = names[ch];
-    });
-  }
-  if (!views.output) {
-    const box = document.createElement('div');
-    $('output-view').append(box);
-    views.output = new MapView(box, {
-      id: 'step-output',
-      target: 260,
-      maxCell: 36,
-      onCell: (r, c, kind) => {
-        if (kind === 'hover' && stepper.playing) return;
-        stepper.pause();
-        stepper.go(r * views.output.cols + c);
-      },
-    });
-  }
-}
+// the step's parts, laid out and sized to the screen (conv/composition.js)
+const composition = new StepComposition({
+  onOutputCell: (r, c, kind) => {
+    if (kind === 'hover' && stepper.playing) return;
+    stepper.pause();
+    stepper.go(r * composition.views.output.cols + c);
+  },
+  redraw: () => showStep(stepper.index),
+});
 
 function showStep(i) {
   state.step = i;
@@ -297,8 +274,9 @@ function showStep(i) {
     $('step-label').textContent = `step ${i + 1} of ${stages.num_steps} (loading…)`;
     return;
   }
-  ensureViews(stages.stages.weight.length);
-  renderStep({ stages, res, i, views, relu: state.relu, filter: state.filter });
+  if (composition.stages !== stages) composition.setStages(stages, channelNames(stages.stages.weight.length));
+  renderStep({ stages, res, i, views: composition.views, relu: state.relu, filter: state.filter });
+  composition.fit();
 // The preset the selected filter's kernels are (every channel the same preset), or none.
 function presetOf(kernels) {
   const same = (k, w) => k.length === w.length && k.every((row, r) => row.every((v, c) => v === w[r][c]));

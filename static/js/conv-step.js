@@ -1,9 +1,12 @@
 // Draws one step of a conv trace: the window on the padded input, the kernel, the
 // products, the output filling in, and the sum written out with the engine's numbers.
 
+import { presenter } from './classroom/mode.js';
 import { factor, fmt } from './format.js';
 
-const MAX_TERMS = 27;
+// Products written out in full up to this many (presenter view: fewer, so the sum stays on one
+// screen with the maps); longer sums show the first nine, an ellipsis and the last three.
+const MAX_TERMS = { normal: 27, presenter: 12 };
 
 function extent(values) {
   let lo = Infinity,
@@ -14,6 +17,9 @@ function extent(values) {
   }
   return { lo, hi };
 }
+
+// A map's title: its kind, and its channel when there are several.
+const channelTitle = (kind, channel) => (channel === 'gray' ? kind : `${kind} ${channel}`);
 
 export function renderStep({ stages, res, i, views, relu, filter }) {
   const j = i - res.step_offset;
@@ -28,21 +34,21 @@ export function renderStep({ stages, res, i, views, relu, filter }) {
     const v = views.inputs[ch];
     const ext = extent(values);
     v.opts.signed = ext.lo < 0;
-    v.setData(values, plane.length, plane[0].length, { ...ext, title: `Input ${v.name} (padded)` });
+    v.setData(values, plane.length, plane[0].length, { ...ext, title: `${channelTitle('Input', v.name)} (padded)` });
     v.setHighlights([{ rows: rows[j], cols: cols[j], frame }]);
   });
   weight.forEach((k, ch) => {
     const values = k.flat();
     views.kernels[ch].setData(values, k.length, k[0].length, {
       ...extent(values),
-      title: `Kernel ${views.kernels[ch].name}`,
+      title: channelTitle('Kernel', views.kernels[ch].name),
     });
   });
   products[j].forEach((p, ch) => {
     const values = p.flat();
     views.products[ch].setData(values, p.length, p[0].length, {
       ...extent(values),
-      title: `Products ${views.products[ch].name}`,
+      title: channelTitle('Products', views.products[ch].name),
     });
   });
   const out = stages.output;
@@ -83,9 +89,10 @@ function equation({ r, c, weight, win, sum, bias, result, hasBias, activation })
       }),
     ),
   );
-  const shown = terms.length > MAX_TERMS ? [...terms.slice(0, 9), '…', ...terms.slice(-3)] : terms;
+  const long = terms.length > (presenter() ? MAX_TERMS.presenter : MAX_TERMS.normal);
+  const shown = long ? [...terms.slice(0, 9), '…', ...terms.slice(-3)] : terms;
   let text = `<span class="lhs">y[${r}, ${c}]</span> = ${shown.join(' + ')}`;
-  if (terms.length > MAX_TERMS) text += ` <span class="sub">(${terms.length} products, sum ${fmt(sum)})</span>`;
+  if (long) text += ` <span class="sub">(${terms.length} products, sum ${fmt(sum)})</span>`;
   if (hasBias) text += ` + ${factor(bias)} <span class="sub">(bias)</span>`;
   text += ` = <strong>${fmt(result)}</strong>`;
   if (activation !== null) text += ` → ReLU → <strong>${fmt(activation)}</strong>`;

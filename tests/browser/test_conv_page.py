@@ -193,6 +193,7 @@ def test_clicking_a_feature_map_cell_jumps_to_its_step(page: Page, server_url: s
     open_conv(page, server_url, query_for(s))
     cols = map_view(page, "map-1")["cols"]
 
+    page.locator("#maps").scroll_into_view_if_needed()  # the feature maps are under the step
     page.mouse.move(*cell_point(page, "map-1", 2, 9))
     assert "[2, 9] = " + fmt(engine_maps(s)[1, 2, 9], 6) in text(page, "#tooltip")
     assert step_number(page) == 1, "hovering a feature map must not move the step"
@@ -202,7 +203,11 @@ def test_clicking_a_feature_map_cell_jumps_to_its_step(page: Page, server_url: s
     assert step_number(page) == 2 * cols + 9 + 1
     assert text(page, "#step-filter") == "2"
     assert text(page, "#equation") == equation(engine_trace(s, 1), 2 * cols + 9)
+    # the step it jumped to is brought into view
+    top = page.evaluate("() => document.getElementById('step-compose').getBoundingClientRect().top")
+    assert abs(top) <= 1
 
+    page.locator("#maps").scroll_into_view_if_needed()
     page.mouse.click(*cell_point(page, "map-0", 5, 7))
     idle(page)
     assert step_number(page) == 5 * cols + 7 + 1
