@@ -49,7 +49,7 @@ function showError(err, req) {
 // A setting the server refuses leaves no picture of the old settings beside its message.
   if (req && req.key !== currentKey) return;
   say($('status'), err.message || String(err));
-  if (req) stalePictures('Not drawn: the server refused these settings (see the message above).');
+  if (req) stalePictures('Not drawn: settings refused (see above)');
 }
 
 function clearError() {
@@ -94,7 +94,7 @@ function fieldProblems() {
 function holdBack(problems) {
   currentKey = '';
   say($('status'), problems.join(' '));
-  stalePictures('Not drawn: a setting cannot be read (see the message above).');
+  stalePictures('Not drawn: a setting cannot be read (see above)');
   if (traceTimer !== null) {
     clearTimeout(traceTimer);
     traceTimer = null;

@@ -6,29 +6,28 @@
 
 import { markField, numberField, parseNumber } from './kit/fields.js';
 
-// The shortest faithful text for v in at most `room` characters: the full number when it fits,
-// then without its leading zero (.0625), then rounded to fewer digits, then in e-notation.
-export function shortNumber(v, room) {
+// The shortest faithful text for v that `fits`: the full number when it fits, then without its
+// leading zero (.0625), then rounded to fewer digits, then in e-notation.
+export function shortNumber(v, fits) {
   const full = String(v);
-  if (full.length <= room) return full;
+  if (fits(full)) return full;
   const bare = (s) => s.replace(/^(-?)0\./, '$1.').replace('e+', 'e');
-  if (bare(full).length <= room) return bare(full);
   for (let digits = 6; digits >= 1; digits--) {
     const s = bare(String(Number(v.toPrecision(digits))));
-    if (s.length <= room) return s;
+    if (fits(s)) return s;
   }
   return bare(v.toExponential(0));
 }
 
 let measure = null;
-// How many digits fit in an input's text box at its own font.
-function room(input) {
+// Whether a text fits an input's text box at its own font (true while the box is not laid out).
+function fitter(input) {
   const style = getComputedStyle(input);
   const inner = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  if (!(inner > 0)) return () => true;
   measure ??= document.createElement('canvas').getContext('2d');
   measure.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
-  const digit = measure.measureText('0').width || 7;
-  return inner > 0 ? Math.max(3, Math.floor(inner / digit)) : 6;
+  return (text) => measure.measureText(text).width <= inner - 1;
 }
 
 export class KernelEditor {
@@ -98,7 +97,7 @@ export class KernelEditor {
     if (input === document.activeElement || input.classList.contains('invalid')) return;
     const full = input.dataset.value;
     if (full === undefined) return;
-    const text = shortNumber(Number(full), room(input));
+    const text = shortNumber(Number(full), fitter(input));
     input.value = text;
     input.title = full;
     input.classList.toggle('rounded', text !== full);

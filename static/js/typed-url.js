@@ -41,6 +41,9 @@ export function allowedText(values) {
 // kind at every level (list, object, number, text, true/false); a null default takes anything.
 export function shapeProblem(value, fallback) {
   if (fallback === null || fallback === undefined) return '';
+  // one number for both sides where the default is a pair (as torch takes kernel_size=3)
+  const flat = Array.isArray(fallback) && fallback.every((v) => typeof v === 'number');
+  if (flat && typeof value === 'number') return Number.isFinite(value) ? '' : 'expected a number';
   const kind = (v) => (Array.isArray(v) ? 'list' : v === null ? 'null' : typeof v);
   const words = { list: 'a list', object: 'an object', number: 'a number', string: 'text', boolean: 'true or false' };
   if (kind(value) !== kind(fallback)) return `expected ${words[kind(fallback)] || kind(fallback)}`;

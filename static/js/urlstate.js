@@ -7,16 +7,17 @@ import { keepClassroomKeys } from './classroom/url-keys.js';
 import { withChannels } from './kernels.js';
 import { fromAddress, writeParams } from './typed-url.js';
 
-// 'a,b,c' -> numbers; throws (with the reason) on anything else
-function numbers(raw) {
+// 'a,b,c' -> numbers; throws (with the reason and an example) on anything else
+function numbers(raw, example = '0,0.5') {
   const parts = raw.replace(/^\[|\]$/g, '').split(',');
-  if (parts.some((p) => p.trim() === '' || !Number.isFinite(Number(p)))) throw new Error('expected numbers: 1,2');
+  if (parts.some((p) => p.trim() === '' || !Number.isFinite(Number(p))))
+    throw new Error(`expected numbers such as ${example}`);
   return parts.map(Number);
 }
 
 // '2' or '2,1' (or '[2,1]') -> [rows, cols]
 function pair(raw) {
-  const v = numbers(raw);
+  const v = numbers(raw, '2 or 2,1');
   if (v.length === 1) return [v[0], v[0]];
   if (v.length !== 2) throw new Error('expected one or two numbers: rows,cols');
   return v;
