@@ -7,6 +7,8 @@ import { presenter, setPresenter } from './mode.js';
 import { setAddressKey } from './url-keys.js';
 
 const HIDDEN = 'data-teacher-hidden';
+// On a phone the settings start folded behind their button, so the page's picture comes first.
+const PHONE = window.matchMedia('(max-width: 700px)');
 const $ = (id) => document.getElementById(id);
 
 // The groups a teacher may hide: each direct child of the controls aside and of the stage,
@@ -62,6 +64,7 @@ export class Presenter {
     this.toggle?.addEventListener('click', () => this.set(!presenter()));
     this.arrangeButton?.addEventListener('click', () => this.arrange(!this.arranging));
     window.addEventListener('resize', () => this._place());
+    PHONE.addEventListener('change', () => this.show());
     this.applyHidden();
     this.show();
   }
@@ -81,7 +84,7 @@ export class Presenter {
       this.toggle.textContent = on ? 'Presenter: on' : 'Presenter';
     }
     if (this.arrangeButton) this.arrangeButton.hidden = !on;
-    this._openAside(!on || this.arranging);
+    this._openAside((!on && !PHONE.matches) || this.arranging);
   }
 
   // The aside's own toggle, shown only in presenter view.
@@ -126,7 +129,7 @@ export class Presenter {
       this.arrangeButton.setAttribute('aria-pressed', String(this.arranging));
       this.arrangeButton.textContent = this.arranging ? 'Done hiding' : 'Hide controls';
     }
-    this._openAside(this.arranging || !presenter());
+    this._openAside(this.arranging || (!presenter() && !PHONE.matches));
     this._renderLayer();
   }
 
