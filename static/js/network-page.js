@@ -6,8 +6,9 @@
 import { latest, postJSON, upload } from './api.js';
 import { encode, fromAddress } from './typed-url.js';
 import { MapView } from './mapview.js';
+import { PRESENTER_EVENT, presenter } from './classroom/mode.js';
 import { DrawingPad } from './network/canvas.js';
-import { LayerRow, drawBars, drawMatrix } from './network/maps.js';
+import { LayerRow, clearBars, drawBars, drawMatrix } from './network/maps.js';
 import { setupCircle } from './network/circle.js';
 import { showLinks } from './network/links.js';
 
@@ -49,7 +50,12 @@ function inputBody() {
 // ---- forward -------------------------------------------------------------------------------------
 
 let lastBody = null;
-const inputView = new MapView($('input-view'), { id: 'net-input', target: 196, signed: false });
+// the input map is smaller in presenter view (whose cells are bigger), the more so under the drawing pad
+const inputTarget = () => (!presenter() ? 196 : state.source === 'matrix' ? 100 : 150);
+const inputView = new MapView($('input-view'), { id: 'net-input', target: inputTarget(), signed: false });
+document.addEventListener(PRESENTER_EVENT, () => {
+  if (lastForward) drawForward(lastForward); // the chart's size changes with the view
+});
 const rows = {};
 function forwardRows() {
   if (rows.conv1) return rows;
@@ -85,16 +91,27 @@ function shapeText(shape) {
   return `(${shape.join(', ')})`;
 }
 
+const ASK_DRAWING = 'Draw a digit in the square: the network predicts once there is ink.';
+const ASK_INK = 'This picture has no ink: draw a digit or pick a sample to see a prediction.';
+
 let lastForward = null;
 function drawForward(res) {
   lastForward = res;
   const r = forwardRows();
+  inputView.opts.target = inputTarget();
   drawMatrix(inputView, res.input, 'input', false);
   $('input-note').textContent =
     `From ${res.source}${res.blank ? ': no ink yet, so every map is the biases alone' : ''}.`;
-  const best = res.predicted;
-  $('prediction').textContent = `Prediction: ${best}, with probability ${(100 * res.probs[best]).toFixed(1)}%`;
-  drawBars($('probs-chart'), res.probs, best, 'P(class)');
+  // no ink, nothing to predict: the page asks for a drawing instead of naming a class
+  $('prediction').classList.toggle('asking', res.blank);
+  if (res.blank) {
+    $('prediction').textContent = state.source === 'matrix' ? ASK_DRAWING : ASK_INK;
+    clearBars($('probs-chart'), 'no prediction without ink');
+  } else {
+    const best = res.predicted;
+    $('prediction').textContent = `Prediction: ${best}, with probability ${(100 * res.probs[best]).toFixed(1)}%`;
+    drawBars($('probs-chart'), res.probs, best, 'P(class)');
+  }
   const s = res.shapes;
   const c1 = reluName(1),
     c2 = reluName(2);

@@ -37,14 +37,9 @@ def test_drawing_a_stroke_shows_the_engines_probabilities_for_the_posted_drawing
     before = page.evaluate(BARS)
     posted: list[dict] = []
     page.on("request", lambda r: r.url.endswith("/api/network/forward") and posted.append(r.post_data_json))
-    box = page.locator("#draw-canvas").bounding_box()
-    x, y = box["x"] + 140, box["y"] + 40
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for k in range(1, 21):
-        page.mouse.move(x - k, y + 10 * k)
-    page.mouse.up()
+    page.check("input[name=source][value=matrix]")
     idle(page)
+    draw_stroke(page)
     last = posted[-1]
     assert last["source"] == "matrix" and page.locator("input[name=source][value=matrix]").is_checked()
     fitted = fit_digit(np.array(last["matrix"]))
@@ -55,6 +50,41 @@ def test_drawing_a_stroke_shows_the_engines_probabilities_for_the_posted_drawing
     assert_map(page, "net-input", fitted)
     assert text(page, "#prediction").startswith(f"Prediction: {expected.argmax()},")
     assert expected.argmax() == 1  # a straight, slightly slanted stroke
+
+
+def draw_stroke(page: Page) -> None:
+    """A straight, slightly slanted stroke down the drawing pad, with the mouse."""
+    box = page.locator("#draw-canvas").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 7
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for k in range(1, 21):
+        page.mouse.move(x - k * box["width"] / 280, y + k * box["height"] / 28)
+    page.mouse.up()
+    idle(page)
+
+
+BAR_PATHS = "#probs-chart .trace.bars .point path"
+
+
+def test_an_empty_canvas_asks_for_a_drawing_until_a_stroke_is_drawn(page: Page, server_url: str) -> None:
+    open_network(page, server_url)
+    assert page.locator(BAR_PATHS).count() == 10  # the sample digit's prediction
+    page.check("input[name=source][value=matrix]")
+    idle(page)
+    assert text(page, "#prediction").startswith("Draw a digit in the square")
+    assert page.locator(BAR_PATHS).count() == 0
+    assert page.get_attribute("#probs-chart", "data-empty") == "no prediction without ink"
+    draw_stroke(page)
+    assert text(page, "#prediction").startswith("Prediction: 1, with probability")
+    assert page.locator(BAR_PATHS).count() == 10
+    assert page.get_attribute("#probs-chart", "data-empty") is None
+    bars = np.array(page.evaluate(BARS))
+    assert bars.shape == (10,) and abs(bars.sum() - 1) < 1e-5
+    page.click("#clear")
+    idle(page)
+    assert text(page, "#prediction").startswith("Draw a digit in the square")
+    assert page.locator(BAR_PATHS).count() == 0
 
 
 def test_picking_a_sample_digit_shows_its_maps_and_predicted_class(page: Page, server_url: str) -> None:

@@ -27,7 +27,7 @@ export async function showLinks(body, layer, channel, showError) {
         return a;
       }),
     );
-    $('link-note').textContent = res.note;
+    $('net-link-note').textContent = res.note;
     $('link-panel').hidden = false;
   } catch (err) {
     showError(err);

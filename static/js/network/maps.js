@@ -3,6 +3,7 @@
 
 import { Colorbar } from '../colorbar.js';
 import { DIVERGING, GREY, range } from '../colors.js';
+import { presenter } from '../classroom/mode.js';
 import { extent } from '../mapview.js';
 import { Tile } from './tile.js';
 
@@ -84,14 +85,23 @@ export function drawBars(el, values, marked, yTitle) {
       hovertemplate: 'class %{x}: %{y:.4f}<extra></extra>',
     },
   ];
+  const big = presenter(); // the projector's chart: room for its bars to be read from the back
   const layout = {
-    width: 420,
-    height: 230,
+    width: big ? 640 : 420,
+    height: big ? 320 : 230,
     margin: { l: 44, r: 10, t: 14, b: 36 },
     xaxis: { title: { text: 'class' }, type: 'category', fixedrange: true },
     yaxis: { title: { text: yTitle }, range: [0, 1.12], fixedrange: true },
     paper_bgcolor: 'rgba(0,0,0,0)',
     plot_bgcolor: 'rgba(0,0,0,0)',
   };
+  delete el.dataset.empty;
   window.Plotly.react(el, data, layout, { displayModeBar: false, responsive: false });
+}
+
+// No bars at all (nothing to predict): the chart's box keeps its place and says why it is empty.
+export function clearBars(el, why) {
+  window.Plotly.purge(el);
+  el.replaceChildren();
+  el.dataset.empty = why;
 }
