@@ -10,6 +10,7 @@ import { encode, fromAddress } from './typed-url.js';
 import { drawCell, equations } from './recurrent/cell.js';
 import { drawChain, drawMaps, highlightMaps } from './recurrent/unrolled.js';
 import { drawCompare, drawGradients, initCompare } from './recurrent/charts.js';
+import { narrow, onRoomChange, roomBelow } from './room.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
 const $ = (id) => document.getElementById(id);
@@ -44,6 +45,7 @@ const run = latest(
     res = answer;
     $('torch-line').textContent = res.torch;
     drawMaps(res);
+    zoomed = false;
     stepper.setTotal(res.num_steps, state.step);
   },
   failed('status', () => runKey),
@@ -93,6 +95,47 @@ function changed() {
   }
 }
 
+// ---- sizing --------------------------------------------------------------------------------
+
+// The sequence and the cell drawn as wide as the stage (no wider than 1.6 times their own size),
+// the cell no taller than the first screen leaves above the state update; a phone scrolls them
+// sideways rather than shrink their numbers below reading size.
+const zoom = { chain: 1, cell: 1 };
+let zoomed = false;
+
+const svgSize = (id) => {
+  const svg = $(id).querySelector('svg');
+  return svg ? [Number(svg.getAttribute('width')), Number(svg.getAttribute('height'))] : null;
+};
+
+function applyZoom() {
+  for (const id of ['rnn-chain', 'rnn-cell']) {
+    const svg = $(id).querySelector('svg');
+    const size = svgSize(id);
+    if (!size) continue;
+    const k = zoom[id === 'rnn-chain' ? 'chain' : 'cell'];
+    svg.style.width = `${Math.floor(size[0] * k)}px`;
+    svg.style.height = `${Math.floor(size[1] * k)}px`;
+  }
+}
+
+function relayout() {
+  const chain = svgSize('rnn-chain'),
+    cell = svgSize('rnn-cell');
+  if (!chain || !cell) return;
+  const width = $('rnn-cell').clientWidth;
+  const least = narrow() ? 0.6 : 0.5;
+  const clamp = (k) => Math.max(least, Math.min(k, 1.6));
+  const update = document.querySelector('.rnn-equations');
+  const below = update.offsetHeight + Number.parseFloat(getComputedStyle(update).marginTop) + 8;
+  // the cell first (the sequence kept at 0.8 of its size at least), the sequence gets what is left
+  const room = narrow() ? Number.POSITIVE_INFINITY : roomBelow($('rnn-chain'), below) - 12;
+  zoom.cell = clamp(Math.min(width / cell[0], (room - 0.8 * chain[1]) / cell[1]));
+  zoom.chain = clamp(Math.min(1.2, width / chain[0], (room - zoom.cell * cell[1]) / chain[1]));
+  applyZoom();
+  zoomed = true;
+}
+
 // ---- stepping ------------------------------------------------------------------------------
 
 function drawComparison() {
@@ -117,6 +160,8 @@ function onStep(i) {
   $('eq-state').textContent = first;
   $('eq-hidden').textContent = second;
   drawChain(res, i);
+  if (zoomed) applyZoom();
+  else relayout();
   highlightMaps(res, i);
   drawComparison();
   if (!stepper.playing) writeURL();
@@ -236,6 +281,7 @@ function bind() {
 }
 
 function start() {
+  onRoomChange(document.querySelector('.recurrent-page > .stage'), relayout);
   initCompare(DATA.kinds, pickKind);
   bind();
   changed();

@@ -5,10 +5,11 @@ bidirectional passes, and the URL brings the view back."""
 from __future__ import annotations
 
 import numpy as np
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from engine.recurrent import gru, init_params, lstm
 from engine.recurrent_grad import vanishing_gradients
+from tests.browser.conftest import BrowserLog, guarded_context
 from tests.browser.helpers import assert_map, blur, fmt, fmt_cell, idle, set_range, text
 
 NUMBERS = [1.0, -0.5, 2.0, 0.25, -1.0]
@@ -157,3 +158,41 @@ def test_bidirectional_passes_and_the_url_survive_a_reload(page: Page, server_ur
     idle(page)
     assert page.is_checked("#rnn-bidir") and page.input_value("#rnn-numbers") == "1, -0.5, 2, 0.25, -1"
     assert cells(page, "h") == [fmt_cell(v) for v in t.stages["l0.reverse.h"][1]]
+
+
+PARTS = ("stepper", "sequence", "cell", "update")
+
+
+def part_boxes(page: Page) -> dict[str, dict]:
+    return {name: page.locator(f'[data-step-part="{name}"]').bounding_box() for name in PARTS}
+
+
+def test_presenter_view_shows_one_time_step_on_one_screen(
+    browser: Browser, browser_log: BrowserLog, server_url: str
+) -> None:
+    with guarded_context(browser, browser_log, viewport={"width": 1280, "height": 720}) as ctx:
+        page = ctx.new_page()
+        for query, least in (("?present=1", 1.1), ("?present=1&hidden_size=8&bidirectional=true", 0.6)):
+            open_recurrent(page, server_url, query)
+            box = part_boxes(page)
+            assert all(0 <= b["y"] and b["y"] + b["height"] <= 720 for b in box.values()), box
+            # the sequence, then the cell drawn bigger than its own size when the room allows, then the update
+            for upper, lower in zip(PARTS, PARTS[1:], strict=False):
+                assert box[upper]["y"] + box[upper]["height"] <= box[lower]["y"] + 1, (upper, lower)
+            drawn = page.evaluate(
+                "() => { const s = document.querySelector('#rnn-cell svg');"
+                " return s.getBoundingClientRect().width / Number(s.getAttribute('width')); }"
+            )
+            assert drawn >= least
+            current = page.locator("#rnn-chain rect.current").bounding_box()
+            assert current["y"] >= 0 and current["y"] + current["height"] <= 720
+
+
+def test_phone_scrolls_the_cell_in_its_own_box(
+    browser: Browser, browser_log: BrowserLog, server_url: str
+) -> None:
+    with guarded_context(browser, browser_log, viewport={"width": 390, "height": 844}) as ctx:
+        page = ctx.new_page()
+        open_recurrent(page, server_url, "?")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        assert all(b["x"] >= 0 and b["x"] + b["width"] <= 390 for b in part_boxes(page).values())

@@ -86,7 +86,7 @@ function column(svg, x, y, rowH, values, key, title, m, pre) {
   values.forEach((v, j) => {
     const cell = el('g', {});
     cell.append(el('rect', { x, y: y + j * rowH, width: COL_W, height: rowH - 1, fill: colour(v, m), rx: 2 }));
-    const size = Math.min(12, rowH * 0.62);
+    const size = Math.min(14, rowH * 0.6);
     cell.append(
       el(
         'text',
