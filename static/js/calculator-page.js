@@ -6,7 +6,8 @@ import { ApiError, latest, postJSON } from './api.js';
 import { FieldView } from './calculator/fieldview.js';
 import { decode, encode } from './calculator/stack-url.js';
 import { StackTable } from './calculator/table.js';
-import { grouped, parseShape, shapeCHW, shapeHWC } from './calculator/text.js';
+import { fieldText, grouped, parseShape, shapeCHW, shapeHWC } from './calculator/text.js';
+import { PRESENTER_EVENT } from './classroom/mode.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
 const $ = (id) => document.getElementById(id);
@@ -106,7 +107,8 @@ function show({ report, failed }) {
 
 function showSelected(report) {
   const layer = report?.layers[state.sel];
-  $('selected-title').textContent = layer ? `layer ${layer.index}, ${layer.torch}` : '';
+  $('selected-title').textContent = layer ? `Selected: layer ${layer.index}, ${layer.torch}` : '';
+  $('selected-summary').textContent = layer ? summary(layer, state.input.length === 2) : '';
   const formulas = report?.selected?.index === state.sel ? report.selected.formulas : [];
   $('selected-formulas').innerHTML = formulas
     .map((f) => `<p class="formula" data-name="${f.name}">${f.mathml}</p>`)
@@ -115,6 +117,7 @@ function showSelected(report) {
   const box = layer?.box;
   $('rf-maps').hidden = !box;
   if (box) {
+    field.fit(...fieldSpace());
     $('rf-caption').textContent = field.show(layer, state.input);
   } else if (!layer) {
     $('rf-caption').textContent = state.layers.length
@@ -126,6 +129,26 @@ function showSelected(report) {
         ? 'The input is a flat vector: it has no grid to draw.'
         : `Layer ${layer.index} (${layer.kind}) has mixed every position: each of its outputs sees the whole input.`;
   }
+}
+
+// The selected layer's numbers in one line, as its table row writes them.
+function summary(layer, oneD) {
+  const f = fieldText(layer, oneD);
+  return [
+    `output ${shapeHWC(layer.output_shape)} ${shapeCHW(layer.output_shape)}`,
+    `${grouped(layer.parameters)} parameters`,
+    `${grouped(layer.macs)} MACs`,
+    `receptive field ${f.size}${layer.receptive_field ? `, ${f.more}` : ''}`,
+  ].join(' · ');
+}
+
+// The room the two field maps have: the panel's width, and the screen's height below the panel's
+// top (the page opens at its top) less the caption's.
+function fieldSpace() {
+  const panel = $('rf-maps').getBoundingClientRect();
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+  const below = window.innerHeight - (panel.top + window.scrollY) - 3.5 * rem; // the caption's two lines
+  return [panel.width, below];
 }
 
 function showControls() {
@@ -235,6 +258,12 @@ function bindControls() {
 function start() {
   bindControls();
   changed({ structure: true, edited: false });
+  const refit = () => {
+    field.fit(...fieldSpace());
+    field.redraw();
+  };
+  window.addEventListener('resize', refit);
+  document.addEventListener(PRESENTER_EVENT, () => requestAnimationFrame(refit));
 }
 
 if (window.Plotly) start();

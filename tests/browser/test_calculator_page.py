@@ -3,10 +3,10 @@ screen, edits recompute it, a broken layer is named on its row, and the link reo
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from engine.calculator import PRESETS, Layer, StackError, analyse
-from tests.browser.conftest import BrowserLog
+from tests.browser.conftest import BrowserLog, guarded_context
 from tests.browser.helpers import cell_point, idle, map_view, text
 
 ROWS = "#layers-body tr.layer-row"
@@ -142,6 +142,11 @@ def test_selected_layer_draws_a_field_box_of_the_engines_size(page: Page, server
     assert (r0, c0) == (10, 10)  # centre position (5, 5) sits at 3.5 + 5*2 = 13.5
     assert table(page)[3]["selected"]
     assert "layer 3" in text(page, "#selected-title")
+    r = report.layers[3]
+    assert text(page, "#selected-summary") == (
+        f"output 11×11×64 {r.output_shape} · {r.parameters:,} parameters · {r.macs:,} MACs"
+        " · receptive field 8×8, jump 2 · start 3.5"
+    )
     assert page.locator('#selected-formulas .formula[data-name="parameters"]').count() == 1
     x, y = cell_point(page, "rf-output", 0, 0)
     page.mouse.click(x, y)
@@ -166,3 +171,31 @@ def test_reloading_the_link_gives_the_same_table(page: Page, server_url: str) ->
     assert table(page) == before
     assert page.input_value("#input-shape") == "1, 5, 5"
     assert page.input_value(f'{ROWS}[data-index="1"] input[data-arg="kernel_size"]') == "2,1"
+
+
+def test_the_field_maps_take_the_room_beside_the_formulas(
+    browser: Browser, browser_log: BrowserLog, server_url: str
+) -> None:
+    """At 1440x900 and at 1280x720 in presenter view the two field maps sit side by side above the table,
+    wholly on screen with the selected layer's numbers, and grow to the room they have."""
+    sides = {}
+    for view, size, query in [("normal", (1440, 900), ""), ("presenter", (1280, 720), "?present=1")]:
+        with guarded_context(browser, browser_log, viewport={"width": size[0], "height": size[1]}) as ctx:
+            page = ctx.new_page()
+            open_calculator(page, server_url, query)
+            boxes = page.evaluate(
+                """() => ['rf-output', 'rf-input', 'selected-summary', 'layers-body'].map((id) => {
+                    const b = document.getElementById(id).getBoundingClientRect();
+                    return { left: b.left, right: b.right, top: b.top, bottom: b.bottom }; })"""
+            )
+            out, inp, summary, rows = boxes
+            assert abs(out["top"] - inp["top"]) < 1 and out["right"] <= inp["left"], (
+                f"{view}: maps not side by side"
+            )
+            for b in (out, inp, summary):
+                assert b["bottom"] <= size[1] and b["right"] <= size[0], f"{view}: {b} off screen"
+            assert rows["top"] >= max(out["bottom"], inp["bottom"]), (
+                f"{view}: the table is not below the maps"
+            )
+            sides[view] = page.evaluate("() => window.__layerlab.maps['rf-input'].cell * 28")
+    assert sides["normal"] >= 200 and sides["presenter"] >= 150, sides
