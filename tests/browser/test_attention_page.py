@@ -60,7 +60,11 @@ def test_typed_sentence_causal_and_stepping(page: Page, server_url: str) -> None
     sdpa = scaled_dot_product_attention(x @ w_q.T, x @ w_k.T, x @ w_v.T, is_causal=True)
     assert text(page, "#att-exp-sum") == fmt(sdpa.steps["sum"][3])
     assert text(page, "#att-weight-sum") == "1"
-    assert page.locator("#att-softmax").inner_text().count("w") >= 4
+    column = "(els) => els.map((e) => e.textContent)"
+    weights_drawn = page.eval_on_selector_all("#att-softmax tbody tr:not(.sum) td:last-child", column)
+    assert weights_drawn == [fmt(w) for w in sdpa.steps["weights"][3]]  # one row per key, masked ones 0
+    exps_drawn = page.eval_on_selector_all("#att-softmax tbody tr:not(.sum) td:nth-child(4)", column)
+    assert exps_drawn == [fmt(e) for e in sdpa.steps["exp"][3]]
     page.wait_for_function("() => location.search.includes('step=3')")
     assert page.locator("#att-plane .annotation").count() >= 2  # weighted values plus the output
 
@@ -96,11 +100,7 @@ def test_heads_presets_and_an_edited_embedding(page: Page, server_url: str, brow
     page.fill("#att-temperature", "1")
     idle(page)
 
-    box = page.evaluate(
-        "() => { const m = window.__layerlab.maps['att-x']; const b = m.overlay.getBoundingClientRect();"
-        " return [b.left + (0 + 0.5) * m.cell, b.top + (1 + 0.5) * m.cell]; }"
-    )
-    page.mouse.click(*box)  # "account", finance
+    click_cell(page, "att-x", 1, 0)  # "account", finance
     page.fill("#att-edit-value", "3")
     page.press("#att-edit-value", "Enter")
     idle(page)
@@ -113,8 +113,9 @@ def test_heads_presets_and_an_edited_embedding(page: Page, server_url: str, brow
 
 
 def click_cell(page: Page, map_id: str, row: int, col: int) -> None:
-    box = page.evaluate(
-        f"() => {{ const m = window.__layerlab.maps['{map_id}']; const b = m.overlay.getBoundingClientRect();"
+    box = page.evaluate(  # the embeddings and weights lie below the step: scrolled to, as a user would
+        f"() => {{ const m = window.__layerlab.maps['{map_id}']; m.el.scrollIntoView({{block: 'center'}});"
+        " const b = m.overlay.getBoundingClientRect();"
         f" return [b.left + ({col} + 0.5) * m.cell, b.top + ({row} + 0.5) * m.cell]; }}"
     )
     page.mouse.click(*box)
@@ -171,3 +172,40 @@ def test_additive_tab_steps_over_the_encoder_states(page: Page, server_url: str)
         "() => document.getElementById('add-step-label').textContent.startsWith('encoder state 3')"
     )
     assert text(page, "#add-score") == fmt(t.stages["scores"][2])
+
+
+SELF_ONLY = ("#att-heads", "#att-causal", "#att-padding", "#att-scaled", "#att-temperature")
+
+
+def test_additive_tab_shows_only_the_controls_that_apply(page: Page, server_url: str) -> None:
+    open_attention(page, server_url, "?s=river+bank")
+    for control in SELF_ONLY:
+        assert page.locator(control).is_visible(), control
+    page.click("#tab-additive")
+    page.wait_for_function(
+        "() => document.getElementById('add-step-label').textContent.startsWith('encoder')"
+    )
+    for control in SELF_ONLY:  # heads, masks, scaling and temperature mean nothing to additive attention
+        assert page.locator(control).is_hidden(), control
+    assert page.locator("#att-sentence").is_visible()
+    page.click("#tab-self")
+    idle(page)
+    assert page.locator("#att-heads").is_visible()
+
+
+def test_presenter_view_gives_the_step_maps_the_width(page: Page, server_url: str) -> None:
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_attention(page, server_url, "?present=1")
+    row = page.locator("#att-row-head").bounding_box()
+    maps = page.evaluate(
+        """() => ['att-scores', 'att-scaled', 'att-mask', 'att-weights', 'att-head-out'].map((id) => {
+          const m = window.__layerlab.maps[id]; const b = m.el.getBoundingClientRect();
+          return { cell: m.cell, right: b.right, bottom: b.bottom }; })"""
+    )
+    assert len({m["cell"] for m in maps}) == 1  # one cell size across the step's maps
+    assert max(m["right"] for m in maps) <= row["x"] + row["width"] + 1
+    assert max(m["right"] for m in maps) >= row["x"] + 0.75 * row["width"]  # the row's width is used
+    assert max(m["bottom"] for m in maps) <= 720
+    w_q = page.evaluate("() => window.__layerlab.maps['att-wq'].drawn")
+    assert w_q["cell"] >= 40 and w_q["tickPx"] >= 14  # W_Q as big as its line allows
+    assert w_q["fontPx"] >= 13  # its numbers readable from the back (they were about 7 px)

@@ -288,3 +288,79 @@ def test_tabs_switch_variants_and_keep_their_settings(page: Page, server_url: st
     assert not page.locator("#stepper-section").is_visible()
     assert len(lines(page, "sh-links")) == 4
     url_written(page, "groups=4")
+
+
+LINE_ENDS = """(id) => { const svg = document.getElementById(id); const box = svg.getBoundingClientRect();
+  return [...svg.querySelectorAll('line')].map((l) => ({ from: +l.dataset.from, to: +l.dataset.to,
+    x1: box.left + +l.getAttribute('x1'), y1: box.top + +l.getAttribute('y1'),
+    x2: box.left + +l.getAttribute('x2'), y2: box.top + +l.getAttribute('y2') })); }"""
+BOXES = """(prefix) => Object.entries(window.__layerlab.maps).filter(([id]) => id.startsWith(prefix + '-'))
+  .map(([id, m]) => { const b = m.el.getBoundingClientRect(), c = m.canvas.getBoundingClientRect();
+    return { c: +id.slice(prefix.length + 1), top: b.top, bottom: b.bottom, left: c.left, right: c.right }; })
+  .sort((a, b) => a.c - b.c)"""
+
+
+def assert_lines_meet(page: Page, svg: str, source: str, target: str) -> None:
+    """Every line of `svg` starts on its source map's bottom edge and ends on its target map's top
+    edge (within 2 px), over the maps' cells; the maps of each row stand on one line."""
+    ends = page.evaluate(LINE_ENDS, svg)
+    sources, targets = page.evaluate(BOXES, source), page.evaluate(BOXES, target)
+    assert ends
+    for row in (sources, targets):
+        assert max(m["top"] for m in row) - min(m["top"] for m in row) <= 1  # aligned, no staircase
+        assert all(a["right"] < b["left"] for a, b in zip(row, row[1:], strict=False))  # side by side
+    for e in ends:
+        a, b = sources[e["from"]], targets[e["to"]]
+        assert abs(e["y1"] - a["bottom"]) <= 2 and a["left"] <= e["x1"] <= a["right"], e
+        assert abs(e["y2"] - b["top"]) <= 2 and b["left"] <= e["x2"] <= b["right"], e
+
+
+def test_grouped_lines_meet_their_maps_in_every_view(page: Page, server_url: str) -> None:
+    for size, query in (((1280, 720), "&present=1"), ((390, 844), ""), ((1440, 900), "")):
+        page.set_viewport_size({"width": size[0], "height": size[1]})
+        open_family(page, server_url, "?variant=grouped" + query)
+        assert_lines_meet(page, "gr-links-0", "gr-in", "gr-out")
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= size[0], f"sideways scroll at {size}"
+    page.select_option("#gr-mode", "separable")
+    idle(page)
+    assert_lines_meet(page, "gr-links-0", "gr-in", "gr-mid")
+    assert_lines_meet(page, "gr-links-1", "gr-mid", "gr-out")
+
+
+def drawn_size(page: Page, map_id: str) -> dict:
+    """A map's shape, its cell size in px and what its last paint used (MapView.drawn)."""
+    return page.evaluate(
+        "(id) => { const m = window.__layerlab.maps[id];"
+        " return { rows: m.rows, cell: m.cell, drawn: m.drawn }; }",
+        map_id,
+    )
+
+
+def test_presenter_compositions_fill_the_screen(page: Page, server_url: str) -> None:
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_family(page, server_url, "?variant=residual&present=1")
+    sides = page.evaluate(
+        "() => Object.entries(window.__layerlab.maps).filter(([id]) => id.startsWith('re-'))"
+        ".map(([, m]) => m.rows * m.cell)"
+    )
+    assert min(sides) >= 80  # residual stages as big as two lines on one screen allow (were 64 px)
+    bottom = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('#re-figure .mapview')]"
+        ".map((el) => el.getBoundingClientRect().bottom))"
+    )
+    assert bottom <= 720
+
+    open_family(page, server_url, "?variant=tiled&present=1")
+    tile = drawn_size(page, "ti-tile")
+    assert tile["rows"] * tile["cell"] >= 360  # the map of kernels is the figure
+    box = page.locator("#ti-views").bounding_box()
+    assert box["y"] + box["height"] <= 720
+
+    page.set_viewport_size({"width": 1440, "height": 900})
+    open_family(page, server_url, "?variant=tiled")
+    assert drawn_size(page, "ti-tile")["drawn"]["fontPx"] >= 9  # its kernel numbers are written on it
+
+    open_family(page, server_url)  # 1-D: the four rows share one cell size as wide as fits
+    cells = {drawn_size(page, m)["cell"] for m in ("od-padded", "od-kernel-map", "od-products", "od-output")}
+    assert len(cells) == 1 and cells.pop() >= 40

@@ -3,7 +3,7 @@
 
 import { MapView, extent as range } from '../mapview.js';
 import { fitFigure, map, row } from '../figure.js';
-import { narrow, roomBelow } from '../room.js';
+import { narrow, roomBelow, setCell } from '../room.js';
 
 const OPTS = { target: 200, maxCell: 36, numbers: true };
 const views = {};
@@ -140,7 +140,10 @@ export function fitMaps() {
   const stepRoom = narrow() ? 0.8 * window.innerHeight : Math.max(120, roomBelow($('att-row-head'), below) - 8);
   fitRow('att-row-head', ['att-scores', 'att-scaled', 'att-mask', 'att-weights', 'att-head-out'], stepRoom);
   const screen = 0.75 * window.innerHeight;
-  fitRow('att-row-inputs', ['att-x', 'att-wq', 'att-wk', 'att-wv'], screen);
+  // X on a line of its own, the weight matrices two to a line: big enough to carry their numbers
+  fitRow('att-row-inputs', ['att-x'], screen);
+  fitRow('att-row-inputs', ['att-wq', 'att-wk'], screen);
+  setCell(views['att-wv'], views['att-wq'].cell);
   fitRow('att-row-qkv', ['att-q', 'att-k', 'att-v'], screen);
   fitRow('att-heads-maps', headMaps, screen);
   fitRow('att-row-out', ['att-concat', 'att-wo', 'att-output'], screen);
