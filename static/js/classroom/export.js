@@ -4,7 +4,7 @@
 // What goes in: the page's title, its step label and equation as text in a band at the top,
 // then every visible Plotly figure and canvas (a MapView's cells and numbers) of the main
 // area that is at least partly on screen (all of them when none is), laid out as on the
-// page and scaled by one factor (at most 4) to fit below the band, centred.
+// page and scaled by one factor (at most 4) to fill the sheet below the band, centred both ways.
 
 import { probe } from '../probe.js';
 
@@ -69,7 +69,7 @@ function placement(parts) {
     bottom = Math.max(...parts.map((p) => p.box.bottom));
   const scale = Math.min((SIZE.width - 2 * PAD) / (right - left), (SIZE.height - BAND - PAD) / (bottom - top), 4);
   const dx = (SIZE.width - (right - left) * scale) / 2 - left * scale;
-  const dy = BAND - top * scale;
+  const dy = BAND + (SIZE.height - BAND - PAD - (bottom - top) * scale) / 2 - top * scale; // centred below the band
   return { scale, dx, dy };
 }
 
