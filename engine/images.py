@@ -26,6 +26,7 @@ SAMPLES: dict[str, str] = {
         "spirit: columns of 0s then 1s, a vertical edge (size is ignored)."
     ),
 }
+FIXED_SIZE = frozenset({"seed002_signal", "seed002_matrix"})  # samples with their own shape: size is ignored
 COLORS = ("gray", "rgb")
 MIN_SIZE, MAX_SIZE = 4, 512
 LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, the weights Pillow's "L" conversion uses
@@ -168,7 +169,7 @@ def sample_image(name: str, size: int = 32, color: str = "gray") -> np.ndarray:
     size = operator.index(size)
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE}, got {size}")
-    if name.startswith("seed002_"):
+    if name in FIXED_SIZE:
         image = _seed002(name)
     elif name == "gradient":
         image = _gradient(size, color)

@@ -12,7 +12,7 @@ from app.formulas import CONV as CONV_FORMULAS
 from app.lessons import cards as lesson_cards
 from app.operations import OPERATIONS
 from app.routes.kernels import kernel_infos
-from engine.images import SAMPLES
+from engine.images import FIXED_SIZE, SAMPLES
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -29,7 +29,7 @@ def conv_page(request: Request) -> HTMLResponse:
     """The convolution explainer."""
     data = {
         "kernels": [k.model_dump() for k in kernel_infos()],
-        "samples": [{"name": k, "description": v} for k, v in SAMPLES.items()],
+        "samples": [{"name": k, "description": v, "sized": k not in FIXED_SIZE} for k, v in SAMPLES.items()],
         "sizes": list(S.image_sizes),
         "examples": CONV_EXAMPLES,
         "limits": {

@@ -150,6 +150,7 @@ let traceTimer = null;
 let traceDelay = 0;
 
 function changed() {
+  showApplicable();
   clearError();
   const problems = fieldProblems();
   if (problems.length) {
@@ -321,7 +322,17 @@ function fillSelect(el, items) {
   el.append(...items.map(([value, label]) => new Option(label, value)));
 }
 
+// Only the settings that apply: a sample with its own shape (seed 002's) ignores the size, and
+// without padding there is no padding mode.
+function showApplicable() {
+  const sample = DATA.samples.find((s) => s.name === state.image);
+  $('size-field').hidden = Boolean(sample && !sample.sized);
+  const p = state.padding;
+  $('padding-mode-field').hidden = p === 'valid' || (Array.isArray(p) && p[0] === 0 && p[1] === 0);
+}
+
 function showControls() {
+  showApplicable();
   const image = $('image');
   if (![...image.options].some((o) => o.value === state.image)) {
     image.append(new Option(uploads.get(state.image) || 'uploaded image', state.image));

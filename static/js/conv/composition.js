@@ -53,10 +53,20 @@ export class StepComposition {
     this.rgb = null;
     const refit = () => this.fit();
     window.addEventListener('resize', refit);
+    // other type, other lines: the sum's height is measured again, once now and once the page has
+    // settled (the settings bar folds after the event, so the first measure may be narrower)
+    const remeasure = () => {
+      this.eqHeight = 0;
+      this.equation.style.minHeight = '';
+    };
     document.addEventListener(PRESENTER_EVENT, () => {
-      this.eqHeight = 0; // other type, other lines
+      remeasure();
       redraw();
       refit();
+      requestAnimationFrame(() => {
+        remeasure();
+        refit();
+      });
     });
     // the parts above the maps change height (an error message, the stepper wrapping): fit after layout
     let queued = false;
