@@ -136,7 +136,10 @@ function fitRow(id, ids, height) {
 // The step's maps fill the width above the written-out softmax and the plane (both kept on the
 // first screen); the other rows, below the fold, fill the width at up to most of a screen.
 export function fitMaps() {
-  const below = document.querySelector('.att-detail').offsetHeight + 12;
+  // what must show under the maps: the softmax table and the plane (their notes may fall below)
+  const top = document.querySelector('.att-detail').getBoundingClientRect().top;
+  const bottoms = ['att-softmax', 'att-plane'].map((id) => $(id).getBoundingClientRect().bottom);
+  const below = Math.max(...bottoms) - top + 12;
   const stepRoom = narrow() ? 0.8 * window.innerHeight : Math.max(120, roomBelow($('att-row-head'), below) - 8);
   fitRow('att-row-head', ['att-scores', 'att-scaled', 'att-mask', 'att-weights', 'att-head-out'], stepRoom);
   const screen = 0.75 * window.innerHeight;
