@@ -11,6 +11,7 @@ import { encode as convURL } from './urlstate.js';
 import { addMap, drawGrid } from './pool/draw.js';
 import { fmt } from './format.js';
 import { $, bindControls, showControls } from './activations/controls.js';
+import { narrow, onRoomChange, roomBelow } from './room.js';
 import {
   curveFigure,
   draw,
@@ -41,6 +42,7 @@ const state = fromAddress(DEFAULTS);
 const views = {};
 let curve = null; // the latest curve answer
 let dead = null; // the latest dead-ReLU answer
+let softmax = null; // the latest softmax answer
 let playAfterRun = false; // the Run button plays the new run from its first step
 
 const pick = (keys) => Object.fromEntries(keys.map((k) => [k, state[k]]));
@@ -121,7 +123,8 @@ const runSoftmax = latest(
   (body) => postJSON('/api/activations/softmax', body),
   (res) => {
     clearError('softmax');
-    draw('softmax-plot', softmaxFigure(res));
+    softmax = res;
+    drawSoftmax();
     for (const key of ['scaled', 'sum', 'check']) $(`softmax-${key}`).innerHTML = res.text[key];
     $('softmax-entries').innerHTML = res.text.entries.map((m) => `<p class="formula">${m}</p>`).join('');
     $('torch-line').textContent = res.text.torch;
@@ -144,7 +147,29 @@ const runDead = latest(
 );
 
 function drawCurve() {
-  if (curve) draw('curve-plot', curveFigure(curve, point));
+  if (curve) draw('curve-plot', curveFigure(curve, point, sizes.curve));
+}
+
+function drawSoftmax() {
+  if (softmax) draw('softmax-plot', softmaxFigure(softmax, sizes.softmax));
+}
+
+// The plot of the shown tab as wide as its column and as tall as the first screen allows.
+const sizes = { curve: undefined, softmax: undefined };
+function plotRoom(id, least, ratio) {
+  const el = $(id);
+  const width = Math.floor(el.clientWidth);
+  const room = narrow() ? Number.POSITIVE_INFINITY : roomBelow(el, 8);
+  return { width, height: Math.floor(Math.max(least, Math.min(room, ratio * width))) };
+}
+function relayout() {
+  if (!$('curve-section').hidden) {
+    sizes.curve = plotRoom('curve-plot', 260, 0.9);
+    drawCurve();
+  } else {
+    sizes.softmax = plotRoom('softmax-plot', 220, 0.6);
+    drawSoftmax();
+  }
 }
 
 function requestPoint(x, kept) {
@@ -196,14 +221,15 @@ const stepper = new Stepper($('stepper'), { onStep: showStep });
 
 function selectKind(kind) {
   state.kind = kind;
-  const softmax = kind === 'softmax';
-  $('softmax-section').hidden = !softmax;
-  $('curve-section').hidden = softmax;
-  $('map-section').hidden = softmax;
+  const vector = kind === 'softmax';
+  $('softmax-section').hidden = !vector;
+  $('curve-section').hidden = vector;
+  $('map-section').hidden = vector;
   for (const tab of $('kind-tabs').querySelectorAll('button'))
     tab.setAttribute('aria-selected', String(tab.dataset.kind === kind));
   showControls(state, changed, true);
-  changed(softmax ? 'softmax' : 'curve');
+  relayout();
+  changed(vector ? 'softmax' : 'curve');
 }
 
 function bindPage() {
@@ -249,6 +275,7 @@ function bindPage() {
 }
 
 function start() {
+  onRoomChange(document.querySelector('.activations-page > .stage'), relayout);
   views.conv = addMap($('map-views'), 'act-conv', { target: 260 });
   views.activated = addMap($('map-views'), 'act-activated', { target: 260 });
   views.grad = addMap($('map-views'), 'act-grad', { target: 260 });

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from engine.activation_demos import dead_relu_training
 from engine.activations import elu, leaky_relu, sigmoid, softmax, tanh
 from engine.conv import conv2d
 from engine.images import sample_image
 from engine.kernels import PRESETS
-from tests.browser.conftest import BrowserLog
+from tests.browser.conftest import BrowserLog, guarded_context
 from tests.browser.helpers import assert_map, blur, idle, text
 
 X = np.linspace(-6, 6, 481)  # the page's default x grid
@@ -136,3 +136,42 @@ def test_url_state_survives_a_reload(page: Page, server_url: str) -> None:
     assert page.input_value("#alpha") == "2.5"
     assert_close32(plotted(page, "curve-plot", 0), elu(X, 2.5).output)
     assert text(page, "#point-f").endswith("1.942")  # elu(-1.5) with alpha 2.5, from the engine
+
+
+def parts(page: Page) -> dict[str, dict]:
+    """The visible step parts (data-step-part) and their boxes."""
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('[data-step-part]')]
+            .filter((el) => el.getClientRects().length > 0)
+            .map((el) => { const b = el.getBoundingClientRect();
+              return [el.dataset.stepPart, { x: b.x, y: b.y, right: b.right, bottom: b.bottom }]; }))"""
+    )
+
+
+def test_presenter_view_puts_the_plot_beside_its_readout(
+    browser: Browser, browser_log: BrowserLog, server_url: str
+) -> None:
+    with guarded_context(browser, browser_log, viewport={"width": 1280, "height": 720}) as ctx:
+        page = ctx.new_page()
+        open_page(page, server_url, "?present=1")
+        box = parts(page)
+        assert set(box) == {"plot", "formulas", "readout"}
+        assert all(
+            b["x"] >= 0 and b["right"] <= 1280 and b["y"] >= 0 and b["bottom"] <= 720 for b in box.values()
+        )
+        size = page.evaluate(
+            "() => { const l = document.getElementById('curve-plot').layout; return [l.width, l.height]; }"
+        )
+        assert size[0] >= 560 and size[1] >= 480  # the plot fills its column and the first screen
+        assert box["readout"]["x"] >= box["plot"]["right"] and box["formulas"]["x"] >= box["plot"]["right"]
+
+        # softmax steps through a vector: the vector, its bars and every entry written out, on one screen
+        page.click('#kind-tabs button[data-kind="softmax"]')
+        page.wait_for_function("() => document.getElementById('softmax-plot').data")
+        idle(page)
+        box = parts(page)
+        assert set(box) == {"vector", "bars", "entries"}
+        assert all(
+            b["x"] >= 0 and b["right"] <= 1280 and b["y"] >= 0 and b["bottom"] <= 720 for b in box.values()
+        )
+        assert box["entries"]["x"] >= box["bars"]["right"]

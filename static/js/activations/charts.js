@@ -46,8 +46,9 @@ const vline = (x, colour = '#555') => ({
   line: { color: colour, width: 1, dash: 'dot' },
 });
 
-// f (data[0]) and f' (data[1]) over x; maxout adds its pieces; `point` marks one x.
-export function curveFigure(res, point) {
+// f (data[0]) and f' (data[1]) over x; maxout adds its pieces; `point` marks one x; `size` is
+// the {width, height} the page has room for.
+export function curveFigure(res, point, size = { width: 640, height: 340 }) {
   const data = [
     { type: 'scatter', mode: 'lines', x: res.x, y: res.f, name: 'f(x)', line: { color: F_COLOUR, width: 2.5 } },
     {
@@ -89,22 +90,21 @@ export function curveFigure(res, point) {
   return {
     data,
     layout: layout('', {
-      width: 640,
-      height: 340,
+      ...size,
       shapes,
       showlegend: true,
       hovermode: 'x',
-      legend: { font: FONT, orientation: 'h', y: -0.18 },
+      legend: { font: FONT, orientation: 'h', x: 0, y: 1, yanchor: 'bottom' },
       xaxis: { title: { text: 'x', font: FONT }, range: [res.x[0], res.x[res.x.length - 1]], zeroline: true },
       yaxis: { zeroline: true },
-      margin: { l: 48, r: 12, t: 12, b: 60 },
+      margin: { l: 48, r: 12, t: 30, b: 40 },
     }),
     config: CONFIG,
   };
 }
 
-// softmax: z / T and the output, side by side.
-export function softmaxFigure(res) {
+// softmax: z / T and the output, side by side, in the {width, height} the page has room for.
+export function softmaxFigure(res, size = { width: 640, height: 260 }) {
   const labels = res.z.map((_, i) => `${i + 1}`);
   const data = [
     { type: 'bar', x: labels, y: res.scaled, name: 'z / T', marker: { color: '#9aa3ad' }, xaxis: 'x', yaxis: 'y' },
@@ -113,8 +113,7 @@ export function softmaxFigure(res) {
   return {
     data,
     layout: layout('', {
-      width: 640,
-      height: 260,
+      ...size,
       grid: { rows: 1, columns: 2, pattern: 'independent' },
       xaxis: { title: { text: 'z / T', font: FONT } },
       xaxis2: { title: { text: 'softmax(z / T)', font: FONT } },
