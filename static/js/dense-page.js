@@ -14,6 +14,7 @@ import { LayerEditor } from './dense/editor.js';
 import { stepEquation, stepLabel, stepTable } from './dense/step.js';
 import { drawCount, parseSizes } from './dense/count.js';
 import { drawInit } from './dense/init.js';
+import { PRESENTER_EVENT } from './classroom/mode.js';
 
 const $ = (id) => document.getElementById(id);
 const DATA = JSON.parse($('page-data').textContent);
@@ -143,6 +144,24 @@ function currentNeuron() {
     : -1;
 }
 
+// The plane's height: the first screen's room below its top (the page opens at its top) less the
+// colour row under it; at most half the stage's width beside the weighted sums (all of it on a phone).
+function planeSide() {
+  const el = $('plane');
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+  const stage = el.closest('.stage').clientWidth;
+  const across = stage < 700 ? stage - 40 : stage * 0.5 - 40;
+  const down = window.innerHeight - (el.getBoundingClientRect().top + window.scrollY) - 5 * rem; // 2 rows
+  return Math.round(Math.max(280, Math.min(across, down, 640)));
+}
+let resizeTimer = null;
+const redrawPlane = () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(drawPlaneSection, 100);
+};
+window.addEventListener('resize', redrawPlane);
+document.addEventListener(PRESENTER_EVENT, redrawPlane);
+
 function drawPlaneSection() {
   const res = answers.plane;
   if (!res) return;
@@ -155,7 +174,7 @@ function drawPlaneSection() {
       : `layer ${target.layer + 1}, neuron ${target.neuron + 1}`;
   const title = `${what}, ${state.show === 'pre' ? 'before' : 'after'} ${layer.activation}; black: the output's region`;
   highlighted = currentNeuron();
-  lineNeurons = drawPlane($('plane'), res, target, state.show, state.point, highlighted, title);
+  lineNeurons = drawPlane($('plane'), res, target, state.show, state.point, highlighted, title, planeSide());
   if (!planeBound) {
     bindPlane($('plane'));
     planeBound = true;

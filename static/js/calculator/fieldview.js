@@ -41,7 +41,9 @@ export class FieldView {
     const down = drawn ? v.el.offsetHeight - v.rows * v.cell : 50;
     const gap = parseFloat(getComputedStyle(v.el.parentElement).columnGap) || 0;
     // SLACK: the two grids differ in size, and cells are whole pixels, so a map's side is not exactly its target
-    const px = Math.min((width - gap) / 2 - across - SLACK, height - down);
+    const half = (width - gap) / 2 - across - SLACK;
+    // too narrow for two (a phone): one above the other, each the whole width, the page scrolling to the second
+    const px = half >= MIN_SIDE ? Math.min(half, height - down) : width - across - SLACK;
     const scale = presenter() ? SCALE.cell : 1; // presenter view multiplies a map's target by this
     const target = Math.round(Math.max(MIN_SIDE, Math.min(px, MAX_SIDE)) / scale);
     this.output.opts.target = target;

@@ -120,11 +120,12 @@ export function sideArrows(res) {
   });
 }
 
-export function planeLayout(res, shapes, title) {
+// side: the plot's height in px; its width adds room for the colour bar.
+export function planeLayout(res, shapes, title, side = 440) {
   const e = res.axis[res.axis.length - 1];
   return {
-    width: 470,
-    height: 440,
+    width: side + 30,
+    height: side,
     margin: { l: 40, r: 10, t: 30, b: 36 },
     title: { text: title, font: { size: 13 }, x: 0, xanchor: 'left' },
     xaxis: { range: [-e, e], title: { text: 'x₁' }, zeroline: false, fixedrange: true, constrain: 'domain' },
@@ -137,9 +138,9 @@ export function planeLayout(res, shapes, title) {
   };
 }
 
-export function drawPlane(el, res, target, show, point, current, title) {
+export function drawPlane(el, res, target, show, point, current, title, side) {
   const { shapes, neurons } = lineShapes(res, current);
-  window.Plotly.react(el, planeTraces(res, target, show, point), planeLayout(res, shapes, title), CONFIG);
+  window.Plotly.react(el, planeTraces(res, target, show, point), planeLayout(res, shapes, title, side), CONFIG);
   return neurons;
 }
 
