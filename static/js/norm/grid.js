@@ -7,6 +7,15 @@ import { DIVERGING, GREY, range as colourRange } from '../colors.js';
 import { Tile } from './tile.js';
 
 const WINDOW = { colour: '#3b6ea5', fill: 'rgba(59,110,165,0.16)', width: 1.5 };
+
+// lrn's neighbouring channel, a whole h x w plane: tinted blue and framed, no box per cell
+function windowMarks(h, w) {
+  const all = (n) => Array.from({ length: n }, (_, k) => k);
+  return [
+    { ...WINDOW, colour: 'rgba(0,0,0,0)', rows: all(h), cols: all(w), window: true },
+    { ...WINDOW, fill: null, rows: [], cols: [], frame: [0, 0, h, w], window: true },
+  ];
+}
 const WHOLE = { colour: 'rgba(0,0,0,0)' };
 const PART = { colour: '#ffb000', width: 1 };
 
@@ -133,17 +142,7 @@ export class TensorGrid {
     this.views.forEach((row, i) =>
       row.forEach((view, k) => {
         const own = planeHighlights(groupOf[i][k], g);
-        const near =
-          window?.[k] && !own.length
-            ? [
-                {
-                  ...WINDOW,
-                  rows: groupOf[i][k].map((_, r) => r),
-                  cols: groupOf[i][k][0].map((_, c) => c),
-                  window: true,
-                },
-              ]
-            : [];
+        const near = window?.[k] && !own.length ? windowMarks(groupOf[i][k].length, groupOf[i][k][0].length) : [];
         view.setHighlights([...own, ...near]);
         view.el.classList.toggle('in-group', own.length > 0);
       }),
