@@ -3,20 +3,11 @@
 
 import { presenter } from './classroom/mode.js';
 import { factor, fmt } from './format.js';
+import { extent } from './mapview.js';
 
 // Products written out in full up to this many (presenter view: fewer, so the sum stays on one
 // screen with the maps); longer sums show the first nine, an ellipsis and the last three.
 const MAX_TERMS = { normal: 27, presenter: 12 };
-
-function extent(values) {
-  let lo = Infinity,
-    hi = -Infinity;
-  for (const v of values) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return { lo, hi };
-}
 
 // A map's title: its kind, and its channel when there are several.
 const channelTitle = (kind, channel) => (channel === 'gray' ? kind : `${kind} ${channel}`);
@@ -32,9 +23,10 @@ export function renderStep({ stages, res, i, views, relu, filter }) {
   padded.forEach((plane, ch) => {
     const values = plane.flat();
     const v = views.inputs[ch];
-    const ext = extent(values);
-    v.opts.signed = ext.lo < 0;
-    v.setData(values, plane.length, plane[0].length, { ...ext, title: `${channelTitle('Input', v.name)} (padded)` });
+    v.setData(values, plane.length, plane[0].length, {
+      ...extent(values),
+      title: `${channelTitle('Input', v.name)} (padded)`,
+    });
     v.setHighlights([{ rows: rows[j], cols: cols[j], frame }]);
   });
   weight.forEach((k, ch) => {

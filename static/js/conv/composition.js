@@ -108,7 +108,7 @@ export class StepComposition {
 
   _ensureViews(channels, names) {
     const groups = [
-      ['inputs', $('input-views'), { target: 260, signed: false }],
+      ['inputs', $('input-views'), { target: 260 }], // grey, or diverging where padding or an upload is negative
       ['kernels', $('kernel-views'), { target: 130, numbers: true }],
       ['products', $('product-views'), { target: 130, numbers: true }],
     ];
