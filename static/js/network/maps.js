@@ -85,7 +85,8 @@ export function drawBars(el, values, marked, yTitle) {
       hovertemplate: 'class %{x}: %{y:.4f}<extra></extra>',
     },
   ];
-  const big = presenter(); // the projector's chart: room for its bars to be read from the back
+  // the projector's chart: room for its bars to be read from the back (not on a phone)
+  const big = presenter() && window.matchMedia('(min-width: 701px)').matches;
   const layout = {
     width: big ? 640 : 420,
     height: big ? 320 : 230,
