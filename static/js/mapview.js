@@ -15,6 +15,7 @@ import { probe } from './probe.js';
 import { PRESENTER_EVENT, SCALE, presenter } from './classroom/mode.js';
 
 const MARGIN = { l: 34, r: 6, t: 26, b: 22 };
+const AXIS = { showgrid: false, zeroline: false, fixedrange: true, ticks: 'outside', ticklen: 3 };
 const registry = probe.maps;
 const live = new Set(); // every map on the page, redrawn when presenter view toggles
 
@@ -225,34 +226,46 @@ export class MapView {
     this.cell = cell;
     const w = cols * cell,
       h = rows * cell;
-    const axis = (n, labels) => ({
-      range: [-0.5, n - 0.5],
-      showgrid: false,
-      zeroline: false,
-      fixedrange: true,
-      ticks: 'outside',
-      ticklen: 3,
-      tickfont: { size: L.tick },
-      dtick: n <= 12 ? 1 : undefined,
-      nticks: 6,
-      ...(labels ? { tickmode: 'array', tickvals: labels.map((_, i) => i), ticktext: labels } : {}),
-    });
+    // Tick labels never collide: on small cells the font shrinks to the cell (8 px at least), and
+    // when even that is too big only every k-th label is written.
+    const tickPx = Math.min(L.tick, Math.max(8, Math.floor(cell * 0.95)));
+    const every = Math.max(1, Math.ceil((tickPx * 1.05) / cell));
+    const axis = (n, labels, wide) => {
+      const font = { size: labels ? tickPx : L.tick };
+      if (labels) {
+        const keep = labels.map((_, i) => i).filter((i) => i % every === 0);
+        return {
+          ...AXIS,
+          range: [-0.5, n - 0.5],
+          tickfont: font,
+          tickmode: 'array',
+          tickvals: keep,
+          ticktext: keep.map((i) => labels[i]),
+        };
+      }
+      // whole-number ticks at every cell only when each has room for its digits
+      const room = cell >= L.tick * (wide ? 0.7 * String(n - 1).length + 0.3 : 1.1);
+      return { ...AXIS, range: [-0.5, n - 0.5], tickfont: font, dtick: n <= 12 && room ? 1 : undefined, nticks: 6 };
+    };
     const longest = (labels) => Math.max(0, ...labels.map((t) => String(t).length));
-    const px = L.labelPx; // about one tick character's width
-    const tilt = colLabels && longest(colLabels) * px > cell;
+    const px = tickPx * 0.62; // about one tick character's width
+    const tilt = colLabels && longest(colLabels) * px > cell * every;
     const m = {
       ...L.margin,
       l: rowLabels ? Math.max(L.margin.l, px * longest(rowLabels) + 12) : L.margin.l,
       b: tilt ? Math.max(L.margin.b, 0.75 * px * longest(colLabels) + 12) : L.margin.b,
     };
     this.margin = m;
+    // the title fits above the map and its colour bar: smaller type for a long title on a small map
+    const room = w + (this.opts.colorbar ? 44 : 0);
+    const titlePx = Math.max(9, Math.min(L.title, Math.floor(room / (0.56 * Math.max(1, (title || '').length)))));
     const layout = {
       width: w + m.l + m.r,
       height: h + m.t + m.b,
       margin: { ...m, pad: 0 },
       title: {
         text: title || '',
-        font: { size: L.title },
+        font: { size: titlePx },
         x: 0,
         xanchor: 'left',
         xref: 'paper',
@@ -261,8 +274,8 @@ export class MapView {
         yref: 'paper',
         pad: { b: 6 },
       },
-      xaxis: { ...axis(cols, colLabels), side: 'bottom', ...(tilt ? { tickangle: -45 } : {}) },
-      yaxis: { ...axis(rows, rowLabels), range: [rows - 0.5, -0.5] },
+      xaxis: { ...axis(cols, colLabels, true), side: 'bottom', ...(tilt ? { tickangle: -45 } : {}) },
+      yaxis: { ...axis(rows, rowLabels, false), range: [rows - 0.5, -0.5] },
       paper_bgcolor: 'rgba(0,0,0,0)',
       plot_bgcolor: 'rgba(0,0,0,0)',
       showlegend: false,
