@@ -240,7 +240,7 @@ function makeCard(f) {
     if (kind !== 'click') return;
     const cols = mapCards[f].conv.cols;
     selectFilter(f, r * cols + c); // steps run in row-major order of the output
-    $('step-compose').scrollIntoView({ block: 'start' }); // the step is drawn above the feature maps
+    document.querySelector('.step-compose').scrollIntoView({ block: 'start' }); // the step is above the maps
   };
   return {
     card,
