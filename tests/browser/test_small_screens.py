@@ -116,6 +116,13 @@ def test_the_top_menu_fits_a_phone_and_opens_every_page_link(phone: Page, server
     assert len(menu["links"]) == 11
     cut = [link["name"] for link in menu["links"] if not (link["shown"] and inside(link, width, height))]
     assert not cut, f"{path}: page links cut or hidden with the menu open: {cut}"
+    tools = phone.evaluate(
+        """() => [...document.querySelectorAll('.classroom-tools > button:not([hidden]), #export-toggle')]
+          .map((b) => { const r = b.getBoundingClientRect();
+            return { name: b.id, left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+                     shown: b.getClientRects().length > 0 }; })"""
+    )
+    assert len(tools) == 4 and all(t["shown"] and inside(t, width, height) for t in tools), tools
     phone.tap(".topbar nav a[href='/calculator']")
     phone.wait_for_url("**/calculator")
 
