@@ -75,7 +75,8 @@ function stalePictures(why) {
         });
     }
   }
-  for (const id of STEP_PICTURES) markStale($(id), why);
+  // the big input view carries the reason; the smaller views beside it a short word
+  for (const id of STEP_PICTURES) markStale($(id), why && (id === 'input-views' ? why : 'not current'));
 }
 
 // Every field whose text is not a usable number, marked and named in a sentence.
