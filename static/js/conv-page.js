@@ -10,9 +10,9 @@ import { Stepper } from './stepper.js';
 import { renderStep } from './conv-step.js';
 import { StepComposition } from './conv/composition.js';
 import { decode, encode } from './urlstate.js';
-import { resizeKernel, withChannels } from './kernels.js';
 import { checkField, numberField, parseNumber } from './kit/fields.js';
 import { markStale, say } from './kit/notice.js';
+import { resizeKernel, withChannels } from './kernels.js';
 import { copyText } from './clipboard.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
@@ -45,8 +45,8 @@ const requestBody = () => {
 const traceKey = () => JSON.stringify([requestBody(), state.filter]);
 
 // Errors of requests the user has already overtaken are dropped: a fresher request follows.
-function showError(err, req) {
 // A setting the server refuses leaves no picture of the old settings beside its message.
+function showError(err, req) {
   if (req && req.key !== currentKey) return;
   say($('status'), err.message || String(err));
   if (req) stalePictures('Not drawn: settings refused (see above)');
@@ -107,8 +107,8 @@ function holdBack(problems) {
 const runLive = latest(
   (req) => postMaps('/api/conv/live', req.body),
   (res, req) => {
-    if (req.key === currentKey) clearError();
     if (!currentKey) return; // a field is invalid: these maps belong to older settings
+    if (req.key === currentKey) clearError();
     drawMaps(res);
   },
   showError,
@@ -122,8 +122,8 @@ const runTrace = latest(
   (res, req) => {
     if (req.key !== currentKey) return; // settings moved on; a fresher request follows
     clearError();
-    if (req.body.stages) stages = res;
     for (const id of STEP_PICTURES) markStale($(id), '');
+    if (req.body.stages) stages = res;
     chunks.set(res.chunk, res);
     if (req.body.stages) {
       stepper.setTotal(res.num_steps, state.step);
@@ -152,14 +152,14 @@ let traceDelay = 0;
 
 function changed() {
   showApplicable();
-  clearError();
   const problems = fieldProblems();
   if (problems.length) {
     holdBack(problems);
     return;
   }
-  writeURL();
+  clearError();
   showPreset();
+  writeURL();
   currentKey = traceKey();
   runLive({ key: currentKey, body: requestBody() });
   updatePoolLink();
@@ -210,8 +210,8 @@ function drawMaps({ shape, lo, hi, data }) {
   const size = rows * cols;
   mapCards.forEach((m, f) => {
     m.card.classList.toggle('selected', f === state.filter);
-    m.conv.setData(data.subarray(f * size, (f + 1) * size), rows, cols, {
     markStale(m.card, '');
+    m.conv.setData(data.subarray(f * size, (f + 1) * size), rows, cols, {
       lo: lo[f],
       hi: hi[f],
       title: `Filter ${f + 1}: ${rows}×${cols}`,
@@ -271,30 +271,12 @@ function showStep(i) {
   const res = chunks.get(chunk);
   if (!res) {
     requestChunk(chunk, false);
-// v is null when the cell's text is not a number: the state keeps no stand-in for it and
-// changed() names the cell.
     $('step-label').textContent = `step ${i + 1} of ${stages.num_steps} (loading…)`;
     return;
   }
   if (composition.stages !== stages) composition.setStages(stages, channelNames(stages.stages.weight.length));
   renderStep({ stages, res, i, views: composition.views, relu: state.relu, filter: state.filter });
   composition.fit();
-// The preset the selected filter's kernels are (every channel the same preset), or none.
-function presetOf(kernels) {
-  const same = (k, w) => k.length === w.length && k.every((row, r) => row.every((v, c) => v === w[r][c]));
-  return DATA.kernels.find((p) => kernels.every((k) => same(k, p.weights)))?.name || '';
-}
-
-// The preset menu shows the kernel's preset, or 'custom' once a cell is edited away from it.
-function showPreset() {
-  const edited = editor.problems(state.filter).length > 0;
-  const name = edited ? '' : presetOf(state.weight[state.filter]);
-  $('preset').value = name;
-  $('preset').options[0].textContent = 'custom';
-  const p = PRESETS[name];
-  $('preset-note').textContent = p ? `${p.label}: ${p.description} (${p.source})` : '';
-}
-
   // fetch the next chunk ahead of playback so stepping never waits at a chunk boundary
   const next = chunk + 1;
   if (
@@ -314,10 +296,28 @@ function channelNames(n) {
   return Array.from({ length: n }, (_, i) => (n === 1 ? 'gray' : `channel ${i}`));
 }
 
+// v is null when the cell's text is not a number: the state keeps no stand-in for it and
+// changed() names the cell.
 const editor = new KernelEditor($('kernel-editor'), (ch, r, c, v) => {
   if (v !== null) state.weight[state.filter][ch][r][c] = v;
   changed();
 });
+
+// The preset the selected filter's kernels are (every channel the same preset), or none.
+function presetOf(kernels) {
+  const same = (k, w) => k.length === w.length && k.every((row, r) => row.every((v, c) => v === w[r][c]));
+  return DATA.kernels.find((p) => kernels.every((k) => same(k, p.weights)))?.name || '';
+}
+
+// The preset menu shows the kernel's preset, or 'custom' once a cell is edited away from it.
+function showPreset() {
+  const edited = editor.problems(state.filter).length > 0;
+  const name = edited ? '' : presetOf(state.weight[state.filter]);
+  $('preset').value = name;
+  $('preset').options[0].textContent = 'custom';
+  const p = PRESETS[name];
+  $('preset-note').textContent = p ? `${p.label}: ${p.description} (${p.source})` : '';
+}
 
 function fillSelect(el, items) {
   el.append(...items.map(([value, label]) => new Option(label, value)));
@@ -377,17 +377,6 @@ function showControls() {
   $('relu').checked = state.relu;
   $('add-filter').disabled = state.weight.length >= DATA.limits.max_filters;
   $('remove-filter').disabled = state.weight.length <= 1;
-// The whole-number fields: [id, name in messages, smallest value]. The server checks the largest.
-const FIELDS = [
-  ['stride-h', 'Stride (rows)', 1],
-  ['stride-w', 'Stride (columns)', 1],
-  ['pad-h', 'Padding (rows)', 0],
-  ['pad-w', 'Padding (columns)', 0],
-  ['dil-h', 'Dilation (rows)', 1],
-  ['dil-w', 'Dilation (columns)', 1],
-];
-
-// A field's number is applied only when it is one; changed() names it when it is not.
 }
 
 function update() {
@@ -412,6 +401,17 @@ function applyPreset(name) {
   state.weight[state.filter] = kernels.map(() => w.map((row) => [...row]));
 }
 
+// The whole-number fields: [id, name in messages, smallest value]. The server checks the largest.
+const FIELDS = [
+  ['stride-h', 'Stride (rows)', 1],
+  ['stride-w', 'Stride (columns)', 1],
+  ['pad-h', 'Padding (rows)', 0],
+  ['pad-w', 'Padding (columns)', 0],
+  ['dil-h', 'Dilation (rows)', 1],
+  ['dil-w', 'Dilation (columns)', 1],
+];
+
+// A field's number is applied only when it is one; changed() names it when it is not.
 function intInput(id, apply) {
   const min = FIELDS.find((f) => f[0] === id)[2];
   numberField($(id)).addEventListener('input', () => {
