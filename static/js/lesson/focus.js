@@ -2,6 +2,7 @@
 // what a predict step covers) sit in the space between the lesson bar and the window's bottom,
 // ring each focus element and dim the rest of the page. The marks follow the page as it redraws.
 
+import { PRESENTER_EVENT } from '../classroom/mode.js';
 import { probe } from '../probe.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -43,6 +44,9 @@ export class Spotlight {
     this.stopSettling = () => {
       this.settleUntil = 0;
     };
+    // Presenter view on or off resizes the bar and the figures: place the subject again once
+    // the page has laid itself out for the new view.
+    this.replace = () => requestAnimationFrame(() => requestAnimationFrame(() => this.place()));
   }
 
   buildLayer() {
@@ -83,6 +87,7 @@ export class Spotlight {
       window.addEventListener(type, this.stopSettling, { capture: true, passive: true });
     window.addEventListener('scroll', this.schedule, { capture: true, passive: true });
     window.addEventListener('resize', this.schedule);
+    document.addEventListener(PRESENTER_EVENT, this.replace);
     this.mutations = new MutationObserver((records) => {
       if (records.some((r) => !this.layer.contains(r.target))) this.schedule();
     });
@@ -160,6 +165,7 @@ export class Spotlight {
       window.removeEventListener(type, this.stopSettling, { capture: true });
     window.removeEventListener('scroll', this.schedule, { capture: true });
     window.removeEventListener('resize', this.schedule);
+    document.removeEventListener(PRESENTER_EVENT, this.replace);
     this.mutations?.disconnect();
     this.sizes?.disconnect();
     for (const el of this.marked) delete el.dataset.lessonFocus;
