@@ -15,6 +15,7 @@ import { probe } from './probe.js';
 import { PRESENTER_EVENT, SCALE, presenter } from './classroom/mode.js';
 
 const MARGIN = { l: 34, r: 6, t: 26, b: 22 };
+const NICE = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000];
 const AXIS = { showgrid: false, zeroline: false, fixedrange: true, ticks: 'outside', ticklen: 3 };
 const registry = probe.maps;
 const live = new Set(); // every map on the page, redrawn when presenter view toggles
@@ -37,8 +38,8 @@ function look() {
     tick: Math.round(10 * k),
     title: Math.round(13 * k),
     labelPx: on ? 9 : 6,
-    // numbers: at most 13 px (normal) or 26 px bold (presenter), smaller when the widest needs it
-    fontPx: (cell) => (on ? Math.min(26, Math.floor(cell / 2.2)) : Math.min(13, Math.floor(cell / 2.6))),
+    // numbers: at most 18 px (normal) or 28 px bold (presenter), smaller when the widest needs it
+    fontPx: (cell) => (on ? Math.min(28, Math.floor(cell / 2.2)) : Math.min(18, Math.floor(cell / 2.6))),
     fontWeight: on ? '700 ' : '',
     // grid lines between cells: none normally; in presenter view 2 px where cells are big enough
     gridWidth: (cell) => (on && cell >= 12 ? SCALE.line : 0),
@@ -196,8 +197,7 @@ export class MapView {
     const m = this.margin;
     const w = this.cols * this.cell,
       h = this.rows * this.cell;
-    const bar = this.opts.colorbar ? Math.max(0, this.barWidth - m.r) : 0;
-    this.el.style.width = `${w + m.l + m.r + bar}px`;
+    this.el.style.width = `${w + m.l + Math.max(m.r, this.opts.colorbar ? this.barWidth : 0)}px`;
     this.el.style.height = `${Math.max(h + m.t + m.b, m.t + 48)}px`;
   }
 
@@ -231,21 +231,32 @@ export class MapView {
     const tickPx = Math.min(L.tick, Math.max(8, Math.floor(cell * 0.95)));
     const every = Math.max(1, Math.ceil((tickPx * 1.05) / cell));
     const axis = (n, labels, wide) => {
-      const font = { size: labels ? tickPx : L.tick };
       if (labels) {
         const keep = labels.map((_, i) => i).filter((i) => i % every === 0);
         return {
           ...AXIS,
           range: [-0.5, n - 0.5],
-          tickfont: font,
+          tickfont: { size: tickPx },
           tickmode: 'array',
           tickvals: keep,
           ticktext: keep.map((i) => labels[i]),
         };
       }
-      // whole-number ticks at every cell only when each has room for its digits
-      const room = cell >= L.tick * (wide ? 0.7 * String(n - 1).length + 0.3 : 1.1);
-      return { ...AXIS, range: [-0.5, n - 0.5], tickfont: font, dtick: n <= 12 && room ? 1 : undefined, nticks: 6 };
+      // whole-number ticks at a round step that leaves each room for its digits (every cell when
+      // they fit); small maps write them smaller
+      const font = n * cell >= 60 ? L.tick : Math.max(8, Math.min(L.tick, Math.floor(cell * 0.95)));
+      const need = font * (wide ? 0.62 * String(n - 1).length + 0.5 : 1.15);
+      const step = NICE.find((v) => v * cell >= need) ?? n;
+      const vals = [];
+      for (let i = 0; i < n; i += step) vals.push(i);
+      return {
+        ...AXIS,
+        range: [-0.5, n - 0.5],
+        tickfont: { size: font },
+        tickmode: 'array',
+        tickvals: vals,
+        ticktext: vals.map(String),
+      };
     };
     const longest = (labels) => Math.max(0, ...labels.map((t) => String(t).length));
     const px = tickPx * 0.62; // about one tick character's width
@@ -255,9 +266,12 @@ export class MapView {
       l: rowLabels ? Math.max(L.margin.l, px * longest(rowLabels) + 12) : L.margin.l,
       b: tilt ? Math.max(L.margin.b, 0.75 * px * longest(colLabels) + 12) : L.margin.b,
     };
+    // the colour bar lives in the right margin, so Plotly's frame (and its title) spans it too
+    this.barWidth = this.opts.colorbar ? colorbarWidth(this.octx, -88.8, 88.8, true, L.tick, L.bar) : 0;
+    m.r = Math.max(m.r, this.barWidth);
     this.margin = m;
     // the title fits above the map and its colour bar: smaller type for a long title on a small map
-    const room = w + (this.opts.colorbar ? 44 : 0);
+    const room = w + m.r - 4;
     const titlePx = Math.max(9, Math.min(L.title, Math.floor(room / (0.56 * Math.max(1, (title || '').length)))));
     const layout = {
       width: w + m.l + m.r,
@@ -297,7 +311,6 @@ export class MapView {
     this.overlay.width = Math.round(w * dpr);
     this.overlay.height = Math.round(h * dpr);
     this.octx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    this.barWidth = this.opts.colorbar ? colorbarWidth(this.octx, -88.8, 88.8, true, L.tick, L.bar) : 0;
     this._size();
   }
 
