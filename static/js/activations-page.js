@@ -12,6 +12,7 @@ import { addMap, drawGrid } from './pool/draw.js';
 import { fmt } from './format.js';
 import { $, bindControls, showControls } from './activations/controls.js';
 import { narrow, onRoomChange, roomBelow } from './room.js';
+import { fillTabs, markTab } from './kit/tabs.js';
 import {
   curveFigure,
   draw,
@@ -225,23 +226,14 @@ function selectKind(kind) {
   $('softmax-section').hidden = !vector;
   $('curve-section').hidden = vector;
   $('map-section').hidden = vector;
-  for (const tab of $('kind-tabs').querySelectorAll('button'))
-    tab.setAttribute('aria-selected', String(tab.dataset.kind === kind));
+  markTab($('kind-tabs'), 'kind', kind);
   showControls(state, changed, true);
   relayout();
   changed(vector ? 'softmax' : 'curve');
 }
 
 function bindPage() {
-  $('kind-tabs').replaceChildren(
-    ...DATA.kinds.map(({ id, label }) => {
-      const b = Object.assign(document.createElement('button'), { type: 'button', textContent: label });
-      b.setAttribute('role', 'tab');
-      b.dataset.kind = id;
-      b.addEventListener('click', () => selectKind(id));
-      return b;
-    }),
-  );
+  fillTabs($('kind-tabs'), DATA.kinds, 'kind', selectKind);
   bindControls(state, DATA, changed);
   const plot = $('curve-plot');
   plot.addEventListener('mouseleave', () => requestPoint(state.at, true));

@@ -17,6 +17,7 @@ import flattened from './family/flattened.js';
 import residual from './family/residual.js';
 import { copyText } from './clipboard.js';
 import { onRoomChange } from './room.js';
+import { fillTabs, markTab } from './kit/tabs.js';
 
 const DATA = JSON.parse($('page-data').textContent);
 const VARIANTS = { '1d': oned, transposed, grouped, shuffle, tiled, flattened, residual };
@@ -92,9 +93,7 @@ const stepper = new Stepper($('stepper'), { onStep });
 function select(id) {
   stepper.pause();
   current = id;
-  for (const tab of $('variant-tabs').querySelectorAll('button')) {
-    tab.setAttribute('aria-selected', String(tab.dataset.variant === id));
-  }
+  markTab($('variant-tabs'), 'variant', id);
   for (const el of document.querySelectorAll('[data-variant-part]')) el.hidden = el.dataset.variantPart !== id;
   $('stepper-section').hidden = !VARIANTS[id].stepped;
   const variant = VARIANTS[id];
@@ -108,19 +107,9 @@ function select(id) {
 }
 
 function bindPage() {
-  $('variant-tabs').replaceChildren(
-    ...DATA.variants.map(({ id, label }) => {
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.role = 'tab';
-      b.dataset.variant = id;
-      b.textContent = label;
-      b.addEventListener('click', () => {
-        if (id !== current) select(id);
-      });
-      return b;
-    }),
-  );
+  fillTabs($('variant-tabs'), DATA.variants, 'variant', (id) => {
+    if (id !== current) select(id);
+  });
   $('copy-torch').addEventListener('click', () =>
     copyText($('torch-line').textContent, $('copied'), 'PyTorch code copied.'),
   );

@@ -13,6 +13,7 @@ import { statsHTML } from './norm/stats.js';
 import { presenter } from './classroom/mode.js';
 import { narrow, onRoomChange, roomBelow } from './room.js';
 import { encode, fromAddress } from './typed-url.js';
+import { fillTabs, markTab } from './kit/tabs.js';
 
 const DATA = JSON.parse($('page-data').textContent);
 const DEFAULTS = { ...DATA.defaults, view: 'input' };
@@ -209,22 +210,12 @@ const stepper = new Stepper($('stepper'), { onStep });
 // ---- tabs and links ------------------------------------------------------------------------------
 
 function bindPage() {
-  $('kind-tabs').replaceChildren(
-    ...DATA.kinds.map(({ id, label }) => {
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.role = 'tab';
-      b.dataset.kind = id;
-      b.textContent = label;
-      b.addEventListener('click', () => {
-        if (id === state.kind) return;
-        Object.assign(state, { kind: id, group: 0 });
-        selectTab();
-        changed();
-      });
-      return b;
-    }),
-  );
+  fillTabs($('kind-tabs'), DATA.kinds, 'kind', (id) => {
+    if (id === state.kind) return;
+    Object.assign(state, { kind: id, group: 0 });
+    selectTab();
+    changed();
+  });
   bindControls(state, DATA, changed);
   $('copy-torch').addEventListener('click', () =>
     copyText($('torch-line').textContent, $('copied'), 'PyTorch code copied.'),
@@ -236,8 +227,7 @@ function bindPage() {
 }
 
 function selectTab() {
-  for (const tab of $('kind-tabs').querySelectorAll('button'))
-    tab.setAttribute('aria-selected', String(tab.dataset.kind === state.kind));
+  markTab($('kind-tabs'), 'kind', state.kind);
 }
 
 function start() {

@@ -15,6 +15,7 @@ import { renderShift } from './pool/shift.js';
 import { layoutPool, windowShape } from './pool/layout.js';
 import { onRoomChange } from './room.js';
 import { renderSource } from './pool/source.js';
+import { fillTabs, markTab } from './kit/tabs.js';
 
 const DATA = JSON.parse($('page-data').textContent);
 const DEFAULTS = { ...DATA.defaults, mode: 'single', step: 0 };
@@ -201,27 +202,15 @@ let editor = null;
 
 function update() {
   showControls(state, DATA, editor, uploads);
-  for (const tab of $('kind-tabs').querySelectorAll('button')) {
-    tab.setAttribute('aria-selected', String(!compareMode() && tab.dataset.kind === state.kind));
-  }
+  markTab($('kind-tabs'), 'kind', compareMode() ? null : state.kind);
   changed();
 }
 
 function bindPage() {
-  $('kind-tabs').replaceChildren(
-    ...DATA.kinds.map(({ id, label }) => {
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.role = 'tab';
-      b.dataset.kind = id;
-      b.textContent = label;
-      b.addEventListener('click', () => {
-        Object.assign(state, { kind: id, mode: 'single', step: 0 });
-        update();
-      });
-      return b;
-    }),
-  );
+  fillTabs($('kind-tabs'), DATA.kinds, 'kind', (id) => {
+    Object.assign(state, { kind: id, mode: 'single', step: 0 });
+    update();
+  });
   $('presets').replaceChildren(
     ...DATA.presets.map((preset) => {
       const b = document.createElement('button');
