@@ -14,6 +14,7 @@ import { checkField, numberField, parseNumber } from './kit/fields.js';
 import { markStale, say } from './kit/notice.js';
 import { resizeKernel, withChannels } from './kernels.js';
 import { copyText } from './clipboard.js';
+import { fillTabs, markTab } from './kit/tabs.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
 const $ = (id) => document.getElementById(id);
@@ -341,18 +342,9 @@ function showControls() {
   image.value = state.image;
   $('size').value = String(state.size);
   document.querySelector(`input[name="color"][value="${state.color}"]`).checked = true;
-  const tabs = $('filter-tabs');
-  tabs.replaceChildren(
-    ...state.weight.map((_, f) => {
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.role = 'tab';
-      b.textContent = String(f + 1);
-      b.setAttribute('aria-selected', String(f === state.filter));
-      b.addEventListener('click', () => selectFilter(f, state.step));
-      return b;
-    }),
-  );
+  const filters = state.weight.map((_, f) => ({ id: String(f), label: String(f + 1) }));
+  fillTabs($('filter-tabs'), filters, 'filter', (id) => selectFilter(Number(id), state.step));
+  markTab($('filter-tabs'), 'filter', String(state.filter));
   $('step-filter').textContent = String(state.filter + 1);
   const kernels = state.weight[state.filter];
   $('kh').value = String(kernels[0].length);
