@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from playwright.sync_api import Page
 
 from app.attention_request import additive_weights, weights
@@ -209,3 +210,89 @@ def test_presenter_view_gives_the_step_maps_the_width(page: Page, server_url: st
     w_q = page.evaluate("() => window.__layerlab.maps['att-wq'].drawn")
     assert w_q["cell"] >= 40 and w_q["tickPx"] >= 14  # W_Q as big as its line allows
     assert w_q["fontPx"] >= 13  # its numbers readable from the back (they were about 7 px)
+
+
+STEP_MAPS = ("att-scores", "att-scaled", "att-mask", "att-weights", "att-head-out")
+
+# each step map's cell, its element's box, its title's box and the box that may clip the title (the
+# Plotly SVG when it hides its overflow, else the map's element)
+STEP_GEOMETRY = """(ids) => ids.map((id) => {
+  const m = window.__layerlab.maps[id];
+  const box = (el) => { const b = el.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+  const svg = m.el.querySelector('.main-svg');
+  const title = m.el.querySelector('.gtitle');
+  return { id, cell: m.cell, el: box(m.el), title: title ? box(title) : null, bar: box(m.bar),
+           text: title ? title.textContent : '',
+           clip: getComputedStyle(svg).overflow === 'visible' ? box(m.el) : box(svg) };
+})"""
+
+# the plane's point labels as drawn (a label a neighbour carries is blank)
+PLANE_LABELS = """() => [...document.querySelectorAll('#att-plane .textpoint text')]
+  .filter((t) => t.textContent.trim())
+  .map((t) => { const b = t.getBoundingClientRect();
+    return [t.textContent, b.left, b.top, b.right, b.bottom]; })"""
+
+
+def inside(inner: list[float], outer: list[float], slack: float = 1) -> bool:
+    return (
+        inner[0] >= outer[0] - slack
+        and inner[1] >= outer[1] - slack
+        and inner[2] <= outer[2] + slack
+        and inner[3] <= outer[3] + slack
+    )
+
+
+@pytest.mark.parametrize("query", ["", "&causal=1&heads=4", "&heads=8&causal=1"])
+def test_presenter_step_maps_are_big_titled_and_the_plane_labels_apart(
+    page: Page, server_url: str, query: str
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_attention(page, server_url, f"?present=1{query}")
+    maps = page.evaluate(STEP_GEOMETRY, list(STEP_MAPS))
+    for m in maps:
+        assert m["cell"] >= 22, f"{m['id']}: {m['cell']} px cells, unreadable from the back"
+        assert m["text"], f"{m['id']} has no title"
+        where = f"{m['id']}: title {m['text']!r} at {m['title']}"
+        assert inside(m["title"], m["el"]), f"{where} outside its map {m['el']}"
+        assert inside(m["title"], m["clip"]), f"{where} clipped at {m['clip']}"
+        if m["id"] != "att-mask":  # the mask has a key under it instead of a colour bar
+            # a title may run on over the colour bar's gradient (above it), never into its numbers
+            # (presenter view: 6 px gap, 16 px gradient, 6 px gap, then the numbers)
+            left, top = m["bar"][:2]
+            right, bottom = m["title"][2:]
+            assert right <= left + 28 or bottom <= top, f"{where} meets the colour bar's numbers"
+            assert right <= left + 6 or bottom <= top + 8, f"{where} runs into the colour bar"
+        assert m["el"][2] <= 1280 and m["el"][3] <= 720, f"{m['id']} off the first screen"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 1280
+
+    labels = page.evaluate(PLANE_LABELS)
+    names = ", ".join(label[0] for label in labels)
+    for token in ("we", "sat", "on", "the", "river", "bank", "out(we)"):
+        assert token in names, f"no label names {token}: {names}"
+    b = page.locator("#att-plane").bounding_box()
+    plane = [b["x"], b["y"], b["x"] + b["width"], b["y"] + b["height"]]
+    for i, a in enumerate(labels):
+        assert inside(a[1:], plane), f"plane label {a[0]!r} {a[1:]} outside the plane {plane}"
+        for b in labels[i + 1 :]:
+            apart = a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2]
+            assert apart, f"plane labels {a[0]!r} {a[1:]} and {b[0]!r} {b[1:]} overlap"
+
+
+def test_the_mask_map_says_what_it_holds(page: Page, server_url: str) -> None:
+    open_attention(page, server_url)
+    assert page.evaluate("() => window.__layerlab.maps['att-mask'].title") == "Mask: none"
+    assert page.locator("#att-mask-key").is_visible()  # 0 kept, −∞ masked: the key stands for a colour bar
+    page.check("#att-causal")
+    page.wait_for_function("() => window.__layerlab.maps['att-mask'].title === 'Mask'")
+    idle(page)
+    # a masked cell (query 2, key 4: −∞) is dark; an allowed one (query 4, key 2: 0) is light
+    shade = page.evaluate(
+        """() => { const m = window.__layerlab.maps['att-mask'];
+          const k = m.overlay.width / (m.cols * m.cell);
+          const at = (r, c) => { const d = m.overlay.getContext('2d').getImageData(
+              Math.round((c + 0.5) * m.cell * k), Math.round((r + 0.5) * m.cell * k), 1, 1).data;
+            return d[3] === 0 ? null : (d[0] + d[1] + d[2]) / 3; };
+          return [at(2, 4), at(4, 2)]; }"""
+    )
+    assert shade[0] is not None and shade[0] < 90, f"masked cell not dark: {shade}"
+    assert shade[1] is None or shade[1] > 200, f"allowed cell not light: {shade}"

@@ -2,8 +2,10 @@
 // the concatenation, W_O and the output. Display only: every number arrives from the engine.
 
 import { MapView, extent as range } from '../mapview.js';
-import { fitFigure, map, row } from '../figure.js';
+import { col, fitFigure, fixed, map, row } from '../figure.js';
 import { narrow, roomBelow, setCell } from '../room.js';
+import { drawMaskKey, maskHighlights } from './mask.js';
+import { fitPlane } from './detail.js';
 
 const OPTS = { target: 200, maxCell: 36, numbers: true };
 const views = {};
@@ -49,8 +51,22 @@ export function init(onEmbeddingClick, onWeightClick) {
   });
   for (const name of ['Q', 'K', 'V']) add('att-row-inputs', `att-w${name.toLowerCase()}`, weight(`W_${name}`));
   for (const name of ['q', 'k', 'v']) add('att-row-qkv', `att-${name}`);
-  for (const name of ['scores', 'scaled', 'mask', 'weights']) add('att-row-head', `att-${name}`);
-  add('att-row-head', 'att-head-out');
+  add('att-row-head', 'att-scores');
+  add('att-row-head', 'att-scaled');
+  // the mask is 0 or −∞, nothing between: its key names the two instead of a colour bar
+  const fig = document.createElement('figure');
+  fig.className = 'att-mask-fig';
+  $('att-row-head').append(fig);
+  const key = document.createElement('canvas');
+  key.id = 'att-mask-key';
+  key.className = 'colorbar att-mask-key';
+  key.setAttribute('role', 'img');
+  key.setAttribute('aria-label', 'mask key: white cells add 0, dark cells add −∞');
+  const box = document.createElement('div');
+  fig.append(box, key);
+  views['att-mask'] = new MapView(box, { id: 'att-mask', ...OPTS, colorbar: false, signed: true });
+  add('att-row-head', 'att-weights');
+  add('att-head-out-box', 'att-head-out');
   add('att-row-out', 'att-concat');
   add('att-row-out', 'att-wo', weight('W_O'));
   add('att-row-out', 'att-output');
@@ -100,12 +116,23 @@ export function drawHead(res, h, q) {
   const temp = res.params.temperature !== 1 ? `÷T` : '';
   draw(views['att-scores'], res.heads.scores[h], 'QKᵀ', toks, toks);
   draw(views['att-scaled'], res.heads.scaled[h], `QKᵀ ${scale}${temp}`.trim(), toks, toks);
-  draw(views['att-mask'], res.heads.mask[h], 'Mask (· = −∞)', toks, toks);
-  draw(views['att-weights'], res.heads.weights[h], 'Softmax weights', toks, toks);
-  draw(views['att-head-out'], res.heads.output[h], 'Weights·V', toks, cols);
+  const mask = res.heads.mask[h];
+  const masked = mask.some((r) => r.includes(null));
+  views['att-mask'].setData(flat(mask), mask.length, mask[0].length, {
+    lo: -1,
+    hi: 1,
+    title: masked ? 'Mask' : 'Mask: none',
+    rowLabels: toks,
+    colLabels: toks,
+  });
+  draw(views['att-weights'], res.heads.weights[h], 'Softmax', toks, toks);
+  // a one- or two-column output (8 or 4 heads) has room for a short title only
+  draw(views['att-head-out'], res.heads.output[h], dk > 2 ? 'Weights·V' : 'W·V', toks, cols);
   const all = Array.from({ length: res.tokens.length }, (_, i) => i);
   const row = { rows: [q], cols: all, fill: null };
-  for (const id of ['att-scores', 'att-scaled', 'att-mask', 'att-weights']) views[id].setHighlights([row]);
+  for (const id of ['att-scores', 'att-scaled', 'att-weights']) views[id].setHighlights([row]);
+  views['att-mask'].setHighlights([...maskHighlights(mask), row]);
+  drawMaskKey($('att-mask-key'), masked);
   views['att-head-out'].setHighlights([{ rows: [q], cols: cols.map((_, i) => i), fill: null }]);
   const chunk = cols.map((c) => Number(c));
   views['att-q'].setHighlights([{ rows: [q], cols: chunk, fill: null }]);
@@ -133,15 +160,62 @@ function fitRow(id, ids, height) {
   );
 }
 
-// The step's maps fill the width above the written-out softmax and the plane (both kept on the
-// first screen); the other rows, below the fold, fill the width at up to most of a screen.
+const px = (el, prop) => Number.parseFloat(getComputedStyle(el)[prop]) || 0;
+
+// The step: the four maps from QKᵀ to the softmax weights on one line, under them one query's
+// softmax written out, the plane of its weighted sum and the Weights·V map (arrangement 'two');
+// or all five maps on one line over the table and the plane ('one'), whichever gives the bigger
+// cells while the whole step fits the first screen. The plane takes the room the second line
+// leaves. A phone scrolls: there the maps fit the width only.
+function fitStep() {
+  const line1 = $('att-row-head'),
+    line2 = $('att-row-head2');
+  const outBox = $('att-head-out-box');
+  const width = line1.clientWidth - 2;
+  const gap1 = px(line1, 'columnGap') || GAP,
+    gap2 = px(line2, 'columnGap') || GAP;
+  const vgap = px(line1, 'marginBottom') + px(line2, 'marginTop');
+  const sums = document.querySelector('.att-sums');
+  const table = $('att-softmax').getBoundingClientRect();
+  const tableBox = fixed(table.width, table.bottom - sums.getBoundingClientRect().top);
+  const planeHead =
+    $('att-plane').getBoundingClientRect().top - $('att-plane').parentElement.getBoundingClientRect().top;
+  const planeMin = narrow() ? 0 : 200;
+  const planeBox = fixed(planeMin, planeMin + planeHead);
+  const key = $('att-mask-key');
+  const mask = col([map(views['att-mask']), fixed(key.offsetWidth, key.offsetHeight)], 2);
+  const four = [map(views['att-scores']), map(views['att-scaled']), mask, map(views['att-weights'])];
+  const out = map(views['att-head-out']);
+  if (narrow()) {
+    // one cell for every map, the widest fitting the width
+    fitFigure({ col: col([...four, out]) }, { width, height: Number.POSITIVE_INFINITY }, 48);
+    line2.append(outBox);
+    fitPlane(Math.min(width, 380), 300);
+    return;
+  }
+  const height = Math.max(120, roomBelow(line1) - 8);
+  const best = fitFigure(
+    {
+      two: col([row(four, gap1), row([tableBox, planeBox, out], gap2)], vgap),
+      one: col([row([...four, out], gap1), row([tableBox, planeBox], gap2)], vgap),
+    },
+    { width, height },
+    64,
+  );
+  (best?.name === 'one' ? line1 : line2).append(outBox);
+  // the plane: the width the second line leaves, the height down to the bottom of the screen
+  const used = [...line2.children]
+    .filter((el) => !el.classList.contains('att-plane-box') && el.getClientRects().length)
+    .reduce((sum, el) => sum + el.getBoundingClientRect().width + gap2, 0);
+  const room = window.innerHeight - line2.getBoundingClientRect().top - window.scrollY - planeHead - 6;
+  const planeW = Math.max(planeMin, Math.min(line2.clientWidth - used - 4, 1.3 * room));
+  fitPlane(planeW, Math.max(planeMin, Math.min(room, planeW)));
+}
+
+// The step fills the first screen; the other rows, below the fold, fill the width at up to most of a screen.
 export function fitMaps() {
-  // what must show under the maps: the softmax table and the plane (their notes may fall below)
-  const top = document.querySelector('.att-detail').getBoundingClientRect().top;
-  const bottoms = ['att-softmax', 'att-plane'].map((id) => $(id).getBoundingClientRect().bottom);
-  const below = Math.max(...bottoms) - top + 12;
-  const stepRoom = narrow() ? 0.8 * window.innerHeight : Math.max(120, roomBelow($('att-row-head'), below) - 8);
-  fitRow('att-row-head', ['att-scores', 'att-scaled', 'att-mask', 'att-weights', 'att-head-out'], stepRoom);
+  fitStep();
+  fitStep(); // once drawn at their new size the maps' frames (ticks, colour bars) are known exactly
   const screen = 0.75 * window.innerHeight;
   // X on a line of its own, the weight matrices two to a line: big enough to carry their numbers
   fitRow('att-row-inputs', ['att-x'], screen);
