@@ -22,16 +22,20 @@ _FIGURE = """() => [...document.querySelectorAll(
     'main .mapview, main .js-plotly-plot, main svg[role], main canvas')]
   .find((el) => el.getClientRects().length > 0 && !el.closest('.mapview:not(:scope)'))"""
 
-_MEASURE = (
-    """() => {
+_MEASURE = """() => {
   const visible = (el) => el.getClientRects().length > 0;
   const box = (el) => {
     const r = el.getBoundingClientRect();
     return { left: r.left, right: r.right, bottom: r.bottom, top: r.top };
   };
-  const figure = ("""
-    + _FIGURE
-    + """)();
+  // a picture wider than the phone may scroll in its own box (the phone rules' design): that box must fit
+  const scroller = (el) => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (/auto|scroll/.test(getComputedStyle(p).overflowX) && p.scrollWidth > p.clientWidth) return p;
+    }
+    return null;
+  };
+  const figure = (FIGURE)();
   const fields = 'main input:not([type=checkbox]):not([type=radio]):not([type=range]):not([type=file]),'
     + ' main select, main textarea';
   const small = [...document.querySelectorAll(fields)].filter(visible)
@@ -41,11 +45,11 @@ _MEASURE = (
     scrollWidth: document.documentElement.scrollWidth,
     innerWidth: window.innerWidth,
     scrollY: window.scrollY,
-    figure: figure && { name: figure.id || figure.className.baseVal || figure.className, ...box(figure) },
+    figure: figure && { name: figure.id || figure.tagName, ...box(figure) },
+    frame: figure && box(scroller(figure) || figure),
     small,
   };
-}"""
-)
+}""".replace("FIGURE", _FIGURE)
 
 # the boxes of the top bar's parts and of every page link, and whether each link is shown
 _MENU = """() => {
@@ -88,7 +92,8 @@ def test_page_fits_a_phone(phone: Page, server_url: str, path: str) -> None:
     assert m["scrollWidth"] <= m["innerWidth"], f"{path} scrolls sideways: {m['scrollWidth']} px wide"
     if m["figure"]:
         f = m["figure"]
-        assert f["left"] >= 0 and f["right"] <= PHONE["width"], f"{path}: {f['name']} spans {f}"
+        frame = m["frame"]
+        assert frame["left"] >= 0 and frame["right"] <= PHONE["width"], f"{path}: {f['name']} spans {frame}"
         assert f["top"] < PHONE["height"], f"{path}: the first picture ({f['name']}) starts at {f['top']:.0f}"
     # the settings fold behind their button; opened, every field is large enough not to zoom
     toggle = phone.locator(".page > aside.controls > .controls-toggle")
