@@ -10,6 +10,7 @@ import { fitPlane } from './detail.js';
 const OPTS = { target: 200, maxCell: 36, numbers: true };
 const views = {};
 let headMaps = [];
+let maskShown = false; // whether the mask drawn has −∞ cells (its key dims the −∞ entry when not)
 
 const $ = (id) => document.getElementById(id);
 
@@ -132,6 +133,7 @@ export function drawHead(res, h, q) {
   const row = { rows: [q], cols: all, fill: null };
   for (const id of ['att-scores', 'att-scaled', 'att-weights']) views[id].setHighlights([row]);
   views['att-mask'].setHighlights([...maskHighlights(mask), row]);
+  maskShown = masked;
   drawMaskKey($('att-mask-key'), masked);
   views['att-head-out'].setHighlights([{ rows: [q], cols: cols.map((_, i) => i), fill: null }]);
   const chunk = cols.map((c) => Number(c));
@@ -183,6 +185,7 @@ function fitStep() {
   const planeMin = narrow() ? 0 : 200;
   const planeBox = fixed(planeMin, planeMin + planeHead);
   const key = $('att-mask-key');
+  drawMaskKey(key, maskShown); // its type follows presenter view
   const mask = col([map(views['att-mask']), fixed(key.offsetWidth, key.offsetHeight)], 2);
   const four = [map(views['att-scores']), map(views['att-scaled']), mask, map(views['att-weights'])];
   const out = map(views['att-head-out']);
