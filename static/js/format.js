@@ -26,7 +26,9 @@ export function factor(v) {
 // is one, otherwise 2 decimals (1 from 10, none from 100; up to 3 when the map's values are all
 // small), so neighbouring cells read alike. A value that rounds to zero at that precision (sin(π)
 // = 1.2e−16, say) prints as 0. Huge maps (|v| ≥ 10⁴) use two significant digits.
-export function mapLabels(values, n = values.length) {
+// `fewer` drops that many decimals (never below one, for a map that is not whole numbers), for a
+// map whose cells are too small for the usual precision.
+export function mapLabels(values, n = values.length, fewer = 0) {
   let big = 0,
     whole = true;
   for (let i = 0; i < n; i++) {
@@ -39,7 +41,8 @@ export function mapLabels(values, n = values.length) {
   let label;
   if (big >= 1e4) label = (v) => v.toPrecision(2).replace('e+', 'e');
   else {
-    const decimals = whole ? 0 : big >= 100 ? 0 : big >= 10 ? 1 : big >= 0.1 ? 2 : 3;
+    const usual = whole ? 0 : big >= 100 ? 0 : big >= 10 ? 1 : big >= 0.1 ? 2 : 3;
+    const decimals = usual === 0 ? 0 : Math.max(1, usual - fewer);
     label = (v) => v.toFixed(decimals);
   }
   const texts = new Array(n);

@@ -245,7 +245,7 @@ export class MapView {
       // whole-number ticks at a round step that leaves each room for its digits (every cell when
       // they fit); small maps write them smaller
       const font = n * cell >= 60 ? L.tick : Math.max(8, Math.min(L.tick, Math.floor(cell * 0.95)));
-      const need = font * (wide ? 0.62 * String(n - 1).length + 0.5 : 1.15);
+      const need = font * (wide ? 0.62 * String(n - 1).length + 0.5 : 1.8);
       const step = NICE.find((v) => v * cell >= need) ?? n;
       const vals = [];
       for (let i = 0; i < n; i += step) vals.push(i);
@@ -263,7 +263,10 @@ export class MapView {
     const tilt = colLabels && longest(colLabels) * px > cell * every;
     const m = {
       ...L.margin,
-      l: rowLabels ? Math.max(L.margin.l, px * longest(rowLabels) + 12) : L.margin.l,
+      // as wide as the row numbers need (the labels' own width when named), no wider
+      l: rowLabels
+        ? Math.max(L.margin.l, px * longest(rowLabels) + 12)
+        : Math.ceil(0.62 * L.tick * String(Math.max(0, rows - 1)).length) + 14,
       b: tilt ? Math.max(L.margin.b, 0.75 * px * longest(colLabels) + 12) : L.margin.b,
     };
     // the colour bar lives in the right margin, so Plotly's frame (and its title) spans it too
@@ -321,15 +324,19 @@ export class MapView {
     const none = { fontPx: 0, texts: null };
     if (this.opts.numbers === false || !this.values) return none;
     const n = Math.min(this.filled, this.rows * this.cols);
-    const texts = mapLabels(this.values, n);
     const g = this.octx;
-    let px = L.fontPx(this.cell);
-    g.font = `${L.fontWeight}${px}px system-ui, sans-serif`;
-    let widest = 0;
-    for (const t of texts) widest = Math.max(widest, g.measureText(t).width);
-    if (widest > 0) px = Math.min(px, Math.floor((px * (this.cell - 4)) / widest));
-    px = Math.min(px, Math.floor((this.cell - 2) / 1.2)); // the line's height fits the cell too
-    return px >= (L.on ? 13 : 9) ? { fontPx: px, texts } : none;
+    // the usual precision, or one decimal fewer when that is what lets the numbers fit
+    for (const fewer of [0, 1]) {
+      const texts = mapLabels(this.values, n, fewer);
+      let px = L.fontPx(this.cell);
+      g.font = `${L.fontWeight}${px}px system-ui, sans-serif`;
+      let widest = 0;
+      for (const t of texts) widest = Math.max(widest, g.measureText(t).width);
+      if (widest > 0) px = Math.min(px, Math.floor((px * (this.cell - 4)) / widest));
+      px = Math.min(px, Math.floor((this.cell - 2) / 1.2)); // the line's height fits the cell too
+      if (px >= (L.on ? 13 : 9)) return { fontPx: px, texts };
+    }
+    return none;
   }
 
   _drawOverlay() {
