@@ -179,6 +179,10 @@ export class MapView {
     }
     this.bar.style.left = `${m.l + this.cols * this.cell}px`;
     this.bar.style.top = `${m.t - fontPx / 2}px`;
+    // a live edit repaints the cells many times a second; the bar only when its scale or size changed
+    const key = `${this.lo},${this.hi},${this.signed},${fontPx},${this.barWidth},${height},${L.bar}`;
+    if (key === this.barKey) return;
+    this.barKey = key;
     drawColorbar(this.bar, {
       lut: this.lut,
       lo: this.lo,
