@@ -2,7 +2,7 @@
 // -> the maps, and the stepper walking the (head, query) steps of the answer.
 
 import { latest, postJSON } from './api.js';
-import { Stepper } from './stepper.js';
+import { Stepper, notForStepping } from './stepper.js';
 import { copyText } from './clipboard.js';
 import { fmt } from './format.js';
 import { drawAll, drawHead, fitMaps, init, tokenLabels } from './attention/views.js';
@@ -159,18 +159,7 @@ function showTab() {
 
 // While the additive tab shows, ←/→ step over the encoder states instead of the queries.
 function additiveKeys(e) {
-  if (state.tab !== 'additive') return;
-  const t = e.target;
-  const typing = t instanceof HTMLInputElement && !['range', 'checkbox', 'radio'].includes(t.type);
-  if (
-    typing ||
-    t instanceof HTMLSelectElement ||
-    t instanceof HTMLTextAreaElement ||
-    e.ctrlKey ||
-    e.metaKey ||
-    e.altKey
-  )
-    return;
+  if (state.tab !== 'additive' || notForStepping(e)) return;
   const moves = { ArrowRight: 1, ArrowLeft: -1, Home: -Infinity, End: Infinity, ' ': 0 };
   if (!(e.key in moves)) return;
   e.preventDefault();

@@ -33,6 +33,15 @@ export function activeStepper() {
   return live.find((s) => s.root.getClientRects().length > 0) || live[0] || null;
 }
 
+// A key press that belongs to a field being typed in, or that carries a modifier: not a step key.
+export function notForStepping(e) {
+  const t = e.target;
+  const typing = t instanceof HTMLInputElement && !['range', 'checkbox', 'radio'].includes(t.type);
+  return (
+    typing || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement || e.ctrlKey || e.metaKey || e.altKey
+  );
+}
+
 export class Stepper {
   constructor(root, { onStep }) {
     this.root = root;
@@ -132,17 +141,8 @@ export class Stepper {
   }
 
   _key(e) {
+    if (notForStepping(e)) return;
     const t = e.target;
-    const typing = t instanceof HTMLInputElement && t.type !== 'range' && t.type !== 'checkbox' && t.type !== 'radio';
-    if (
-      typing ||
-      t instanceof HTMLSelectElement ||
-      t instanceof HTMLTextAreaElement ||
-      e.ctrlKey ||
-      e.metaKey ||
-      e.altKey
-    )
-      return;
     if (e.defaultPrevented || t.isContentEditable || t.closest?.('dialog')) return;
     if ((e.key === 'PageDown' || e.key === 'PageUp') && document.body.dataset.lesson) return;
     if (activeStepper() !== this) return; // one step-through answers, not every one on the page
