@@ -32,6 +32,16 @@ class Settings:
     trace_chunk_steps: int = 1024
     # request heads: page URLs carry their whole state (the largest conv kernel set is ~20 KB of query)
     max_query_bytes: int = 32 * 1024  # longer query strings are refused (414) before any routing
+    # heavy work (traces, every page's computing POST) runs in worker threads, a bounded number at once per
+    # worker process; past the running and waiting bounds the answer is 503 with Retry-After
+    max_jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # jobs computing at once
+    max_jobs_waiting: int = 32  # jobs queued for a slot; one more is refused at once
+    max_job_wait: float = 10.0  # seconds a job may queue for a slot before it is refused
+    compress_inline_bytes: int = 64 * 1024  # gzip bodies up to this size inline, larger in a thread
+    # the server (app/server.py): a request's head and body must arrive within these, else the connection
+    # is closed (a half-open or trickling client holds no connection for long)
+    max_request_line_bytes: int = 40 * 1024  # method, path and query: past it a JSON 414 before routing
+    request_read_timeout: float = 10.0  # seconds from a request's first byte to its last
     # uploads
     max_upload_bytes: int = 8 * 1024 * 1024
     max_upload_pixels: int = 50_000_000  # declared size checked before decoding (decompression bombs)

@@ -17,9 +17,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 class ApiError(Exception):
     """A client error that names the field at fault and the limit it broke."""
 
-    def __init__(self, status: int, field: str, message: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        field: str,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        kind: str = "limit",
+    ) -> None:
         super().__init__(message)
         self.status, self.field, self.message = status, field, message
+        self.headers, self.kind = headers, kind
 
 
 class ErrorItem(BaseModel):
@@ -98,8 +107,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        detail = [{"loc": ["body", exc.field], "msg": exc.message, "type": "limit"}]
-        return JSONResponse(_body(exc.field, exc.message, detail), status_code=exc.status)
+        loc = ["body", exc.field] if exc.status < 500 else [exc.field]  # a 5xx is not the body's fault
+        detail = [{"loc": loc, "msg": exc.message, "type": exc.kind}]
+        body = _body(exc.field, exc.message, detail)
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -13,6 +13,7 @@ from app.assets import module_graph, warm
 from app.cache import CacheHeaders
 from app.config import Settings, settings
 from app.inputs import UploadStore
+from app.jobs import Jobs
 from app.limits import BodyLimit
 from app.mathml import tex
 from app.memory import keep_freed_memory
@@ -51,6 +52,7 @@ def create_app(config: Settings = settings) -> FastAPI:
     app.state.settings = config
     keep_freed_memory()  # process-wide, set once
     app.state.uploads = UploadStore(config.max_uploads_kept)
+    app.state.jobs = Jobs.from_settings(config)
     templates = Jinja2Templates(directory=config.template_dir)
     templates.env.globals["tex"] = tex
 
