@@ -11,17 +11,16 @@ Use it from a handler with `await run_job(request, fn, *args)`, or turn a plain 
 whose whole body is a job with `@heavy` (below its `@router.post`).
 
 The endpoints that run as jobs, and why: every POST that computes with the engine, each able to take from
-tens of milliseconds to seconds at its largest request, and every one of them also serializing a response
-of up to megabytes:
+tens of milliseconds to seconds at its largest request and to answer up to megabytes of JSON (serialized
+in the job too):
 - `/api/pool/{trace,compare,shift}`, `/api/family/*`, `/api/norm/{apply,equation,stream}`,
   `/api/attention`, `/api/attention/additive`, `/api/activations/{curve,map,softmax,dead-relu}`,
   `/api/dense/{plane,linear,init}`, `/api/network/{forward,backward,link,circle}`,
-  `/api/recurrent/{run,compare,gradients}`, `/api/calculator/analyse`: the traces and computations
-  of every page;
-- `/api/conv/trace` and `/api/conv/live` are wired by the conv routes themselves.
-Left on the event loop, since they are lookups or arithmetic on a few numbers (microseconds, less than
-a thread hand-off): `/api/activations/point`, `/api/dense/point`, `/api/dense/parameters`, the GET
-listings and the pages. Uploads (`POST /api/images`) have their own decode bound (app/memory.py).
+  `/api/recurrent/{run,compare,gradients}`, `/api/calculator/analyse`;
+- `/api/conv/trace` and `/api/conv/live`, wired by the conv routes themselves.
+Not jobs: `/api/activations/point`, `/api/dense/point` and `/api/dense/parameters` (one point or a few
+products, under a millisecond), the GET listings and the pages, which stay in FastAPI's thread pool or
+on the loop as they are; uploads (`POST /api/images`) have their own bound on decodes (app/memory.py).
 """
 
 from __future__ import annotations

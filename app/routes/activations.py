@@ -11,6 +11,7 @@ from app import activations_request as ar
 from app import activations_text as at
 from app.config import settings as S
 from app.errors import engine_errors
+from app.jobs import heavy
 from app.mathml import tex
 from app.schemas.activations import (
     KINDS,
@@ -82,6 +83,7 @@ def activations_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/api/activations/curve", response_class=NumpyJSONResponse)
+@heavy
 def curve(req: CurveRequest) -> NumpyJSONResponse:
     """f and f' on `points` x in [x_min, x_max], and where |f'| < threshold (saturated)."""
     with engine_errors("kind"):
@@ -119,6 +121,7 @@ def point(req: PointRequest) -> NumpyJSONResponse:
 
 
 @router.post("/api/activations/map", response_class=NumpyJSONResponse)
+@heavy
 def feature_map(req: MapRequest) -> NumpyJSONResponse:
     """A conv feature map, the activation of it and its derivative (where gradients flow)."""
     conv = ar.feature_map(req)  # (H, W)
@@ -140,6 +143,7 @@ def feature_map(req: MapRequest) -> NumpyJSONResponse:
 
 
 @router.post("/api/activations/softmax", response_class=NumpyJSONResponse)
+@heavy
 def softmax_vector(req: SoftmaxRequest) -> NumpyJSONResponse:
     """softmax(z / T) with every stage: shifted, exponentials, their sum, the output and the Jacobian."""
     scaled = np.array(req.z) / req.temperature
@@ -161,6 +165,7 @@ def softmax_vector(req: SoftmaxRequest) -> NumpyJSONResponse:
 
 
 @router.post("/api/activations/dead-relu", response_class=NumpyJSONResponse)
+@heavy
 def dead_relu(req: DeadReluRequest) -> NumpyJSONResponse:
     """The dying-ReLU run: per step the loss, which units are dead, their pre-activation ranges."""
     with engine_errors("lr"):

@@ -13,6 +13,7 @@ from app import attention_request as ar
 from app import attention_text as at
 from app.config import settings as S
 from app.errors import engine_errors
+from app.jobs import heavy
 from app.mathml import tex
 from app.schemas import HEAD_COUNTS, AdditiveRequest, AttentionRequest
 from app.serialize import NumpyJSONResponse
@@ -77,6 +78,7 @@ def attention_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/api/attention", response_class=NumpyJSONResponse, responses=DOC)
+@heavy
 def attention(req: AttentionRequest) -> NumpyJSONResponse:
     """Multi-head self-attention of the sentence, one scaled_dot_product_attention call over the heads."""
     s = ar.setup(req)
@@ -137,6 +139,7 @@ def attention(req: AttentionRequest) -> NumpyJSONResponse:
 
 
 @router.post("/api/attention/additive", response_class=NumpyJSONResponse)
+@heavy
 def additive(req: AdditiveRequest) -> NumpyJSONResponse:
     """Additive (Bahdanau) attention of one decoder state over the sentence's embeddings."""
     tokens, unknown, h, s = ar.additive_setup(req)

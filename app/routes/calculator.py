@@ -20,6 +20,7 @@ from app.calculator_request import (
 )
 from app.config import settings as S
 from app.errors import ApiError
+from app.jobs import heavy
 from app.serialize import NumpyJSONResponse
 from engine.calculator import Layer, StackError, StackReport, analyse
 
@@ -104,6 +105,7 @@ ANALYSE_DOC = {
 
 
 @api.post("/analyse", response_class=NumpyJSONResponse, responses=ANALYSE_DOC)
+@heavy
 def analyse_stack(req: AnalyseRequest) -> NumpyJSONResponse:
     """Shapes, parameters, MACs and receptive fields of every layer; a stack torch rejects is a 422."""
     layers = [Layer(layer.kind, layer.args) for layer in req.layers]

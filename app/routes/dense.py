@@ -11,6 +11,7 @@ from app import dense_request as dr
 from app import dense_text as dt
 from app.config import settings as S
 from app.errors import engine_errors
+from app.jobs import heavy
 from app.mathml import tex
 from app.schemas.dense import CountRequest, InitRequest, LinearRequest, PlaneRequest, PointRequest
 from app.serialize import NumpyJSONResponse
@@ -56,6 +57,7 @@ def dense_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/api/dense/plane", response_class=NumpyJSONResponse)
+@heavy
 def plane(req: PlaneRequest) -> NumpyJSONResponse:
     """Every layer's pre-activation and activation over the plane, the lines and the output's region."""
     return NumpyJSONResponse(dr.plane(req))
@@ -68,6 +70,7 @@ def point(req: PointRequest) -> NumpyJSONResponse:
 
 
 @router.post("/api/dense/linear", response_class=NumpyJSONResponse)
+@heavy
 def linear(req: LinearRequest) -> NumpyJSONResponse:
     """torch.nn.functional.linear: output and one step per (sample, neuron)."""
     return NumpyJSONResponse(dr.linear_call(req))
@@ -95,6 +98,7 @@ def parameters(req: CountRequest) -> NumpyJSONResponse:
 
 
 @router.post("/api/dense/init", response_class=NumpyJSONResponse)
+@heavy
 def init(req: InitRequest) -> NumpyJSONResponse:
     """The same small network trained from constant and from random weights, epoch by epoch."""
     return NumpyJSONResponse(dr.init_answer(req))

@@ -11,6 +11,7 @@ from app import family_request as fr
 from app import family_text as ft
 from app.config import settings as S
 from app.errors import engine_errors
+from app.jobs import heavy
 from app.mathml import tex
 from app.schemas import (
     Conv1dRequest,
@@ -78,6 +79,7 @@ def family_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/api/family/conv1d", response_class=NumpyJSONResponse, responses=DOC)
+@heavy
 def one_dimensional(req: Conv1dRequest) -> NumpyJSONResponse:
     """conv1d of a signal with a kernel, every window recorded."""
     x, w, kwargs = fr.conv1d_args(req)
@@ -106,6 +108,7 @@ def one_dimensional(req: Conv1dRequest) -> NumpyJSONResponse:
 
 
 @router.post("/api/family/transposed", response_class=NumpyJSONResponse, responses=DOC)
+@heavy
 def transposed(req: TransposedRequest) -> NumpyJSONResponse:
     """Both readings of conv_transpose2d: scatter steps with partial outputs, the gather conv2d trace."""
     x, w, kwargs = fr.transposed_args(req)
@@ -171,6 +174,7 @@ def _diagram(c_from: int, c_to: int, groups: int) -> dict:
 
 
 @router.post("/api/family/grouped", response_class=NumpyJSONResponse, responses=DOC)
+@heavy
 def grouped(req: GroupedRequest) -> NumpyJSONResponse:
     """A standard, grouped, depthwise, pointwise or depthwise-separable layer and its cost."""
     layer = fr.grouped_layer(req)
@@ -230,6 +234,7 @@ def grouped(req: GroupedRequest) -> NumpyJSONResponse:
 
 
 @router.post("/api/family/shuffle", response_class=NumpyJSONResponse, responses=DOC)
+@heavy
 def shuffle(req: ShuffleRequest) -> NumpyJSONResponse:
     """channel_shuffle of the scene's channels: the permutation and the maps before and after."""
     x, names = fr.channel_stack(req.size, req.channels)
@@ -253,6 +258,7 @@ def shuffle(req: ShuffleRequest) -> NumpyJSONResponse:
 
 
 @router.post("/api/family/tiled", response_class=NumpyJSONResponse, responses=DOC)
+@heavy
 def tiled(req: TiledRequest) -> NumpyJSONResponse:
     """tiled_conv2d on the grey scene: which kernel each output uses and the parameter counts."""
     x, w, kwargs = fr.tiled_args(req)
@@ -277,6 +283,7 @@ def tiled(req: TiledRequest) -> NumpyJSONResponse:
 
 
 @router.post("/api/family/flattened", response_class=NumpyJSONResponse, responses=DOC)
+@heavy
 def flattened(req: FlattenedRequest) -> NumpyJSONResponse:
     """flattened_conv2d's three 1-D passes beside the full conv2d with the rank-1 kernel they make."""
     x, names, kwargs = fr.flattened_args(req)
@@ -304,6 +311,7 @@ def flattened(req: FlattenedRequest) -> NumpyJSONResponse:
 
 
 @router.post("/api/family/residual", response_class=NumpyJSONResponse, responses=DOC)
+@heavy
 def residual(req: ResidualRequest) -> NumpyJSONResponse:
     """residual_block with preset weights: conv1, relu, conv2, the identity, their sum and the output."""
     x, names, kwargs = fr.residual_args(req)

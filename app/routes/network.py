@@ -10,6 +10,7 @@ from app import network_request as nr
 from app import network_text as nt
 from app.config import settings as S
 from app.deps import Uploads
+from app.jobs import heavy
 from app.mathml import tex
 from app.schemas.network import CircleRequest, NetworkBackwardRequest, NetworkInput, NetworkLinkRequest
 from app.serialize import NumpyJSONResponse
@@ -50,6 +51,7 @@ def network_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/api/network/forward", response_class=NumpyJSONResponse, responses=DOC)
+@heavy
 def forward(req: NetworkInput, uploads: Uploads) -> NumpyJSONResponse:
     """The input as the network sees it, every feature map, the flattened vector, logits and probabilities."""
     x, source = nr.load_input(req, uploads)
@@ -57,6 +59,7 @@ def forward(req: NetworkInput, uploads: Uploads) -> NumpyJSONResponse:
 
 
 @router.post("/api/network/backward", response_class=NumpyJSONResponse, responses=DOC)
+@heavy
 def backward(req: NetworkBackwardRequest, uploads: Uploads) -> NumpyJSONResponse:
     """The gradient of -log P(target) at every layer; conv2's input gradient as a transposed convolution."""
     x, source = nr.load_input(req, uploads)
@@ -64,12 +67,14 @@ def backward(req: NetworkBackwardRequest, uploads: Uploads) -> NumpyJSONResponse
 
 
 @router.post("/api/network/link")
+@heavy
 def link(req: NetworkLinkRequest, uploads: Uploads) -> dict:
     """Links opening one map of this input on the conv or pooling page, and what they show."""
     return nr.links(req, uploads)
 
 
 @router.post("/api/network/circle", response_class=NumpyJSONResponse)
+@heavy
 def circle_detector(req: CircleRequest) -> NumpyJSONResponse:
     """Seed 000's two-layer circle detector on a named 5x5 shape or an edited grid."""
     return NumpyJSONResponse(nr.circle_body(req))

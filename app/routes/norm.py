@@ -12,6 +12,7 @@ from app import norm_request as nr
 from app import norm_text as nt
 from app.config import settings as S
 from app.errors import engine_errors
+from app.jobs import heavy
 from app.mathml import tex
 from app.schemas import NORM_OFFSETS, NORM_SCALES, NormParams, NormStreamRequest
 from app.serialize import NumpyJSONResponse
@@ -97,6 +98,7 @@ def _running(req: NormParams, c: dict) -> dict | None:
 
 
 @router.post("/api/norm/apply", response_class=NumpyJSONResponse, responses=DOC)
+@heavy
 def apply(req: NormParams) -> NumpyJSONResponse:
     """One normalization of the generated tensor: every group's statistics and one group's equation."""
     c = _compute(req)
@@ -137,12 +139,14 @@ def apply(req: NormParams) -> NumpyJSONResponse:
 
 
 @router.post("/api/norm/equation", response_class=NumpyJSONResponse)
+@heavy
 def equation(req: NormParams) -> NumpyJSONResponse:
     """Group `group`'s transform written out with its numbers (MathML), for stepping."""
     return NumpyJSONResponse(_equation(req, _compute(req)))
 
 
 @router.post("/api/norm/stream", response_class=NumpyJSONResponse)
+@heavy
 def stream(req: NormStreamRequest) -> NumpyJSONResponse:
     """Batch norm in training over `batches` batches: the running statistics converging to the
     population's, and the same sample normalized in small and large batches."""

@@ -12,6 +12,7 @@ from app.config import settings as S
 from app.deps import Uploads
 from app.errors import engine_errors
 from app.examples import CONV_EXAMPLES
+from app.jobs import heavy
 from app.mathml import tex
 from app.schemas import SEED004_MATRIX, PoolCompareRequest, PoolShiftRequest, PoolTraceRequest, as_pair
 from app.serialize import NumpyJSONResponse
@@ -91,6 +92,7 @@ def pool_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/api/pool/trace", response_class=NumpyJSONResponse, responses=DOC)
+@heavy
 def trace(req: PoolTraceRequest, uploads: Uploads) -> NumpyJSONResponse:
     """One pooling's steps (windows or bins) in chunks of `trace_chunk_steps`."""
     x, source = pr.load_map(req, uploads)
@@ -122,6 +124,7 @@ def trace(req: PoolTraceRequest, uploads: Uploads) -> NumpyJSONResponse:
 
 
 @router.post("/api/pool/compare", response_class=NumpyJSONResponse, responses=DOC)
+@heavy
 def compare(req: PoolCompareRequest, uploads: Uploads) -> NumpyJSONResponse:
     """Max, average, min and Lp pooling with the same windows: four outputs, one chunk of shared steps."""
     x, source = pr.load_map(req, uploads)
@@ -167,6 +170,7 @@ def compare(req: PoolCompareRequest, uploads: Uploads) -> NumpyJSONResponse:
 
 
 @router.post("/api/pool/shift", response_class=NumpyJSONResponse, responses=DOC)
+@heavy
 def shift(req: PoolShiftRequest, uploads: Uploads) -> NumpyJSONResponse:
     """The map and its pooling before and after moving the map by `shift`: which numbers changed."""
     x, _ = pr.load_map(req, uploads)

@@ -10,6 +10,7 @@ from app import recurrent_request as rr
 from app import recurrent_text as rt
 from app.config import settings as S
 from app.errors import engine_errors
+from app.jobs import heavy
 from app.mathml import tex
 from app.schemas.recurrent import GradientRequest, RunRequest, SequenceRequest
 from app.serialize import NumpyJSONResponse
@@ -52,6 +53,7 @@ def recurrent_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/api/recurrent/run", response_class=NumpyJSONResponse)
+@heavy
 def run(req: RunRequest) -> NumpyJSONResponse:
     """One kind of cell over the sequence: every stage, and every cell evaluation as a step."""
     x, labels, features = rr.sequence(req)
@@ -76,6 +78,7 @@ def run(req: RunRequest) -> NumpyJSONResponse:
 
 
 @router.post("/api/recurrent/compare", response_class=NumpyJSONResponse)
+@heavy
 def compare(req: SequenceRequest) -> NumpyJSONResponse:
     """RNN, LSTM and GRU with the same settings on the same input: their outputs over time."""
     _, labels, _ = rr.sequence(req)
@@ -92,6 +95,7 @@ def compare(req: SequenceRequest) -> NumpyJSONResponse:
 
 
 @router.post("/api/recurrent/gradients", response_class=NumpyJSONResponse)
+@heavy
 def gradients(req: GradientRequest) -> NumpyJSONResponse:
     """‖∂h_T/∂x_t‖ for t = 0 … T−1, one row per kind, on the same random sequence."""
     with engine_errors():
