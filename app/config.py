@@ -37,7 +37,7 @@ class Settings:
     max_jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # jobs computing at once
     max_jobs_waiting: int = 32  # jobs queued for a slot; one more is refused at once
     max_job_wait: float = 10.0  # seconds a job may queue for a slot before it is refused
-    compress_inline_bytes: int = 64 * 1024  # gzip bodies up to this size inline, larger in a thread
+    compress_inline_bytes: int = 32 * 1024  # gzip bodies up to this size inline, larger in a thread
     # the server (app/server.py): a request's head and body must arrive within these, else the connection
     # is closed (a half-open or trickling client holds no connection for long)
     max_request_line_bytes: int = 40 * 1024  # method, path and query: past it a JSON 414 before routing

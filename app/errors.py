@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -102,15 +103,31 @@ def _body(field: str, message: str, detail: list[dict]) -> dict:
     return {"message": f"{field}: {message}", "detail": detail}
 
 
+def error_json(field: str, message: str, kind: str = "limit") -> bytes:
+    """One error in the app's shape, as bytes: for answers made below FastAPI (middleware, server)."""
+    return orjson.dumps(_body(field, message, [{"loc": [field], "msg": message, "type": kind}]))
+
+
+def error_body(exc: ApiError) -> dict:
+    """The JSON body answering an ApiError."""
+    loc = ["body", exc.field] if exc.status < 500 else [exc.field]  # a 5xx is not the body's fault
+    return _body(exc.field, exc.message, [{"loc": loc, "msg": exc.message, "type": exc.kind}])
+
+
+def validation_body(detail: list[dict]) -> dict:
+    """The 422 body for validation errors ({loc, msg, type} each): the first informative one is named."""
+    # with a union (int or pair) the useful error is the limit broken, not "wrong type"
+    informative = [d for d in detail if d.get("type") not in _TYPE_MISMATCH]
+    first = (informative or detail or [{"loc": [], "msg": "invalid request"}])[0]
+    return _body(_location(first["loc"]), first["msg"].removeprefix("Value error, "), detail)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn our errors and validation failures into 4xx JSON."""
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        loc = ["body", exc.field] if exc.status < 500 else [exc.field]  # a 5xx is not the body's fault
-        detail = [{"loc": loc, "msg": exc.message, "type": exc.kind}]
-        body = _body(exc.field, exc.message, detail)
-        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+        return JSONResponse(error_body(exc), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -144,11 +161,7 @@ def install(app: FastAPI) -> None:
             if "json" not in content_type:
                 message = f"send the parameters as application/json (got {content_type})"
                 return JSONResponse(_body("body", message, detail), status_code=415)
-        # with a union (int or pair) the useful error is the limit broken, not "wrong type"
-        informative = [d for d in detail if d.get("type") not in _TYPE_MISMATCH]
-        first = (informative or detail or [{"loc": [], "msg": "invalid request"}])[0]
-        message = first["msg"].removeprefix("Value error, ")
-        return JSONResponse(_body(_location(first["loc"]), message, detail), status_code=422)
+        return JSONResponse(validation_body(detail), status_code=422)
 
 
 def _names_upload(schema: object, components: dict, seen: set[str]) -> bool:

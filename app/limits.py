@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import error_json
 
 
 class BodyLimit:
@@ -61,9 +62,7 @@ class BodyLimit:
 
 async def _refuse(send: Send, status: int, field: str, message: str) -> None:
     """Answer in the app's error shape (see app.errors) without reading the body."""
-    body = orjson.dumps(
-        {"message": f"{field}: {message}", "detail": [{"loc": [field], "msg": message, "type": "limit"}]}
-    )
+    body = error_json(field, message)
     await send(
         {
             "type": "http.response.start",

@@ -6,11 +6,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.formparsers import MultiPartParser
-from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from app import errors
 from app.assets import module_graph, warm
 from app.cache import CacheHeaders
+from app.compress import Compress
 from app.config import Settings, settings
 from app.inputs import UploadStore
 from app.jobs import Jobs
@@ -68,13 +68,7 @@ def create_app(config: Settings = settings) -> FastAPI:
     warm(config.plotly_js)
     app.state.templates = templates
     errors.install(app)
-    # float maps barely compress and gzip would cost the live path milliseconds
-    app.add_middleware(
-        GZipMiddleware,
-        minimum_size=1024,
-        compresslevel=6,  # level 9 costs 5x the time for 1% fewer bytes on a trace
-        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/octet-stream"),
-    )
+    app.add_middleware(Compress, inline_bytes=config.compress_inline_bytes)
     max_form_bytes = config.max_upload_bytes + 64 * 1024
     app.add_middleware(
         BodyLimit,

@@ -108,11 +108,24 @@ def window(req: NormParams, t: Trace) -> np.ndarray | None:
     return (c >= t.steps["first"][:, None]) & (c <= t.steps["last"][:, None])
 
 
+def histogram_edges(values: np.ndarray) -> np.ndarray:
+    """`norm_histogram_bins` equal bins over the values' range (B + 1,). A range too narrow to split into
+    that many representable steps (a tensor scaled by a subnormal gamma, or one value repeated) gets a
+    single wider range centred on it, as NumPy does for equal values, instead of NumPy's error."""
+    lo, hi = float(values.min()), float(values.max())
+    edges = np.linspace(lo, hi, S.norm_histogram_bins + 1)
+    if np.all(edges[1:] > edges[:-1]):
+        return edges
+    mid = lo / 2 + hi / 2
+    half = max(0.5, abs(mid) * 2.0**-20)  # past 2**20 a step of 0.5 is no longer representable
+    return np.linspace(mid - half, mid + half, S.norm_histogram_bins + 1)
+
+
 def histograms(before: np.ndarray, after: np.ndarray, series: np.ndarray, count: int) -> dict:
     """Counts per series (S, B) and in total (B,) over shared bin edges (B + 1,), before and after."""
     out = {}
     for name, values in (("before", before), ("after", after)):
-        edges = np.histogram_bin_edges(values, bins=S.norm_histogram_bins)
+        edges = histogram_edges(values)
         counts = np.stack([np.histogram(values[series == s], bins=edges)[0] for s in range(count)])
         total = np.histogram(values, bins=edges)[0]
         out[name] = {**_bins(edges), "counts": counts, "total": total}
@@ -190,6 +203,6 @@ def small_batch(req: NormStreamRequest) -> dict:
                 "worst": float(np.abs(errors[-1]).max()),
             }
         )
-    edges = np.histogram_bin_edges(np.concatenate([e.ravel() for e in errors]), bins=S.norm_histogram_bins)
+    edges = histogram_edges(np.concatenate([e.ravel() for e in errors]))
     counts = np.stack([np.histogram(e, bins=edges)[0] for e in errors])
     return {"trials": req.trials, "sizes": results, "histogram": {**_bins(edges), "counts": counts}}

@@ -1,8 +1,11 @@
-"""Security headers on every response: a Content-Security-Policy that allows only this origin, and friends."""
+"""Security headers on every response (a Content-Security-Policy that allows only this origin, and friends),
+our JSON 500 for an unhandled exception, and HEAD wherever GET is."""
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import error_json
 
 # Everything the pages load comes from this origin: our scripts (ES modules, never inline), Plotly.js from
 # /vendor, the API. Page data rides in <script type="application/json"> blocks, which are never executed,
@@ -38,8 +41,22 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
+INTERNAL_ERROR = error_json("server", "an internal error; it is logged on the server", "internal")
+
+
+def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`headers` plus every SECURITY_HEADERS entry it does not set itself."""
+    present = {name.lower() for name, _ in headers}
+    return headers + [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+
+
 class SecurityHeaders:
-    """ASGI middleware: add SECURITY_HEADERS to every HTTP response, unless the response set one itself."""
+    """ASGI middleware, the outermost of ours, so that every answer is ours:
+    - SECURITY_HEADERS on every HTTP response, unless the response set one itself;
+    - an unhandled exception becomes our JSON 500 with those headers (when no response has started), then
+      propagates to be logged (Starlette's own 500 sits outside every middleware, headers-less);
+    - HEAD is answered wherever GET is: as a GET whose body is not sent (its headers, Content-Length
+      included, are the GET's)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -48,13 +65,28 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        head = scope["method"] == "HEAD"
+        if head:
+            scope = {**scope, "method": "GET"}
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
-                message = {**message, "headers": headers}
+                started = True
+                message = {**message, "headers": with_security_headers(list(message.get("headers", ())))}
+            elif head and message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                headers = [(b"content-type", b"application/json")]
+                headers.append((b"content-length", str(len(INTERNAL_ERROR)).encode()))
+                await send_with_headers({"type": "http.response.start", "status": 500, "headers": headers})
+                await send_with_headers({"type": "http.response.body", "body": INTERNAL_ERROR})
+            raise
