@@ -6,7 +6,7 @@ import argparse
 import threading
 import webbrowser
 
-import uvicorn
+from app import server
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,4 +25,4 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_browser:
         threading.Timer(1.0, webbrowser.open, [url]).start()
     print(f"Layerlab on {url}  (Ctrl+C to stop)")
-    uvicorn.run("app.main:app", host=args.host, port=args.port, log_level="warning", workers=args.workers)
+    server.run(args.host, args.port, workers=args.workers, log_level="warning")

@@ -30,6 +30,7 @@ class Settings:
     max_abs_value: float = 1e6  # kernel and bias entries; keeps every product finite
     # step traces are served in chunks so a 256x256 map never builds one huge response
     trace_chunk_steps: int = 1024
+    max_socket_message_bytes: int = 512 * 1024  # one live edit over the WebSocket (~30 KB at the largest)
     # request heads: page URLs carry their whole state (the largest conv kernel set is ~20 KB of query)
     max_query_bytes: int = 32 * 1024  # longer query strings are refused (414) before any routing
     # heavy work (traces, every page's computing POST) runs in worker threads, a bounded number at once per
@@ -42,6 +43,7 @@ class Settings:
     # is closed (a half-open or trickling client holds no connection for long)
     max_request_line_bytes: int = 40 * 1024  # method, path and query: past it a JSON 414 before routing
     request_read_timeout: float = 10.0  # seconds from a request's first byte to its last
+    max_header_bytes: int = 32 * 1024  # all header lines of a request together: past it a JSON 431
     # uploads
     max_upload_bytes: int = 8 * 1024 * 1024
     max_upload_pixels: int = 50_000_000  # declared size checked before decoding (decompression bombs)
