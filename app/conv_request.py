@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
-from app.errors import ApiError
+from app.errors import ApiError, engine_errors
 from app.inputs import UploadStore, load_image
 from app.mathml import tex
 from app.schemas import ConvParams
+from engine.activations import relu
 from engine.calculator import Layer, analyse
-from engine.conv import output_size, resolve_padding
+from engine.conv import conv2d, output_size, resolve_padding
 from engine.trace import Trace
+
+# a live answer over the WebSocket starts with seq, layers, filters, rows, cols (uint32, little-endian)
+LIVE_HEADER = struct.Struct("<5I")
 
 
 def engine_args(
@@ -31,6 +37,34 @@ def engine_args(
     }
     _check_geometry(x.shape[1:], w.shape[2:], req)
     return x, w, b, kwargs
+
+
+def live_work(req: ConvParams) -> int:
+    """About how many multiply-adds a live request costs (output cells taken as the input's)."""
+    kernels = req.weight[0]
+    return req.size * req.size * len(kernels[0]) * len(kernels[0][0]) * len(kernels) * req.num_filters
+
+
+def live_maps(req: ConvParams, uploads: UploadStore) -> np.ndarray:
+    """Every filter's output map, and their ReLU when asked: float32 (layers, F, OH, OW)."""
+    x, w, b, kwargs = engine_args(req, uploads)
+    with engine_errors():
+        maps = conv2d(x, w, b, **kwargs, record_steps=False).output  # (F, OH, OW)
+    return np.stack([maps, relu(maps).output] if req.relu else [maps]).astype("<f4")
+
+
+def map_ranges(layers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each map's smallest and largest value, (layers * F,) each, in the order of the maps."""
+    return layers.min(axis=(2, 3)).ravel(), layers.max(axis=(2, 3)).ravel()
+
+
+def live_frame(seq: int, layers: np.ndarray) -> bytes:
+    """One binary WebSocket answer: LIVE_HEADER, each map's minimum, each map's maximum (float32), the maps.
+
+    Every part is 4-byte aligned, so the page reads the maps as a Float32Array without copying.
+    """
+    lo, hi = map_ranges(layers)
+    return b"".join((LIVE_HEADER.pack(seq, *layers.shape), lo.tobytes(), hi.tobytes(), layers.tobytes()))
 
 
 def _pair(v: int | tuple[int, int]) -> tuple[int, int]:

@@ -22,6 +22,7 @@ from bench import (
     engine_bench,
     families_bench,
     family_bench,
+    latency_bench,
     load_bench,
     networks_bench,
     pages_bench,
@@ -33,6 +34,7 @@ RESULTS = ROOT / "bench" / "results" / "latest.json"
 PARTS = ("engine", "family", "families", "api", "browser", "pages", "networks")  # the default run
 # load the machine for minutes and start their own production server: only with --only
 HEAVY_PARTS = ("load", "soak")
+ONLY_PARTS = ("latency",)  # a part of its own, run only when asked: `--only latency`
 
 
 def _git_commit() -> str | None:
@@ -48,7 +50,11 @@ def _git_commit() -> str | None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="few repeats: a smoke run, not figures to quote")
-    parser.add_argument("--only", choices=PARTS + HEAVY_PARTS, help="run one part only (load, soak: only so)")
+    parser.add_argument(
+        "--only",
+        choices=PARTS + HEAVY_PARTS + ONLY_PARTS,
+        help="run one part only (load, soak, latency: only so)",
+    )
     parser.add_argument("--minutes", type=float, help="soak length (default 10; 1 with --quick)")
     parser.add_argument(
         "--default-malloc",
@@ -73,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     with ExitStack() as stack:
         server = (
             stack.enter_context(app_server())
-            if {"api", "browser", "pages", "networks"} & set(parts)
+            if {"api", "browser", "pages", "networks", "latency"} & set(parts)
             else None
         )
         for part in parts:
@@ -91,6 +97,8 @@ def main(argv: list[str] | None = None) -> None:
                 section = pages_bench.run(args.quick, server)
             elif part == "load":
                 section = load_bench.run(args.quick)
+            elif part == "latency":
+                section = latency_bench.run(args.quick, server)
             elif part == "soak":
                 section = soak_bench.run(args.quick, args.minutes)
             else:

@@ -67,7 +67,9 @@ class ConvTraceRequest(ConvParams):
     chunk: int = Field(0, ge=0)  # steps [chunk * chunk_steps, (chunk + 1) * chunk_steps)
     # instead of chunk: the chunk holding this step (clamped to the last step)
     step: int | None = Field(None, ge=0)
-    stages: bool = True  # include the padded input and weight (skip for later chunks)
+    # include the stages: all (true), none (false: later chunks), or the named ones (a kernel edit changes
+    # only the weight; the page keeps the input and padded input it has)
+    stages: bool | list[Literal["input", "padded", "weight"]] = True
 
     @field_validator("filter")
     @classmethod

@@ -21,12 +21,14 @@ async function check(res) {
   throw new ApiError(res.status, body);
 }
 
-export async function postJSON(url, body) {
+// `signal` (an AbortSignal) cancels the request: the server stops work for a client that left.
+export async function postJSON(url, body, { signal } = {}) {
   const res = await check(
     await fetch(url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
+      signal,
     }),
   );
   return res.json();
@@ -59,21 +61,25 @@ export async function upload(url, file) {
   }
 }
 
-// Runs `task(arg)` at most once at a time; calls made meanwhile collapse into one
-// run with the latest argument, so rapid edits never queue stale work.
+// Runs `task(arg, signal)` at most once at a time; calls made meanwhile collapse into one
+// run with the latest argument, so rapid edits never queue stale work. The returned function's
+// `cancel()` drops the waiting call and aborts the running one (its AbortSignal `signal`): an
+// aborted run reports neither result nor error.
 export function latest(task, onResult, onError) {
-  let running = false;
+  let running = null; // the AbortController of the run in flight
   let pending = null;
   async function run(arg) {
-    running = true;
+    const controller = new AbortController();
+    running = controller;
     probe.busy += 1;
     try {
-      onResult(await task(arg), arg);
+      const result = await task(arg, controller.signal);
+      if (!controller.signal.aborted) onResult(result, arg);
     } catch (err) {
-      onError(err, arg);
+      if (!controller.signal.aborted) onError(err, arg);
     } finally {
       probe.busy -= 1;
-      running = false;
+      running = null;
       if (pending) {
         const next = pending.arg;
         pending = null;
@@ -81,8 +87,13 @@ export function latest(task, onResult, onError) {
       }
     }
   }
-  return (arg) => {
+  const call = (arg) => {
     if (running) pending = { arg };
     else run(arg);
   };
+  call.cancel = () => {
+    pending = null;
+    running?.abort();
+  };
+  return call;
 }

@@ -1,8 +1,10 @@
 // The convolution page: controls -> state -> engine requests -> drawings.
-// Live edits repaint every feature map from /api/conv/live; the step-through of the
-// selected filter draws /api/conv/trace, fetched a chunk of steps at a time.
+// Live edits repaint every feature map from /api/conv/live (over a WebSocket, painted in the task
+// its answer arrives in); the step-through of the selected filter draws /api/conv/trace, fetched
+// a chunk of steps at a time once edits pause, and cancelled when the settings move on.
 
-import { latest, postJSON, postMaps, upload } from './api.js';
+import { latest, postJSON, upload } from './api.js';
+import { LiveSocket } from './live-socket.js';
 import { KernelEditor } from './kernel-editor.js';
 import { MapView } from './mapview.js';
 import { probe } from './probe.js';
@@ -44,6 +46,13 @@ const requestBody = () => {
   return body;
 };
 const traceKey = () => JSON.stringify([requestBody(), state.filter]);
+// What the input and padded-input stages depend on: a kernel edit keeps them, and the trace
+// after it asks only for the weight.
+const inputKey = () => {
+  const { image, size, color, padding, padding_mode, stride, dilation, weight } = state;
+  const kernel = [weight[0][0].length, weight[0][0][0].length];
+  return JSON.stringify([image, size, color, padding, padding_mode, stride, dilation, kernel]);
+};
 
 // Errors of requests the user has already overtaken are dropped: a fresher request follows.
 // A setting the server refuses leaves no picture of the old settings beside its message.
@@ -102,11 +111,13 @@ function holdBack(problems) {
     traceTimer = null;
     probe.busy -= 1;
   }
+  runTrace.cancel();
   showPreset();
 }
 
+const socket = new LiveSocket('/api/conv/live/ws', '/api/conv/live');
 const runLive = latest(
-  (req) => postMaps('/api/conv/live', req.body),
+  (req) => socket.request(req.body),
   (res, req) => {
     if (!currentKey) return; // a field is invalid: these maps belong to older settings
     if (req.key === currentKey) clearError();
@@ -117,13 +128,16 @@ const runLive = latest(
 
 let chunks = new Map(); // chunk number -> trace response, for the current traceKey
 let stages = null; // the first response for the current key (carries stages and formulas)
+let kept = { key: '', stages: null }; // the input and padded stages, and the inputKey they are for
 let currentKey = '';
 const runTrace = latest(
-  (req) => postJSON('/api/conv/trace', req.body),
+  (req, signal) => postJSON('/api/conv/trace', req.body, { signal }),
   (res, req) => {
     if (req.key !== currentKey) return; // settings moved on; a fresher request follows
     clearError();
     for (const id of STEP_PICTURES) markStale($(id), '');
+    if (req.body.stages === true) kept = { key: req.inputKey, stages: res.stages };
+    else if (req.body.stages) res.stages = { ...kept.stages, ...res.stages };
     if (req.body.stages) stages = res;
     chunks.set(res.chunk, res);
     if (req.body.stages) {
@@ -139,10 +153,14 @@ const runTrace = latest(
 );
 
 // withStages: the first request after a change, asked by step (the server clamps it to the
-// new last step); later chunks are asked by number and skip the stages.
+// new last step), with the stages the page does not have for these settings; later chunks are
+// asked by number and skip the stages.
 function requestChunk(chunk, withStages) {
   const where = withStages ? { step: state.step } : { chunk };
-  runTrace({ key: currentKey, body: { ...requestBody(), filter: state.filter, ...where, stages: withStages } });
+  const key = inputKey();
+  const wanted = withStages && (kept.key === key ? ['weight'] : true);
+  const body = { ...requestBody(), filter: state.filter, ...where, stages: wanted };
+  runTrace({ key: currentKey, inputKey: key, body });
 }
 
 // Called after every settings change: repaint the maps at once; restart the step trace once the
@@ -163,6 +181,7 @@ function changed() {
   writeURL();
   currentKey = traceKey();
   runLive({ key: currentKey, body: requestBody() });
+  runTrace.cancel(); // a trace of the old settings would only hold up the server
   updatePoolLink();
   chunks = new Map();
   stages = null;

@@ -155,7 +155,9 @@ export class MapView {
 
   _paint() {
     const { rows, cols } = this;
-    const image = this.ctx.createImageData(cols, rows);
+    // one pixel buffer per size, kept: a live edit repaints every pixel of it
+    if (this.image?.width !== cols || this.image.height !== rows) this.image = this.ctx.createImageData(cols, rows);
+    const image = this.image;
     paint(image.data, this.values, this.lo, this.hi, this.lut, this.filled);
     this.ctx.putImageData(image, 0, 0);
     this._drawOverlay();
@@ -326,7 +328,9 @@ export class MapView {
   // a readable size (normal view 9 px, presenter view 13 px): then they are on hover and in the text.
   _labelling(L) {
     const none = { fontPx: 0, texts: null };
-    if (this.opts.numbers === false || !this.values) return none;
+    const readable = L.on ? 13 : 9;
+    // cells too small for even the largest font: no labels to make (a 256x256 map would make 65,536)
+    if (this.opts.numbers === false || !this.values || L.fontPx(this.cell) < readable) return none;
     const n = Math.min(this.filled, this.rows * this.cols);
     const g = this.octx;
     // the usual precision, or one decimal fewer when that is what lets the numbers fit
@@ -338,7 +342,7 @@ export class MapView {
       for (const t of texts) widest = Math.max(widest, g.measureText(t).width);
       if (widest > 0) px = Math.min(px, Math.floor((px * (this.cell - 4)) / widest));
       px = Math.min(px, Math.floor((this.cell - 2) / 1.2)); // the line's height fits the cell too
-      if (px >= (L.on ? 13 : 9)) return { fontPx: px, texts };
+      if (px >= readable) return { fontPx: px, texts };
     }
     return none;
   }
