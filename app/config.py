@@ -6,8 +6,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import plotly
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -15,9 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 class Settings:
     template_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
-    plotly_js: Path = field(
-        default_factory=lambda: Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    )
+    # Plotly.js's cartesian partial bundle, vendored by `python -m app.vendor` (pinned version and checksum)
+    plotly_js: Path = ROOT / "static" / "vendor" / "plotly-cartesian.min.js"
     # sizes
     image_sizes: tuple[int, ...] = (5, 8, 16, 28, 32, 64, 128, 256)  # sample images are square
     max_image_side: int = 256  # uploads are downscaled to fit; requests may not ask for more

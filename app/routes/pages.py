@@ -47,9 +47,12 @@ def conv_page(request: Request) -> HTMLResponse:
     )
 
 
-@router.get("/vendor/plotly.min.js")
+PLOTLY_URL = "/vendor/plotly-cartesian.min.js"  # templates/macros.html and static/js/kit/plotly-ready.js
+
+
+@router.get(PLOTLY_URL)
 def plotly_js(request: Request) -> Response:
-    """Plotly.js from the installed plotly package (no CDN, works offline), compressed once in memory."""
+    """Plotly.js's cartesian bundle, vendored in static/vendor/ (no CDN, works offline), compressed once."""
     body, encoding = encoded(S.plotly_js).pick(request.headers.get("accept-encoding", ""))
     headers = {"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
     if encoding:

@@ -22,6 +22,7 @@ import {
   rangesFigure,
   softmaxFigure,
 } from './activations/charts.js';
+import { whenPlotly } from './kit/plotly-ready.js';
 
 const DATA = JSON.parse($('page-data').textContent);
 const D = DATA.defaults;
@@ -277,5 +278,5 @@ function start() {
   runDead(deadBody());
 }
 
-if (window.Plotly) start();
-else window.addEventListener('load', start);
+// the first picture is a Plotly chart: start once Plotly.js is there (kit/plotly-ready.js loads it)
+whenPlotly().then(start);

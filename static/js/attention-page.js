@@ -10,6 +10,7 @@ import { onRoomChange } from './room.js';
 import { writeStep } from './attention/detail.js';
 import { drawSqrtDk } from './attention/sqrtdk.js';
 import { drawAdditive, initAdditive, writeAdditiveStep } from './attention/additive.js';
+import { whenPlotly } from './kit/plotly-ready.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
 const $ = (id) => document.getElementById(id);
@@ -355,5 +356,5 @@ function start() {
   changed();
 }
 
-if (window.Plotly) start();
-else window.addEventListener('load', start);
+// this page draws Plotly charts as it starts: start once Plotly.js is there (kit/plotly-ready.js loads it)
+whenPlotly().then(start);

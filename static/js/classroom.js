@@ -12,12 +12,13 @@ import { keysOpen, openKeys } from './classroom/overlay.js';
 import { installPlotlyPresenter } from './classroom/plotly-present.js';
 import { Presenter } from './classroom/presenter.js';
 import { guardHistory } from './classroom/url-keys.js';
+import { onPlotly } from './kit/plotly-ready.js';
 
 const $ = (id) => document.getElementById(id);
 const status = $('classroom-status');
 
 guardHistory();
-installPlotlyPresenter();
+onPlotly(installPlotlyPresenter); // Plotly.js loads after the page's first picture
 const view = new Presenter();
 
 function say(text, data = {}) {

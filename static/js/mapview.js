@@ -1,6 +1,7 @@
 // A 2-D map: Plotly draws the frame (title, axes, ticks); the cells are painted on a
 // canvas laid exactly over Plotly's plot area, one canvas pixel per cell, so a
-// 256x256 repaint is one putImageData instead of a full Plotly redraw.
+// 256x256 repaint is one putImageData instead of a full Plotly redraw. The canvas is placed and
+// painted without Plotly, so a map shows before Plotly.js has loaded; its frame follows.
 // An overlay canvas carries highlights and cell numbers, and a colour bar beside the map shows
 // its scale: grey for maps with no negative value (an image shows as itself), blue-white-red
 // centred on 0 for signed ones. Drawing only: values arrive from the engine and are shown as
@@ -13,9 +14,12 @@ import { colorbarWidth, drawColorbar } from './colorbar.js';
 import { fmt, mapLabels } from './format.js';
 import { probe } from './probe.js';
 import { PRESENTER_EVENT, SCALE, presenter } from './classroom/mode.js';
+import { whenPlotlyAfterPaint } from './kit/plotly-ready.js';
 
 const MARGIN = { l: 34, r: 6, t: 26, b: 22 };
 const NICE = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000];
+const FRAME_DATA = [{ type: 'scatter', x: [], y: [], hoverinfo: 'skip' }]; // no trace: the cells are the canvas
+const FRAME_CONFIG = { staticPlot: true, displayModeBar: false, responsive: false };
 const AXIS = { showgrid: false, zeroline: false, fixedrange: true, ticks: 'outside', ticklen: 3 };
 const registry = probe.maps;
 const live = new Set(); // every map on the page, redrawn when presenter view toggles
@@ -91,6 +95,7 @@ export class MapView {
     this.rowLabels = undefined;
     this.colLabels = undefined;
     this.barWidth = 0;
+    this.framePending = false; // a frame waits for Plotly.js
     this.drawn = { presenter: false, fontPx: 0, gridWidth: 0, cell: 0, tickPx: 0, labels: [] };
     el.classList.add('mapview');
     this.plot = document.createElement('div');
@@ -303,11 +308,7 @@ export class MapView {
       plot_bgcolor: 'rgba(0,0,0,0)',
       showlegend: false,
     };
-    window.Plotly.react(this.plot, [{ type: 'scatter', x: [], y: [], hoverinfo: 'skip' }], layout, {
-      staticPlot: true,
-      displayModeBar: false,
-      responsive: false,
-    });
+    this._frame(layout);
     for (const c of [this.canvas, this.overlay]) {
       c.style.left = `${m.l}px`;
       c.style.top = `${m.t}px`;
@@ -321,6 +322,22 @@ export class MapView {
     this.overlay.height = Math.round(h * dpr);
     this.octx.setTransform(dpr, 0, 0, dpr, 0, 0);
     this._size();
+  }
+
+  // Plotly's frame (title, axes, ticks) around the cells: now when Plotly.js is there, else once it
+  // is, after the canvas painted in this task is on screen (the newest layout then).
+  _frame(layout) {
+    this.frameLayout = layout;
+    if (window.Plotly && !this.framePending) {
+      window.Plotly.react(this.plot, FRAME_DATA, layout, FRAME_CONFIG);
+      return;
+    }
+    if (this.framePending) return;
+    this.framePending = true;
+    whenPlotlyAfterPaint().then((P) => {
+      this.framePending = false;
+      P.react(this.plot, FRAME_DATA, this.frameLayout, FRAME_CONFIG);
+    });
   }
 
   // The numbers written on the cells: one precision for the map (format.js mapLabels), at the

@@ -11,6 +11,7 @@ import { DrawingPad } from './network/canvas.js';
 import { LayerRow, clearBars, drawBars, drawMatrix } from './network/maps.js';
 import { setupCircle } from './network/circle.js';
 import { showLinks } from './network/links.js';
+import { whenPlotly } from './kit/plotly-ready.js';
 
 const $ = (id) => document.getElementById(id);
 const DATA = JSON.parse($('page-data').textContent);
@@ -294,7 +295,10 @@ function bind() {
   for (const b of $('tabs').querySelectorAll('button')) b.addEventListener('click', () => setTab(b.dataset.tab));
 }
 
-bind();
-setSource(state.source, false);
-setTab(state.tab);
-forward();
+// the class probabilities are a Plotly chart: start once Plotly.js is there (kit/plotly-ready.js loads it)
+whenPlotly().then(() => {
+  bind();
+  setSource(state.source, false);
+  setTab(state.tab);
+  forward();
+});

@@ -394,7 +394,7 @@ def test_calculator_page_hands_over_kinds_in_order_presets_and_limits(client):
     assert [k["kind"] for k in data["kinds"]] == list(KINDS)
     assert [p["name"] for p in data["presets"]] == list(PRESETS)
     assert data["limits"]["max_layers"] == settings.max_layers
-    assert r.text.count("<math") >= 6 and 'src="/vendor/plotly.min.js"' in r.text
+    assert r.text.count("<math") >= 6 and 'href="/vendor/plotly-cartesian.min.js"' in r.text
 
 
 def test_page_explanation_quotes_the_engines_seed002_numbers(client):

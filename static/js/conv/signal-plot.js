@@ -3,6 +3,7 @@
 // trace's own input and output; Plotly only draws them.
 
 import { fmt } from '../format.js';
+import { react } from '../kit/plotly-ready.js';
 
 const CONFIG = { displayModeBar: false, responsive: false, staticPlot: false };
 
@@ -65,5 +66,5 @@ export function drawSignal(el, stages, { width, height }) {
     paper_bgcolor: 'rgba(0,0,0,0)',
     plot_bgcolor: 'rgba(0,0,0,0)',
   };
-  window.Plotly.react(el, data, layout, CONFIG);
+  react(el, data, layout, CONFIG); // now, or once Plotly.js is there: the page starts before it
 }
