@@ -65,11 +65,6 @@ class Jobs:
             self._slots = asyncio.Semaphore(self.running)
             self._threads = anyio.CapacityLimiter(self.running)
 
-    @property
-    def active(self) -> int:
-        """Jobs computing now."""
-        return self.running - self._slots._value if self._loop is not None else 0
-
     def _busy(self, why: str) -> ApiError:
         retry = max(1, math.ceil(self.mean_seconds * (self.queued + 1) / self.running))
         message = (

@@ -178,8 +178,9 @@ class Protocol(HttpToolsProtocol):
 
 
 def config(app: Any = "app.main:app", **kwargs: Any) -> uvicorn.Config:
-    """A uvicorn Config serving `app` with our protocol; `kwargs` as uvicorn.Config takes them."""
-    return uvicorn.Config(app, http=Protocol, **WEBSOCKET | kwargs)
+    """A uvicorn Config serving `app` with our protocol (or `http`, a subclass); `kwargs` as uvicorn.Config
+    takes them."""
+    return uvicorn.Config(app, **{"http": Protocol, **WEBSOCKET, **kwargs})
 
 
 def run(host: str, port: int, workers: int = 1, **kwargs: Any) -> None:
