@@ -47,10 +47,16 @@ class Settings:
     # uploads
     max_upload_bytes: int = 8 * 1024 * 1024
     max_upload_pixels: int = 50_000_000  # declared size checked before decoding (decompression bombs)
-    # a JPEG decodes at 1/8 scale when that suffices, a PNG decodes whole (up to ~20 bytes a pixel at
-    # its peak for 16-bit RGBA): 8 MP keeps one upload under ~150 MB of memory
+    # a JPEG decodes at 1/8 scale when that suffices, a PNG decodes whole (up to 8 bytes a pixel at
+    # its peak, for RGBA): 8 MP keeps one upload under ~65 MB of memory
     max_png_pixels: int = 8_000_000
     max_uploads_kept: int = 64  # uploads live in memory, least recently used dropped first
+    # decoding an upload (engine/images.py decode_bytes estimates its memory from the header): at most
+    # max_decodes at once per worker, each within max_decode_bytes, so decodes hold at most ~512 MiB
+    max_decode_bytes: int = 256 * 2**20  # a 7000x7000 progressive JPEG takes 143 MiB (4:2:0), 283 (4:4:4)
+    max_decodes: int = 2  # uploads decoding at once per worker (decoding is CPU-bound: one per core)
+    max_decodes_waiting: int = 32  # uploads queued for a decode; one more is refused (503, Retry-After)
+    max_decode_wait: float = 20.0  # seconds an upload may queue for a decode before it is refused
     upload_types: tuple[str, ...] = field(default=("image/png", "image/jpeg"))
     # the convolution-family page (/family): small inputs, since every step and stage is sent at once
     max_signal_length: int = 64  # entries of a 1-D signal

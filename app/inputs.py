@@ -14,6 +14,8 @@ from app.config import settings as S
 from app.errors import ApiError
 from engine.images import SAMPLES, sample_image, to_color
 
+UNKNOWN_UPLOAD = "unknown_upload"  # the error type of a request naming an upload this worker does not have
+
 
 @lru_cache(maxsize=128)
 def _sample(name: str, size: int, color: str) -> np.ndarray:
@@ -36,8 +38,14 @@ def fit(image: np.ndarray, max_side: int) -> np.ndarray:
     return np.stack(planes).astype(np.float64)
 
 
+def upload_id(data: bytes) -> str:
+    """The id of an uploaded file: its content address, so the same file has the same id on every worker
+    and machine, and a page can send it again to whichever one answers."""
+    return "upload:" + hashlib.sha256(data).hexdigest()[:16]
+
+
 class UploadStore:
-    """Decoded uploads, (3, H, W) in [0, 1], least recently used dropped past `capacity`."""
+    """Decoded uploads, (C, H, W) in [0, 1], least recently used dropped past `capacity`."""
 
     def __init__(self, capacity: int) -> None:
         self._images: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -45,7 +53,10 @@ class UploadStore:
         self._lock = threading.Lock()
 
     def add(self, image: np.ndarray) -> str:
-        key = "upload:" + hashlib.sha256(image.tobytes()).hexdigest()[:16]
+        """Keep an image the server made (not a file), under the address of its pixels."""
+        return self.put("upload:" + hashlib.sha256(image.tobytes()).hexdigest()[:16], image)
+
+    def put(self, key: str, image: np.ndarray) -> str:
         image.flags.writeable = False
         with self._lock:
             self._images[key] = image
@@ -61,17 +72,24 @@ class UploadStore:
                 self._images.move_to_end(key)
             return image
 
+    def clear(self) -> None:
+        """Forget every upload, as a restarted worker or another machine would."""
+        with self._lock:
+            self._images.clear()
+
 
 def load_image(name: str, size: int, color: str, uploads: UploadStore) -> np.ndarray:
     """(C, H, W) float64 for a request's `image`, `size` and `color` fields."""
     if name.startswith("upload:"):
         image = uploads.get(name)
         if image is None:
+            # machine-readable ("type": "unknown_upload"): the page sends the file again and retries
             raise ApiError(
                 404,
                 "image",
-                f"{name} is not on this server (uploads are kept in memory "
-                f"until restart, the latest {S.max_uploads_kept}); upload the image again",
+                f"{name} is not on this server (uploads are kept in memory per worker until restart, "
+                f"the latest {S.max_uploads_kept}); upload the image again",
+                kind=UNKNOWN_UPLOAD,
             )
         return to_color(fit(image, size), color)
     if name not in SAMPLES:
