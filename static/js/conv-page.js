@@ -3,7 +3,7 @@
 // its answer arrives in); the step-through of the selected filter draws /api/conv/trace, fetched
 // a chunk of steps at a time once edits pause, and cancelled when the settings move on.
 
-import { latest, postJSON, upload } from './api.js';
+import { latest } from './api.js';
 import { LiveSocket } from './live-socket.js';
 import { KernelEditor } from './kernel-editor.js';
 import { MapView } from './mapview.js';
@@ -17,6 +17,7 @@ import { markStale, say } from './kit/notice.js';
 import { resizeKernel, withChannels } from './kernels.js';
 import { copyText } from './clipboard.js';
 import { fillTabs, markTab } from './kit/tabs.js';
+import { postJSON, resending, upload } from './uploads.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
 const $ = (id) => document.getElementById(id);
@@ -117,7 +118,7 @@ function holdBack(problems) {
 
 const socket = new LiveSocket('/api/conv/live/ws', '/api/conv/live');
 const runLive = latest(
-  (req) => socket.request(req.body),
+  resending((req) => socket.request(req.body)),
   (res, req) => {
     if (!currentKey) return; // a field is invalid: these maps belong to older settings
     if (req.key === currentKey) clearError();

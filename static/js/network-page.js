@@ -3,7 +3,8 @@
 // gradients; the circle tab runs seed 000's detector. The drawing is sent as a 56x56 ink raster and
 // fitted to 28x28 by the server. Every number drawn comes from the engine through these answers.
 
-import { latest, postJSON, upload } from './api.js';
+import { latest } from './api.js';
+import { postJSON, upload } from './uploads.js';
 import { encode, fromAddress } from './typed-url.js';
 import { MapView } from './mapview.js';
 import { PRESENTER_EVENT, presenter } from './classroom/mode.js';

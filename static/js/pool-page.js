@@ -3,7 +3,8 @@
 // chunk of steps at a time as on the conv page; the side-by-side mode steps /api/pool/compare;
 // the shift demo draws /api/pool/shift. Every number drawn comes from those answers.
 
-import { latest, postJSON, upload } from './api.js';
+import { latest } from './api.js';
+import { postJSON, upload } from './uploads.js';
 import { Stepper } from './stepper.js';
 import { copyText } from './clipboard.js';
 import { encode, fromAddress } from './typed-url.js';

@@ -1,7 +1,7 @@
 // Clicking a feature map asks the server where that map can be opened (the conv page for conv1, the
 // pooling page for pool1 and pool2) and shows the links with what they will show.
 
-import { postJSON } from '../api.js';
+import { postJSON } from '../uploads.js';
 
 const $ = (id) => document.getElementById(id);
 const NAMES = {
