@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> None:
         "--workers",
         type=int,
         default=1,
-        help="server processes (production: one per core); uploads live in the worker that received them",
+        help="server processes (production: one per core); an upload works on any of them (pages re-send it)",
     )
     args = parser.parse_args(argv)
     url = f"http://{args.host}:{args.port}/"
