@@ -178,11 +178,11 @@ function changed() {
     return;
   }
   clearError();
+  currentKey = traceKey();
+  runLive({ key: currentKey, body: requestBody() }); // first: the rest can happen while it computes
+  runTrace.cancel(); // a trace of the old settings would only hold up the server
   showPreset();
   writeURL();
-  currentKey = traceKey();
-  runLive({ key: currentKey, body: requestBody() });
-  runTrace.cancel(); // a trace of the old settings would only hold up the server
   updatePoolLink();
   chunks = new Map();
   stages = null;

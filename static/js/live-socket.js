@@ -3,7 +3,8 @@
 // seq, layers, filters, rows, cols (uint32), each map's minimum, then maximum (float32), then the
 // maps (float32), read in place as a Float32Array. A refused edit is answered with the app's error
 // body (plus seq and status), thrown as the HTTP path throws it. While the socket is not open (at
-// start, after a close, while it reconnects) requests go by POST to `fallback` instead.
+// start, after a close, while it reconnects) requests go by POST to `fallback` instead; a socket
+// that never opened in three tries (a proxy that does not pass WebSockets) is not tried again.
 
 import { ApiError, postMaps } from './api.js';
 
@@ -31,7 +32,8 @@ export class LiveSocket {
     this.fallback = fallback;
     this.seq = 0;
     this.waiting = null; // {seq, resolve, reject, body} of the edit in flight on the socket
-    this.closes = 0;
+    this.closes = 0; // closes since the socket was last open
+    this.opened = false;
     this._connect();
   }
 
@@ -56,6 +58,7 @@ export class LiveSocket {
     ws.binaryType = 'arraybuffer';
     ws.addEventListener('open', () => {
       this.closes = 0;
+      this.opened = true;
     });
     ws.addEventListener('message', (e) => this._answer(e.data));
     ws.addEventListener('close', () => {
@@ -63,6 +66,7 @@ export class LiveSocket {
       const w = this.waiting;
       this.waiting = null;
       if (w) postMaps(this.fallback, w.body).then(w.resolve, w.reject); // its answer will not come now
+      if (!this.opened && this.closes >= RETRY_MS.length - 1) return;
       setTimeout(() => this._connect(), RETRY_MS[Math.min(this.closes, RETRY_MS.length - 1)]);
       this.closes += 1;
     });
