@@ -10,7 +10,6 @@ import { onRoomChange } from './room.js';
 import { writeStep } from './attention/detail.js';
 import { drawSqrtDk } from './attention/sqrtdk.js';
 import { drawAdditive, initAdditive, writeAdditiveStep } from './attention/additive.js';
-import { whenPlotly } from './kit/plotly-ready.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
 const $ = (id) => document.getElementById(id);
@@ -356,5 +355,5 @@ function start() {
   changed();
 }
 
-// this page draws Plotly charts as it starts: start once Plotly.js is there (kit/plotly-ready.js loads it)
-whenPlotly().then(start);
+// maps paint from the engine's numbers at once; Plotly.js follows for their frames and charts (kit/plotly-ready.js)
+start();

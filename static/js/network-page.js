@@ -12,7 +12,6 @@ import { DrawingPad } from './network/canvas.js';
 import { LayerRow, clearBars, drawBars, drawMatrix } from './network/maps.js';
 import { setupCircle } from './network/circle.js';
 import { showLinks } from './network/links.js';
-import { whenPlotly } from './kit/plotly-ready.js';
 
 const $ = (id) => document.getElementById(id);
 const DATA = JSON.parse($('page-data').textContent);
@@ -296,10 +295,8 @@ function bind() {
   for (const b of $('tabs').querySelectorAll('button')) b.addEventListener('click', () => setTab(b.dataset.tab));
 }
 
-// the class probabilities are a Plotly chart: start once Plotly.js is there (kit/plotly-ready.js loads it)
-whenPlotly().then(() => {
-  bind();
-  setSource(state.source, false);
-  setTab(state.tab);
-  forward();
-});
+// maps paint from the engine's numbers at once; Plotly.js follows for their frames and charts (kit/plotly-ready.js)
+bind();
+setSource(state.source, false);
+setTab(state.tab);
+forward();

@@ -14,7 +14,6 @@ import { presenter } from './classroom/mode.js';
 import { narrow, onRoomChange, roomBelow } from './room.js';
 import { encode, fromAddress } from './typed-url.js';
 import { fillTabs, markTab } from './kit/tabs.js';
-import { whenPlotly } from './kit/plotly-ready.js';
 
 const DATA = JSON.parse($('page-data').textContent);
 const DEFAULTS = { ...DATA.defaults, view: 'input' };
@@ -238,5 +237,5 @@ function start() {
   changed();
 }
 
-// this page draws Plotly charts as it starts: start once Plotly.js is there (kit/plotly-ready.js loads it)
-whenPlotly().then(start);
+// maps paint from the engine's numbers at once; Plotly.js follows for their frames and charts (kit/plotly-ready.js)
+start();

@@ -11,7 +11,6 @@ import { drawCell, equations } from './recurrent/cell.js';
 import { drawChain, drawMaps, highlightMaps } from './recurrent/unrolled.js';
 import { drawCompare, drawGradients, initCompare } from './recurrent/charts.js';
 import { narrow, onRoomChange, roomBelow } from './room.js';
-import { whenPlotly } from './kit/plotly-ready.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
 const $ = (id) => document.getElementById(id);
@@ -288,5 +287,5 @@ function start() {
   changed();
 }
 
-// this page draws Plotly charts as it starts: start once Plotly.js is there (kit/plotly-ready.js loads it)
-whenPlotly().then(start);
+// maps paint from the engine's numbers at once; Plotly.js follows for their frames and charts (kit/plotly-ready.js)
+start();

@@ -5,6 +5,7 @@
 import { fmt } from '../format.js';
 import { presenter } from '../classroom/mode.js';
 import { presentLayout } from '../classroom/plotly-present.js';
+import { react } from '../kit/plotly-ready.js';
 
 const $ = (id) => document.getElementById(id);
 const sub = (t) => `<sub>${t}</sub>`;
@@ -121,7 +122,7 @@ function drawPlane(res, i, labels) {
     paper_bgcolor: 'rgba(0,0,0,0)',
     plot_bgcolor: 'rgba(0,0,0,0)',
   };
-  window.Plotly.react('att-plane', [values, output], layout, { displayModeBar: false, responsive: false });
+  react('att-plane', [values, output], layout, { displayModeBar: false, responsive: false });
   $('att-plane-note').textContent =
     `Head ${h + 1}: the plane keeps ${fmt(100 * res.plane.kept[h], 1)}% of the ` +
     'values’ squared length. Coloured arrows: wⱼ·vⱼ added tip to tail; black arrow: the output.';

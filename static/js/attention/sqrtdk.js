@@ -1,5 +1,7 @@
 // seed 000's argument for √d_k, as measured by the engine (sqrt_dk_demo): two line charts.
 
+import { react } from '../kit/plotly-ready.js';
+
 const line = (x, y, name, colour, dash) => ({
   type: 'scatter',
   mode: 'lines+markers',
@@ -22,13 +24,13 @@ export function drawSqrtDk(data) {
     plot_bgcolor: 'rgba(0,0,0,0)',
   };
   const config = { displayModeBar: false, responsive: false };
-  window.Plotly.react(
+  react(
     'att-sqrtdk-std',
     [line(x, data.unscaled_std, 'std of q·k', '#b2182b'), line(x, data.scaled_std, 'std of q·k / √d_k', '#2166ac')],
     { ...common, title: { text: 'Spread of the scores', font: { size: 13 } }, yaxis: { type: 'log' } },
     config,
   );
-  window.Plotly.react(
+  react(
     'att-sqrtdk-softmax',
     [
       line(x, data.unscaled_entropy, 'entropy, unscaled', '#b2182b'),

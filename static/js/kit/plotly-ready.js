@@ -69,8 +69,14 @@ export function react(el, data, layout, config) {
     whenPlotly().then((P) => {
       const args = waiting.get(el);
       waiting.delete(el);
-      return P.react(el, ...args);
+      return args && P.react(el, ...args); // none: purged meanwhile
     });
   }
   return ready;
+}
+
+// Plotly.purge now when Plotly.js is there; before it, only forget a figure still waiting for it.
+export function purge(el) {
+  waiting.delete(el);
+  if (window.Plotly && injected) window.Plotly.purge(el);
 }

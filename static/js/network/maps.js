@@ -6,6 +6,7 @@ import { DIVERGING, GREY, range } from '../colors.js';
 import { presenter } from '../classroom/mode.js';
 import { extent } from '../mapview.js';
 import { Tile } from './tile.js';
+import { purge, react } from '../kit/plotly-ready.js';
 
 // Draw a matrix (rows of numbers) into a MapView; signed colours when asked or when a value is negative.
 export function drawMatrix(view, matrix, title, signed) {
@@ -97,12 +98,12 @@ export function drawBars(el, values, marked, yTitle) {
     plot_bgcolor: 'rgba(0,0,0,0)',
   };
   delete el.dataset.empty;
-  window.Plotly.react(el, data, layout, { displayModeBar: false, responsive: false });
+  react(el, data, layout, { displayModeBar: false, responsive: false });
 }
 
 // No bars at all (nothing to predict): the chart's box keeps its place and says why it is empty.
 export function clearBars(el, why) {
-  window.Plotly.purge(el);
+  purge(el);
   el.replaceChildren();
   el.dataset.empty = why;
 }

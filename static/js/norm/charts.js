@@ -3,6 +3,7 @@
 // per channel against the true values, and the small-batch comparison.
 
 import { fmt } from '../format.js';
+import { react } from '../kit/plotly-ready.js';
 
 // Okabe-Ito: told apart with any colour vision
 export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#000000', '#b8a400'];
@@ -54,12 +55,7 @@ export function drawHistograms(res, group) {
     ['hist-after', 'after', 'after'],
   ]) {
     const traces = histogramTraces(res.histograms[key], labels, by, Math.min(group, labels.length - 1));
-    window.Plotly.react(
-      id,
-      traces,
-      layout(title, 'value', 'count', { barmode: 'overlay', showlegend: traces.length <= 8 }),
-      CONFIG,
-    );
+    react(id, traces, layout(title, 'value', 'count', { barmode: 'overlay', showlegend: traces.length <= 8 }), CONFIG);
   }
 }
 
@@ -93,13 +89,13 @@ export function runningTraces(series, truth) {
 
 export function drawRunning(stream) {
   const batches = 'batches seen';
-  window.Plotly.react(
+  react(
     'running-mean',
     runningTraces(stream.running_mean, stream.population.mean),
     layout('running mean', batches, '', { yaxis: { rangemode: 'normal' }, showlegend: true }),
     CONFIG,
   );
-  window.Plotly.react(
+  react(
     'running-var',
     runningTraces(stream.running_var, stream.population.var),
     layout('running variance', batches, '', { showlegend: true }),
@@ -110,7 +106,7 @@ export function drawRunning(stream) {
 export function drawSmallBatch(small) {
   const hist = small.histogram;
   const traces = small.sizes.map((s, k) => bars(hist, hist.counts[k], `batch of ${s.size}`, PALETTE[k ? 0 : 5]));
-  window.Plotly.react(
+  react(
     'small-batch-chart',
     traces,
     layout(`the same sample's x̂ minus its true x̂, over ${small.trials} batches of each size`, 'error of x̂', 'count', {

@@ -1,6 +1,8 @@
 // Line charts: the three kinds' outputs over time (/api/recurrent/compare) and the gradient
 // norms ‖∂h_T/∂x_t‖ on a log scale (/api/recurrent/gradients). Plotly draws what arrives.
 
+import { react } from '../kit/plotly-ready.js';
+
 const NAMES = { rnn: 'Simple RNN', lstm: 'LSTM', gru: 'GRU' };
 const KIND_COLOURS = { rnn: '#b2182b', lstm: '#2166ac', gru: '#1b7837' };
 const UNIT_COLOURS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#666666'];
@@ -54,7 +56,7 @@ export function drawCompare(res, selected, time) {
     };
     const box = $(`rnn-compare-${kind}`);
     box.classList.toggle('selected', kind === selected);
-    window.Plotly.react(box, data, layout, CONFIG);
+    react(box, data, layout, CONFIG);
   }
 }
 
@@ -79,5 +81,5 @@ export function drawGradients(res) {
     paper_bgcolor: 'rgba(0,0,0,0)',
     plot_bgcolor: 'rgba(0,0,0,0)',
   };
-  window.Plotly.react('rnn-grad-chart', data, layout, CONFIG);
+  react('rnn-grad-chart', data, layout, CONFIG);
 }
