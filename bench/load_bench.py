@@ -1,23 +1,37 @@
 """Load: a lecture hall of students sending live conv updates to the app run as in production.
 
-The server is the production command (`uvicorn app.main:app --workers N`, N = cores) on a free loopback port.
+The server is the production command (`layerlab --no-browser --workers N`, N = cores: uvicorn with Layerlab's
+protocol, app/server.py) on a free loopback port.
 The load generator is written here, not locust: an open-loop asyncio client speaking plain HTTP/1.1 over one
 keep-alive connection per student. Each student sends on a fixed schedule (every 200 ms, at a random phase)
 and a request's latency runs from its *scheduled* send time, so a server that falls behind shows up as
 latency rather than as a generator that politely waits (no coordinated omission). The generator's own CPU
 is measured and reported, because it shares the two cores with the server.
+
+Two more runs:
+- rate: Debian's `wrk` (C, closed loop: each connection sends its next request when the last is answered)
+  posting 64x64 live edits to 2 workers at a few connection counts; the achieved rate and its p99. wrk is
+  installed with apt-get when missing; it uses a fraction of the asyncio generator's CPU for the same rate.
+- stall: one worker, 50 clients posting the largest live request and 50 the largest trace request (gzip
+  accepted) back to back, while a prober opens a new connection every 50 ms for a cheap GET; the GET's
+  latency from its scheduled time, and how many heavy requests were refused with 503 (a refused client
+  waits its Retry-After, as a page would).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import os
 import random
+import re
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +40,7 @@ from dataclasses import dataclass, field
 import httpx
 import numpy as np
 
+from app.config import settings as S
 from app.devserver import free_port, serve
 from bench.api_bench import conv_body
 from bench.common import Section, Target, ms, ratio
@@ -108,19 +123,17 @@ class Result:
         }
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, int]:
-    """Status and body length of one HTTP/1.1 response (the app always sends Content-Length)."""
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, dict[bytes, bytes]]:
+    """Status and headers (names in lower case) of one HTTP/1.1 response, its body read and dropped (the
+    app always sends Content-Length)."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split(b" ", 2)[1])
-    length = next(
-        (int(v) for k, _, v in (ln.partition(b":") for ln in lines[1:]) if k.lower() == b"content-length"),
-        None,
-    )
-    if length is None:
+    headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(b":") for ln in lines[1:] if ln)}
+    if b"content-length" not in headers:
         raise RuntimeError("a response without Content-Length")
-    await reader.readexactly(length)
-    return status, length
+    await reader.readexactly(int(headers[b"content-length"]))
+    return status, headers
 
 
 async def _student(
@@ -232,14 +245,15 @@ def worker_pids(parent: int) -> list[int]:
 
 @contextmanager
 def production_server(workers: int | None = None, timeout: float = 60) -> Iterator[tuple[int, list[int]]]:
-    """`uvicorn app.main:app --workers N` on a free loopback port; yields (port, worker pids)."""
+    """`layerlab --no-browser --workers N` on a free loopback port; yields (port, server pids: the
+    supervisor and its workers, or the one process serving when N = 1)."""
     workers = workers or os.cpu_count() or 1
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    command = [sys.executable, "-m", "app", "--no-browser", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)]
 
     def every_worker_up(proc: subprocess.Popen) -> bool:
-        return len(worker_pids(proc.pid)) == workers
+        return workers == 1 or len(worker_pids(proc.pid)) == workers
 
     with serve(command, port, every_worker_up, timeout) as proc:
         time.sleep(1.0)  # let every worker finish importing
@@ -255,6 +269,185 @@ def _warm(port: int) -> None:
             ).raise_for_status()
         for _ in range(20):
             c.get("/api/kernels").raise_for_status()
+
+
+# --- rate: wrk against two workers ---------------------------------------------------------------------
+
+WRK_CONNECTIONS = (16, 32, 64)
+RATE_TARGET_RPS = 2000
+# wrk's Lua: 100 live edits that differ in one kernel value, sent round robin (nothing can be cached)
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local bodies = {%s}
+local n = 0
+request = function()
+  n = n %% #bodies + 1
+  return wrk.format(nil, nil, nil, bodies[n])
+end
+"""
+
+
+def ensure_wrk() -> str | None:
+    """Debian's wrk, installed with apt-get when missing (a bench-only tool); None if it cannot be."""
+    if found := shutil.which("wrk"):
+        return found
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    subprocess.run([*sudo, "apt-get", "install", "-y", "wrk"], capture_output=True, check=False)
+    return shutil.which("wrk")
+
+
+@dataclass
+class WrkRun:
+    connections: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int  # non-2xx answers and socket errors
+    wrk_cpu: float  # cores
+    server_cpu: float
+
+    def ok(self) -> bool:
+        return not self.errors and self.rps >= RATE_TARGET_RPS and self.p99_ms <= P99_TARGET_MS
+
+
+def _wrk_ms(text: str, label: str) -> float:
+    value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", text).groups()
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+
+def wrk_live(wrk: str, port: int, pids: list[int], connections: int, seconds: float) -> WrkRun:
+    """wrk posting 64x64 live edits on `connections` keep-alive connections for `seconds`."""
+    bodies = ",".join(json.dumps(req.body.decode()) for req in itertools.islice(live_requests(), 100))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_SCRIPT % bodies)
+        script.flush()
+        command = [wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", script.name]
+        children0, server0, wall0 = (
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+            _cpu_seconds(pids),
+            time.monotonic(),
+        )
+        out = subprocess.run(
+            [*command, f"http://127.0.0.1:{port}/api/conv/live"], capture_output=True, text=True, check=True
+        ).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    wall, children = time.monotonic() - wall0, resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = children.ru_utime + children.ru_stime - children0.ru_utime - children0.ru_stime
+    server_cpu = _cpu_seconds(pids) - server0
+    return WrkRun(
+        connections, rps, _wrk_ms(out, "50%"), _wrk_ms(out, "99%"), errors, wrk_cpu / wall, server_cpu / wall
+    )
+
+
+# --- stall: a cheap GET beside the largest requests, one worker -------------------------------------------
+
+HEAVY_CLIENTS = 50  # of each heavy kind
+PROBE_INTERVAL_S = 0.05
+STALL_P99_TARGET_MS = 100.0
+
+
+def largest_live(i: int) -> dict:
+    """The largest live request the limits allow: 256x256 RGB, 8 filters of 3 x 7x7, same padding, ReLU."""
+    rng = np.random.default_rng(i)
+    weight = rng.uniform(-1, 1, (S.max_filters, S.max_channels, S.max_kernel_side, S.max_kernel_side))
+    return {"image": "scene", "size": S.max_image_side, "color": "rgb", "weight": weight.round(4).tolist(),
+            "bias": [0.0] * S.max_filters, "padding": "same", "relu": True}  # fmt: skip
+
+
+def largest_trace(i: int) -> dict:
+    """The largest trace: the same, chunk 0 of filter 0 with every stage (what a page asks first)."""
+    return {**largest_live(i), "stages": True}
+
+
+def _heavy_requests(kind: str) -> Iterator[Req]:
+    build = largest_live if kind == "live" else largest_trace
+    bodies = [json.dumps(build(i)).encode() for i in range(8)]
+    for i in itertools.count():
+        yield Req(f"POST /api/conv/{kind} largest", "POST", f"/api/conv/{kind}", bodies[i % len(bodies)])
+
+
+@dataclass
+class Stall:
+    probes_ms: list[float] = field(default_factory=list)
+    probe_errors: list[str] = field(default_factory=list)
+    answered: dict[str, int] = field(default_factory=dict)  # heavy: "live 200", "trace 503"...
+    heavy_errors: list[str] = field(default_factory=list)
+    generator_cpu: float = 0.0  # cores
+    server_cpu: float = 0.0
+
+    def pct(self, q: float) -> float:
+        return float(np.percentile(self.probes_ms, q)) if self.probes_ms else float("nan")
+
+
+async def _heavy_client(port: int, kind: str, requests: Iterator[Req], end: float, stall: Stall) -> None:
+    """Heavy requests back to back on a keep-alive connection, gzip accepted; a 503 waits its Retry-After
+    (on a new connection after it: the server closes idle ones)."""
+    loop = asyncio.get_running_loop()
+    host = f"127.0.0.1:{port}".encode()
+    reader = writer = None
+    try:
+        while loop.time() < end:
+            if writer is None:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            head, _, rest = next(requests).encode(host).partition(b"\r\n")
+            writer.write(head + b"\r\nAccept-Encoding: gzip, deflate, br\r\n" + rest)
+            status, headers = await asyncio.wait_for(_read_response(reader), 120)
+            key = f"{kind} {status}"
+            stall.answered[key] = stall.answered.get(key, 0) + 1
+            if status == 503:
+                writer.close()
+                reader = writer = None
+                await asyncio.sleep(min(float(headers.get(b"retry-after", b"1")), end - loop.time()))
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, RuntimeError) as exc:
+        stall.heavy_errors.append(f"{kind}: {type(exc).__name__} {exc}")
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+async def _probe(port: int, due: float, stall: Stall) -> None:
+    """GET /api/kernels on a new connection at `due`; its latency from then to the whole answer."""
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(max(0.0, due - loop.time()))
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 30)
+        writer.write(b"GET /api/kernels HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        status, _ = await asyncio.wait_for(_read_response(reader), 30)
+        writer.close()
+        if status != 200:
+            stall.probe_errors.append(f"HTTP {status}")
+        else:
+            stall.probes_ms.append((loop.time() - due) * 1e3)
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, RuntimeError) as exc:
+        stall.probe_errors.append(f"{type(exc).__name__} {exc}")
+
+
+def stall_run(port: int, pids: list[int], seconds: float) -> Stall:
+    """HEAVY_CLIENTS largest live and as many largest trace clients for `seconds`, probed meanwhile."""
+    stall = Stall()
+    usage0, server0, wall0 = resource.getrusage(resource.RUSAGE_SELF), _cpu_seconds(pids), time.monotonic()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 1.0  # the heavy clients get going first
+        end = start + seconds
+        live, trace = _heavy_requests("live"), _heavy_requests("trace")
+        heavy = [_heavy_client(port, "live", live, end, stall) for _ in range(HEAVY_CLIENTS)]
+        heavy += [_heavy_client(port, "trace", trace, end, stall) for _ in range(HEAVY_CLIENTS)]
+        probes = [
+            _probe(port, start + i * PROBE_INTERVAL_S, stall) for i in range(int(seconds / PROBE_INTERVAL_S))
+        ]
+        await asyncio.gather(*heavy, *probes)
+
+    asyncio.run(main())
+    wall, usage = time.monotonic() - wall0, resource.getrusage(resource.RUSAGE_SELF)
+    stall.generator_cpu = (usage.ru_utime + usage.ru_stime - usage0.ru_utime - usage0.ru_stime) / wall
+    stall.server_cpu = (_cpu_seconds(pids) - server0) / wall
+    return stall
 
 
 def run(quick: bool) -> Section:
@@ -273,6 +466,11 @@ def run(quick: bool) -> Section:
         full = drive("live", port, pids, lambda: next(live), STUDENTS, seconds)
         kernels = kernels_requests()
         base = drive("baseline", port, pids, lambda: next(kernels), STUDENTS, seconds)
+        wrk = ensure_wrk()
+        rates = [wrk_live(wrk, port, pids, c, step_seconds) for c in WRK_CONNECTIONS] if wrk else []
+    with production_server(1) as (port, pids):
+        _warm(port)
+        stall = stall_run(port, pids, step_seconds * 2)
 
     section = Section(
         title=(
@@ -329,4 +527,60 @@ def run(quick: bool) -> Section:
         "the generator shares the cores with the server: its CPU is the 'gen CPU' column; unsent: requests "
         "still due when the run's time was up (the server was behind), never sent",
     ]
+    _rate_rows(section, rates, wrk)
+    _stall_rows(section, stall)
     return section
+
+
+def _rate_rows(section: Section, rates: list[WrkRun], wrk: str | None) -> None:
+    """wrk's closed-loop runs: a row each, and the target (p99 of the best run reaching the rate)."""
+    for r in rates:
+        name = f"wrk live c={r.connections}"
+        section.rows.append([name, "closed", f"{r.rps:.0f}", ms(r.p50_ms), "-", ms(r.p99_ms), str(r.errors),
+                             "-", f"{r.wrk_cpu:.2f}", f"{r.server_cpu:.2f}"])  # fmt: skip
+        section.data[name] = dataclasses.asdict(r)
+    reaching = [r for r in rates if r.ok()]
+    best = min(reaching, key=lambda r: r.p99_ms, default=None)
+    section.targets.append(
+        Target(
+            f"live 64x64 over HTTP, {RATE_TARGET_RPS:,}/s across 2 workers, zero errors: p99",
+            best.p99_ms if best else float("inf"),
+            P99_TARGET_MS,
+            "ms",
+        )
+    )
+    section.notes.append(
+        f"wrk rows: Debian's wrk, 1 thread, c keep-alive connections each sending its next 64x64 live edit "
+        f"when the last is answered (closed loop: the rate is what the server gave), {len(rates)} runs; "
+        + ("wrk could not be installed" if wrk is None else f"reaching {RATE_TARGET_RPS:,}/s at p99 <= "
+           f"{P99_TARGET_MS:.0f} ms: " + (f"c={best.connections}, {best.rps:.0f}/s" if best else "none"))
+    )  # fmt: skip
+
+
+def _stall_rows(section: Section, stall: Stall) -> None:
+    """The cheap GET beside the heavy clients: a row, the 503 count and the target."""
+    name = f"GET beside {HEAVY_CLIENTS}+{HEAVY_CLIENTS} largest, 1 worker"
+    offered = 1 / PROBE_INTERVAL_S
+    achieved = len(stall.probes_ms) / (len(stall.probes_ms) + len(stall.probe_errors)) * offered
+    section.rows.append([name, f"{offered:.0f}", f"{achieved:.0f}", ms(stall.pct(50)), ms(stall.pct(95)),
+                         ms(stall.pct(99)), str(len(stall.probe_errors)), "-", f"{stall.generator_cpu:.2f}",
+                         f"{stall.server_cpu:.2f}"])  # fmt: skip
+    section.data["stall"] = {
+        "probe_p50_ms": stall.pct(50),
+        "probe_p99_ms": stall.pct(99),
+        "probe_max_ms": max(stall.probes_ms, default=float("nan")),
+        "probes": len(stall.probes_ms),
+        "probe_errors": stall.probe_errors[:5],
+        "heavy_answers": stall.answered,
+        "heavy_errors": stall.heavy_errors[:5],
+    }
+    p99 = stall.pct(99) if not stall.probe_errors else float("inf")
+    section.targets.append(Target(f"cheap GET p99 on new connections beside {name[11:]}", p99, 100, "ms"))
+    answers = ", ".join(f"{k}: {v}" for k, v in sorted(stall.answered.items()))
+    section.notes.append(
+        f"stall row: a new connection every {PROBE_INTERVAL_S * 1e3:.0f} ms for GET /api/kernels while "
+        f"{HEAVY_CLIENTS} clients post the largest live request (256x256 RGB, 8 filters 3x7x7) and "
+        f"{HEAVY_CLIENTS} the largest trace (gzip accepted), back to back; heavy answers by status: "
+        f"{answers or 'none'}"
+        + (f"; heavy client errors: {stall.heavy_errors[:3]}" if stall.heavy_errors else "")
+    )
