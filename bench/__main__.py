@@ -24,6 +24,7 @@ from bench import (
     family_bench,
     latency_bench,
     load_bench,
+    memory_bench,
     networks_bench,
     pages_bench,
     soak_bench,
@@ -33,7 +34,7 @@ from bench.common import ROOT, Section
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 PARTS = ("engine", "family", "families", "api", "browser", "pages", "networks")  # the default run
 # load the machine for minutes and start their own production server: only with --only
-HEAVY_PARTS = ("load", "soak")
+HEAVY_PARTS = ("load", "soak", "memory")
 ONLY_PARTS = ("latency",)  # a part of its own, run only when asked: `--only latency`
 
 
@@ -99,6 +100,8 @@ def main(argv: list[str] | None = None) -> None:
                 section = load_bench.run(args.quick)
             elif part == "latency":
                 section = latency_bench.run(args.quick, server)
+            elif part == "memory":
+                section = memory_bench.run(args.quick)
             elif part == "soak":
                 section = soak_bench.run(args.quick, args.minutes)
             else:

@@ -84,6 +84,8 @@ def fmt(value: float, unit: str) -> str:
         return f"{value:.2f}x"
     if unit == "KB":
         return f"{value:.1f} KB"
+    if unit == "MB":
+        return f"{value:.0f} MB"
     return f"{value:.3f} ms" if value < 1 else f"{value:.2f} ms" if value < 100 else f"{value:.0f} ms"
 
 
