@@ -33,11 +33,12 @@ window.WebSocket = class {
 
 # One trial: note the map canvas's pixel hash, take t0, set a kernel cell's value as a person's typing does
 # (the native value setter, then `input` and `change`), then check the hash in every animation frame; the
-# figure is that frame callback's time minus t0. Between trials a pause of 30-250 ms (a typing rhythm), so
-# some edits land while the trace of an earlier one is due or running, and each starts at a random point
-# of a frame.
+# figure is that frame callback's time minus t0. Before each edit, `settled`: wait until the page has no
+# request in flight (the previous edit's trace answered and drawn), then 0-17 ms so it starts at a random
+# point of a frame; or `typing`: 30-250 ms after the previous repaint, whatever runs, so some edits land
+# while the trace of an earlier one is due, computing or being drawn.
 TRIALS_JS = """
-async ({ n, warmup, cell }) => {
+async ({ n, warmup, cell, rhythm }) => {
   const raf = () => new Promise((resolve) => requestAnimationFrame(resolve));
   const ll = window.__layerlab;
   const view = ll.maps['map-0'];
@@ -54,7 +55,10 @@ async ({ n, warmup, cell }) => {
   const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
   const out = [];
   for (let i = 0; i < warmup + n; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 30 + Math.random() * 220));
+    if (rhythm === 'settled') {
+      while (ll.busy !== 0) await raf();
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 16.7));
+    } else await new Promise((resolve) => setTimeout(resolve, 30 + Math.random() * 220));
     const before = hash();
     const value = String(6 + (i % 7) + (i % 2 ? 0.25 : -0.25));
     const t0 = performance.now();
@@ -85,7 +89,11 @@ async () => {
 """
 
 
-def _trials(browser: Browser, server: str, size: int, socket: bool, n: int, warmup: int) -> dict:
+# the rows: which live path the page takes, and the rhythm of the edits
+ROWS = (("websocket", "settled"), ("http", "settled"), ("websocket", "typing"))
+
+
+def _trials(browser: Browser, server: str, size: int, socket: bool, rhythm: str, n: int, warmup: int) -> dict:
     """One fresh context on /conv at `size`: the trials over the WebSocket or by POST, and what went where."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     errors: list[str] = []
@@ -112,7 +120,7 @@ def _trials(browser: Browser, server: str, size: int, socket: bool, n: int, warm
             page.wait_for_function("() => performance.getEntriesByType('resource').length > 0")
             page.wait_for_timeout(300)
         sent.update(socket=0, post=0)
-        samples = page.evaluate(TRIALS_JS, {"n": n, "warmup": warmup, "cell": CELL})
+        samples = page.evaluate(TRIALS_JS, {"n": n, "warmup": warmup, "cell": CELL, "rhythm": rhythm})
         frames = page.evaluate(FRAMES_JS)
         status = (page.text_content("#status") or "").strip()
         if status:
@@ -128,29 +136,41 @@ def run(quick: bool, server: str) -> Section:
     n, warmup = (12, 3) if quick else (60, 5)
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing: `make chromium` installs Debian's Chromium")
-    results: dict[tuple[int, str], dict] = {}
+    results: dict[tuple[int, str, str], dict] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         version = browser.version
         try:
             for size in SIZES:
-                for path in ("websocket", "http"):
-                    results[size, path] = _trials(browser, server, size, path == "websocket", n, warmup)
+                for path, rhythm in ROWS:
+                    socket = path == "websocket"
+                    results[size, path, rhythm] = _trials(browser, server, size, socket, rhythm, n, warmup)
         finally:
             browser.close()
 
     section = Section(
         title=f"Latency: kernel edit -> first frame with the map's pixels changed ({n} edits per row)",
-        headers=["size", "live path", "p50", "p95", "target p95", "max", "live messages", "live POSTs"],
+        headers=[
+            "size",
+            "live path",
+            "edits",
+            "p50",
+            "p95",
+            "target p95",
+            "max",
+            "live messages",
+            "live POSTs",
+        ],
         data={"chromium": version, "edits": n, "warmup": warmup, "cell": CELL, "anchors_ms": ANCHORS},
     )
-    for (size, path), r in results.items():
+    for (size, path, rhythm), r in results.items():
         t = summarize(r["samples_ms"])
-        target = P95_TARGET_MS[size] if path == "websocket" else None
+        target = P95_TARGET_MS[size] if (path, rhythm) == ROWS[0] else None
         section.rows.append(
             [
                 f"{size}x{size}",
                 path if path == "websocket" else "http (baseline)",
+                rhythm,
                 ms(t.median_ms),
                 ms(t.p95_ms),
                 f"<= {target:g}" if target else "",
@@ -162,7 +182,7 @@ def run(quick: bool, server: str) -> Section:
         if target:
             name = f"edit -> changed frame p95 at {size}x{size}"
             section.targets.append(Target(name, t.p95_ms, target, "ms"))
-        section.data[f"{size}/{path}"] = {**t.__dict__, **r}
+        section.data[f"{size}/{path}/{rhythm}"] = {**t.__dict__, **r}
     frame = summarize([f for r in results.values() for f in r["frames_ms"]]).median_ms
     section.notes += [
         "t0 just before the kernel cell's value is set (native setter, then input and change events); the "
@@ -170,7 +190,8 @@ def run(quick: bool, server: str) -> Section:
         f"one animation frame here lasts {ms(frame)} ms: an edit starts at a random point of a frame, so "
         f"even an instant answer waits 0 to {ms(frame)} ms for the next frame",
         "http (baseline): the same page with WebSocket made unable to open, so every edit takes its "
-        "fallback, POST /api/conv/live; edits come 30-250 ms apart, so some overlap an earlier edit's trace",
+        "fallback, POST /api/conv/live; settled: each edit once the page is idle; "
+        "typing: edits 30-250 ms apart, some overlapping an earlier edit's trace",
         "anchors, the same harness (p50 / p95 ms): "
         + "; ".join(f"{name} {a:g} / {b:g}" for name, (a, b) in ANCHORS.items()),
     ]
