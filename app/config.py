@@ -38,6 +38,9 @@ class Settings:
     max_jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # jobs computing at once
     max_jobs_waiting: int = 32  # jobs queued for a slot; one more is refused at once
     max_job_wait: float = 10.0  # seconds a job may queue for a slot before it is refused
+    # the event loop shares the GIL with the job threads: Python hands it over after this many seconds (5 ms
+    # by default), so each step of a cheap request could wait that long behind a job's Python code
+    gil_switch_interval: float = 0.001
     compress_inline_bytes: int = 32 * 1024  # gzip bodies up to this size inline, larger in a thread
     # the server (app/server.py): a request's head and body must arrive within these, else the connection
     # is closed (a half-open or trickling client holds no connection for long)

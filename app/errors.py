@@ -50,6 +50,9 @@ BODY_ERRORS = {
     413: "The body is over its byte limit",
     415: "The body is not JSON (or not an image, for an upload)",
     422: "A parameter is out of its limits, or the combination is impossible",
+    # app/jobs.py: heavy requests are bounded per worker; light ones never answer it
+    503: "Busy: as many heavy requests as this worker computes at once are running and waiting; retry after "
+    "the Retry-After header's seconds",
 }
 PATH_ERRORS = {404: "Nothing by that name", 422: "A parameter is out of its limits"}
 FORM_ERRORS = {400: "The multipart form is broken (no boundary, a part over its size limit...)"}

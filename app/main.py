@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -51,6 +53,7 @@ def create_app(config: Settings = settings) -> FastAPI:
     )
     app.state.settings = config
     keep_freed_memory()  # process-wide, set once
+    sys.setswitchinterval(config.gil_switch_interval)  # process-wide too
     app.state.uploads = UploadStore(config.max_uploads_kept)
     app.state.jobs = Jobs.from_settings(config)
     templates = Jinja2Templates(directory=config.template_dir)

@@ -11,8 +11,9 @@ security headers, then closes the connection:
 - 400 naming `request` and what the parser found wrong;
 - 414 past `max_request_line_bytes` of URL (naming `query`, or `url` when the path alone is that long),
   431 past `max_header_bytes` of header lines;
-- 408 when a request has not fully arrived `request_read_timeout` seconds after its connection opened
-  (or after the previous response); a connection on which nothing at all arrived is just closed.
+- 408 when a request's head has not arrived `request_read_timeout` seconds after its connection opened
+  (or after the previous response), or when its body pauses that long between two chunks (a slow upload
+  keeps going as long as bytes keep coming); a connection on which nothing at all arrived is just closed.
 
 Every way of running Layerlab goes through `run` (`layerlab`, `python -m app`, `make run`) or `config`
 (the tests' and benchmarks' servers).
@@ -82,7 +83,7 @@ class Protocol(HttpToolsProtocol):
         self._reading = False  # a request has begun and has not fully arrived
 
     # the read timeout: armed when the connection opens and when a response completes (the keep-alive
-    # wait), disarmed once a request has fully arrived
+    # wait), restarted at each chunk of a body, disarmed once a request has fully arrived
     def _arm(self) -> None:
         if self._read_timer is None:
             self._read_timer = self.loop.call_later(self.read_timeout, self._read_timed_out)
@@ -101,7 +102,8 @@ class Protocol(HttpToolsProtocol):
             return
         if self._reading and (self.cycle is None or not self.cycle.response_started):
             limit = f"{self.read_timeout:g} s"
-            message = f"the request did not arrive in full within {limit}"
+            message = f"the request did not arrive in time (its head within {limit}, "
+            message += "its body with no pause as long)"
             self.transport.write(error_response(408, "request", message, "timeout"))
         self.transport.close()
 
@@ -170,6 +172,11 @@ class Protocol(HttpToolsProtocol):
             limit = self.max_header_bytes
             raise Refused(431, "headers", f"the header lines are over the {limit:,} byte limit")
         super().on_header(name, value)
+
+    def on_body(self, body: bytes) -> None:
+        self._disarm()  # the body's timer runs from its last chunk
+        self._arm()
+        super().on_body(body)
 
     def on_message_complete(self) -> None:
         self._reading = False

@@ -130,6 +130,17 @@ def test_an_unfinished_request_gets_a_408_within_the_read_timeout(port):
     assert READ_TIMEOUT <= seconds < READ_TIMEOUT + 1.0
 
 
+def test_a_body_that_keeps_coming_may_take_longer_than_the_read_timeout(port):
+    body = b'{"kind": "layer", "gamma": 2.0}'
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.settimeout(10)
+        s.sendall(POST + b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
+        for i in range(0, len(body), 11):  # three chunks, paused: longer than the timeout in all
+            time.sleep(READ_TIMEOUT * 0.6)
+            s.sendall(body[i : i + 11])
+        assert s.recv(65536).startswith(b"HTTP/1.1 200")
+
+
 def test_a_kept_alive_connection_still_serves_one_request_after_another(port):
     get = b"GET /api/kernels HTTP/1.1\r\nHost: x\r\n\r\n"
     with socket.create_connection(("127.0.0.1", port)) as s:
