@@ -7,6 +7,7 @@ import struct
 import threading
 import time
 import zlib
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -101,7 +102,7 @@ def test_png_estimate_counts_the_bytes_every_pixel_takes_while_decoding(color_ty
 
 
 @pytest.fixture
-def small_budget() -> TestClient:
+def small_budget() -> Iterator[TestClient]:
     with TestClient(create_app(replace(settings, max_decode_bytes=32 * 2**20))) as c:
         yield c
 
