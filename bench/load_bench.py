@@ -426,8 +426,9 @@ async def _probe(port: int, due: float, stall: Stall) -> None:
         stall.probe_errors.append(f"{type(exc).__name__} {exc}")
 
 
-def stall_run(port: int, pids: list[int], seconds: float) -> Stall:
-    """HEAVY_CLIENTS largest live and as many largest trace clients for `seconds`, probed meanwhile."""
+def stall_run(port: int, pids: list[int], seconds: float, heavy_clients: int = HEAVY_CLIENTS) -> Stall:
+    """`heavy_clients` largest live and as many largest trace clients for `seconds`, probed meanwhile (with
+    none: the probes alone, the baseline)."""
     stall = Stall()
     usage0, server0, wall0 = resource.getrusage(resource.RUSAGE_SELF), _cpu_seconds(pids), time.monotonic()
 
@@ -436,8 +437,8 @@ def stall_run(port: int, pids: list[int], seconds: float) -> Stall:
         start = loop.time() + 1.0  # the heavy clients get going first
         end = start + seconds
         live, trace = _heavy_requests("live"), _heavy_requests("trace")
-        heavy = [_heavy_client(port, "live", live, end, stall) for _ in range(HEAVY_CLIENTS)]
-        heavy += [_heavy_client(port, "trace", trace, end, stall) for _ in range(HEAVY_CLIENTS)]
+        heavy = [_heavy_client(port, "live", live, end, stall) for _ in range(heavy_clients)]
+        heavy += [_heavy_client(port, "trace", trace, end, stall) for _ in range(heavy_clients)]
         probes = [
             _probe(port, start + i * PROBE_INTERVAL_S, stall) for i in range(int(seconds / PROBE_INTERVAL_S))
         ]
@@ -470,6 +471,7 @@ def run(quick: bool) -> Section:
         rates = [wrk_live(wrk, port, pids, c, step_seconds) for c in WRK_CONNECTIONS] if wrk else []
     with production_server(1) as (port, pids):
         _warm(port)
+        alone = stall_run(port, pids, step_seconds, heavy_clients=0)
         stall = stall_run(port, pids, step_seconds * 2)
 
     section = Section(
@@ -528,7 +530,7 @@ def run(quick: bool) -> Section:
         "still due when the run's time was up (the server was behind), never sent",
     ]
     _rate_rows(section, rates, wrk)
-    _stall_rows(section, stall)
+    _stall_rows(section, alone, stall)
     return section
 
 
@@ -557,14 +559,16 @@ def _rate_rows(section: Section, rates: list[WrkRun], wrk: str | None) -> None:
     )  # fmt: skip
 
 
-def _stall_rows(section: Section, stall: Stall) -> None:
-    """The cheap GET beside the heavy clients: a row, the 503 count and the target."""
+def _stall_rows(section: Section, alone: Stall, stall: Stall) -> None:
+    """The cheap GET alone and beside the heavy clients: a row each, the 503 count and the target."""
     name = f"GET beside {HEAVY_CLIENTS}+{HEAVY_CLIENTS} largest, 1 worker"
     offered = 1 / PROBE_INTERVAL_S
-    achieved = len(stall.probes_ms) / (len(stall.probes_ms) + len(stall.probe_errors)) * offered
-    section.rows.append([name, f"{offered:.0f}", f"{achieved:.0f}", ms(stall.pct(50)), ms(stall.pct(95)),
-                         ms(stall.pct(99)), str(len(stall.probe_errors)), "-", f"{stall.generator_cpu:.2f}",
-                         f"{stall.server_cpu:.2f}"])  # fmt: skip
+    for label, run in (("GET alone, 1 worker", alone), (name, stall)):
+        achieved = len(run.probes_ms) / max(1, len(run.probes_ms) + len(run.probe_errors)) * offered
+        section.rows.append([label, f"{offered:.0f}", f"{achieved:.0f}", ms(run.pct(50)), ms(run.pct(95)),
+                             ms(run.pct(99)), str(len(run.probe_errors)), "-", f"{run.generator_cpu:.2f}",
+                             f"{run.server_cpu:.2f}"])  # fmt: skip
+    section.data["stall_alone"] = {"probe_p50_ms": alone.pct(50), "probe_p99_ms": alone.pct(99)}
     section.data["stall"] = {
         "probe_p50_ms": stall.pct(50),
         "probe_p99_ms": stall.pct(99),
@@ -580,7 +584,8 @@ def _stall_rows(section: Section, stall: Stall) -> None:
     section.notes.append(
         f"stall row: a new connection every {PROBE_INTERVAL_S * 1e3:.0f} ms for GET /api/kernels while "
         f"{HEAVY_CLIENTS} clients post the largest live request (256x256 RGB, 8 filters 3x7x7) and "
-        f"{HEAVY_CLIENTS} the largest trace (gzip accepted), back to back; heavy answers by status: "
+        f"{HEAVY_CLIENTS} the largest trace (gzip accepted), back to back (the row above: the same probes "
+        f"alone, in the same run); heavy answers by status: "
         f"{answers or 'none'}"
         + (f"; heavy client errors: {stall.heavy_errors[:3]}" if stall.heavy_errors else "")
     )
