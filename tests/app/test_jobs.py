@@ -1,5 +1,5 @@
 """Heavy requests run as bounded jobs: past the bounds a 503 with Retry-After, and cheap requests are
-answered while the jobs compute."""
+answered while the jobs compute; large bodies are compressed off the event loop."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.testclient import TestClient
 
+from app import compress
 from app.config import settings
 from app.jobs import heavy
 from app.main import create_app
@@ -86,3 +87,36 @@ def test_a_waiting_job_gets_a_503_after_the_wait_bound():
         holder.join(10)
     assert r.status_code == 503
     assert "0.2 s" in r.json()["message"]
+
+
+def test_large_bodies_are_gzipped_off_the_event_loop_and_small_ones_on_it(monkeypatch):
+    app = create_app()
+    loop_thread: list[threading.Thread] = []
+    compressed_in: dict[int, threading.Thread] = {}
+    compressobj = compress.zlib.compressobj
+
+    class Recording:
+        def __init__(self, *args: object) -> None:
+            self.inner = compressobj(*args)
+
+        def compress(self, data: bytes) -> bytes:
+            compressed_in[len(data)] = threading.current_thread()
+            return self.inner.compress(data)
+
+        def flush(self, mode: int) -> bytes:
+            return self.inner.flush(mode)
+
+    monkeypatch.setattr(compress.zlib, "compressobj", Recording)
+
+    @app.get("/test-only/text/{size}")
+    async def text(size: int) -> Response:
+        loop_thread.append(threading.current_thread())
+        return Response(b"layerlab " * (size // 9), media_type="text/plain")
+
+    small, large = 4 * 1024, 4 * settings.compress_inline_bytes
+    with TestClient(app) as client:
+        for size in (small, large):
+            r = client.get(f"/test-only/text/{size}", headers={"accept-encoding": "gzip"})
+            assert r.headers["content-encoding"] == "gzip" and len(r.content) == size // 9 * 9
+    assert compressed_in[small // 9 * 9] is loop_thread[0]
+    assert compressed_in[large // 9 * 9] is not loop_thread[0]
