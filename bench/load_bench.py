@@ -343,6 +343,46 @@ def wrk_live(wrk: str, port: int, pids: list[int], connections: int, seconds: fl
     )
 
 
+def ws_live(port: int, pids: list[int], connections: int, seconds: float) -> WrkRun:
+    """The same edits over the conv page's WebSocket (/api/conv/live/ws): `connections` sockets, each sending
+    its next edit when the last is answered (closed loop, like wrk), timed here in Python."""
+    from websockets.asyncio.client import connect  # the bench's only use of it
+
+    latencies: list[float] = []
+    errors = 0
+
+    async def socket(bodies: Iterator[bytes], end: float) -> None:
+        nonlocal errors
+        loop = asyncio.get_running_loop()
+        async with connect(f"ws://127.0.0.1:{port}/api/conv/live/ws", compression=None) as ws:
+            seq = 0
+            while loop.time() < end:
+                body = json.loads(next(bodies))
+                sent = loop.time()
+                await ws.send(json.dumps({**body, "seq": seq}))
+                answer = await ws.recv()
+                if isinstance(answer, str):  # an error body
+                    errors += 1
+                else:
+                    latencies.append((loop.time() - sent) * 1e3)
+                seq += 1
+
+    usage0, server0, wall0 = resource.getrusage(resource.RUSAGE_SELF), _cpu_seconds(pids), time.monotonic()
+
+    async def main() -> None:
+        end = asyncio.get_running_loop().time() + seconds
+        bodies = (req.body for req in live_requests())
+        await asyncio.gather(*(socket(bodies, end) for _ in range(connections)))
+
+    asyncio.run(main())
+    wall, usage = time.monotonic() - wall0, resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (usage.ru_utime + usage.ru_stime - usage0.ru_utime - usage0.ru_stime) / wall
+    p50, p99 = (float(v) for v in np.percentile(latencies, [50, 99])) if latencies else (float("nan"),) * 2
+    return WrkRun(
+        connections, len(latencies) / wall, p50, p99, errors, cpu, (_cpu_seconds(pids) - server0) / wall
+    )
+
+
 # --- stall: a cheap GET beside the largest requests, one worker -------------------------------------------
 
 HEAVY_CLIENTS = 50  # of each heavy kind
@@ -469,6 +509,7 @@ def run(quick: bool) -> Section:
         base = drive("baseline", port, pids, lambda: next(kernels), STUDENTS, seconds)
         wrk = ensure_wrk()
         rates = [wrk_live(wrk, port, pids, c, step_seconds) for c in WRK_CONNECTIONS] if wrk else []
+        sockets = [ws_live(port, pids, c, step_seconds) for c in WRK_CONNECTIONS[:2]]
     with production_server(1) as (port, pids):
         _warm(port)
         alone = stall_run(port, pids, step_seconds, heavy_clients=0)
@@ -530,6 +571,7 @@ def run(quick: bool) -> Section:
         "still due when the run's time was up (the server was behind), never sent",
     ]
     _rate_rows(section, rates, wrk)
+    _socket_rows(section, sockets)
     _stall_rows(section, alone, stall)
     return section
 
@@ -557,6 +599,22 @@ def _rate_rows(section: Section, rates: list[WrkRun], wrk: str | None) -> None:
         + ("wrk could not be installed" if wrk is None else f"reaching {RATE_TARGET_RPS:,}/s at p99 <= "
            f"{P99_TARGET_MS:.0f} ms: " + (f"c={best.connections}, {best.rps:.0f}/s" if best else "none"))
     )  # fmt: skip
+
+
+def _socket_rows(section: Section, sockets: list[WrkRun]) -> None:
+    """The WebSocket runs: a row each (the generator's CPU is this process's, in the 'gen CPU' column)."""
+    for r in sockets:
+        name = f"ws live c={r.connections}"
+        section.rows.append([name, "closed", f"{r.rps:.0f}", ms(r.p50_ms), "-", ms(r.p99_ms), str(r.errors),
+                             "-", f"{r.wrk_cpu:.2f}", f"{r.server_cpu:.2f}"])  # fmt: skip
+        section.data[name] = dataclasses.asdict(r)
+    best = min((r for r in sockets if r.ok()), key=lambda r: r.p99_ms, default=None)
+    name = f"live 64x64 over the WebSocket, {RATE_TARGET_RPS:,}/s across 2 workers, zero errors: p99"
+    section.targets.append(Target(name, best.p99_ms if best else float("inf"), P99_TARGET_MS, "ms"))
+    section.notes.append(
+        "ws rows: the same 64x64 edits over the conv page's WebSocket (/api/conv/live/ws), c sockets from a "
+        "Python client here, each sending its next edit when the last is answered; latency: send to answer"
+    )
 
 
 def _stall_rows(section: Section, alone: Stall, stall: Stall) -> None:
