@@ -9,8 +9,8 @@ time limit on a request that never finishes arriving (a half-open connection sta
 `Protocol` (uvicorn's httptools protocol) answers those itself, in the app's JSON error shape with the
 security headers, then closes the connection:
 - 400 naming `request` and what the parser found wrong;
-- 414 past `max_request_line_bytes` of URL (naming `query`, or `url` when the path alone is that long),
-  431 past `max_header_bytes` of header lines;
+- 414 past `max_request_line_bytes` of URL (naming `query` when the query string is over `max_query_bytes`,
+  else `url`), 431 past `max_header_bytes` of header lines;
 - 408 when a request's head has not arrived `request_read_timeout` seconds after its connection opened
   (or after the previous response), or when its body pauses that long between two chunks (a slow upload
   keeps going as long as bytes keep coming); a connection on which nothing at all arrived is just closed.
