@@ -22,7 +22,7 @@ import {
   rangesFigure,
   softmaxFigure,
 } from './activations/charts.js';
-import { whenPlotly } from './kit/plotly-ready.js';
+import { startPage } from './kit/start.js';
 
 const DATA = JSON.parse($('page-data').textContent);
 const D = DATA.defaults;
@@ -278,5 +278,5 @@ function start() {
   runDead(deadBody());
 }
 
-// the first picture is a Plotly chart: start once Plotly.js is there (kit/plotly-ready.js loads it)
-whenPlotly().then(start);
+// the first picture is a Plotly chart: start once Plotly.js is there too (kit/start.js)
+startPage(start, { plotly: true });

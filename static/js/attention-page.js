@@ -10,6 +10,7 @@ import { onRoomChange } from './room.js';
 import { writeStep } from './attention/detail.js';
 import { drawSqrtDk } from './attention/sqrtdk.js';
 import { drawAdditive, initAdditive, writeAdditiveStep } from './attention/additive.js';
+import { startPage } from './kit/start.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
 const $ = (id) => document.getElementById(id);
@@ -355,5 +356,5 @@ function start() {
   changed();
 }
 
-// maps paint from the engine's numbers at once; Plotly.js follows for their frames and charts (kit/plotly-ready.js)
-start();
+// maps paint from the engine's numbers without waiting for Plotly.js (kit/start.js)
+startPage(start);

@@ -8,6 +8,7 @@ import { decode, encode } from './calculator/stack-url.js';
 import { StackTable } from './calculator/table.js';
 import { fieldText, grouped, parseShape, shapeCHW, shapeHWC } from './calculator/text.js';
 import { PRESENTER_EVENT } from './classroom/mode.js';
+import { startPage } from './kit/start.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
 const $ = (id) => document.getElementById(id);
@@ -266,5 +267,5 @@ function start() {
   document.addEventListener(PRESENTER_EVENT, () => requestAnimationFrame(refit));
 }
 
-// maps paint from the engine's numbers at once; Plotly.js follows for their frames (kit/plotly-ready.js)
-start();
+// maps paint from the engine's numbers without waiting for Plotly.js (kit/start.js)
+startPage(start);

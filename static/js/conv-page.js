@@ -18,6 +18,7 @@ import { resizeKernel, withChannels } from './kernels.js';
 import { copyText } from './clipboard.js';
 import { fillTabs, markTab } from './kit/tabs.js';
 import { postJSON, resending, upload } from './uploads.js';
+import { startPage } from './kit/start.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
 const $ = (id) => document.getElementById(id);
@@ -566,5 +567,5 @@ function start() {
   update();
 }
 
-// maps paint from the engine's numbers at once; Plotly.js follows for their frames (kit/plotly-ready.js)
-start();
+// maps paint from the engine's numbers without waiting for Plotly.js (kit/start.js)
+startPage(start);

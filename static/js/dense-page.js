@@ -15,7 +15,7 @@ import { stepEquation, stepLabel, stepTable } from './dense/step.js';
 import { drawCount, parseSizes } from './dense/count.js';
 import { drawInit } from './dense/init.js';
 import { PRESENTER_EVENT } from './classroom/mode.js';
-import { whenPlotly } from './kit/plotly-ready.js';
+import { startPage } from './kit/start.js';
 
 const $ = (id) => document.getElementById(id);
 const DATA = JSON.parse($('page-data').textContent);
@@ -435,5 +435,5 @@ function bindPlane(gd) {
   });
 }
 
-// the first picture is a Plotly chart: start once Plotly.js is there (kit/plotly-ready.js loads it)
-whenPlotly().then(start);
+// the first picture is a Plotly chart: start once Plotly.js is there too (kit/start.js)
+startPage(start, { plotly: true });

@@ -18,6 +18,7 @@ import residual from './family/residual.js';
 import { copyText } from './clipboard.js';
 import { onRoomChange } from './room.js';
 import { fillTabs, markTab } from './kit/tabs.js';
+import { startPage } from './kit/start.js';
 
 const DATA = JSON.parse($('page-data').textContent);
 const VARIANTS = { '1d': oned, transposed, grouped, shuffle, tiled, flattened, residual };
@@ -132,5 +133,5 @@ function start() {
   select(current);
 }
 
-// maps paint from the engine's numbers at once; Plotly.js follows for their frames (kit/plotly-ready.js)
-start();
+// maps paint from the engine's numbers without waiting for Plotly.js (kit/start.js)
+startPage(start);

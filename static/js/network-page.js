@@ -12,6 +12,7 @@ import { DrawingPad } from './network/canvas.js';
 import { LayerRow, clearBars, drawBars, drawMatrix } from './network/maps.js';
 import { setupCircle } from './network/circle.js';
 import { showLinks } from './network/links.js';
+import { startPage } from './kit/start.js';
 
 const $ = (id) => document.getElementById(id);
 const DATA = JSON.parse($('page-data').textContent);
@@ -295,8 +296,10 @@ function bind() {
   for (const b of $('tabs').querySelectorAll('button')) b.addEventListener('click', () => setTab(b.dataset.tab));
 }
 
-// maps paint from the engine's numbers at once; Plotly.js follows for their frames and charts (kit/plotly-ready.js)
-bind();
-setSource(state.source, false);
-setTab(state.tab);
-forward();
+// maps paint from the engine's numbers without waiting for Plotly.js (kit/start.js)
+startPage(() => {
+  bind();
+  setSource(state.source, false);
+  setTab(state.tab);
+  forward();
+});

@@ -14,6 +14,7 @@ import { presenter } from './classroom/mode.js';
 import { narrow, onRoomChange, roomBelow } from './room.js';
 import { encode, fromAddress } from './typed-url.js';
 import { fillTabs, markTab } from './kit/tabs.js';
+import { startPage } from './kit/start.js';
 
 const DATA = JSON.parse($('page-data').textContent);
 const DEFAULTS = { ...DATA.defaults, view: 'input' };
@@ -237,5 +238,5 @@ function start() {
   changed();
 }
 
-// maps paint from the engine's numbers at once; Plotly.js follows for their frames and charts (kit/plotly-ready.js)
-start();
+// maps paint from the engine's numbers without waiting for Plotly.js (kit/start.js)
+startPage(start);

@@ -17,6 +17,7 @@ import { layoutPool, windowShape } from './pool/layout.js';
 import { onRoomChange } from './room.js';
 import { renderSource } from './pool/source.js';
 import { fillTabs, markTab } from './kit/tabs.js';
+import { startPage } from './kit/start.js';
 
 const DATA = JSON.parse($('page-data').textContent);
 const DEFAULTS = { ...DATA.defaults, mode: 'single', step: 0 };
@@ -243,5 +244,5 @@ function start() {
   update();
 }
 
-// maps paint from the engine's numbers at once; Plotly.js follows for their frames (kit/plotly-ready.js)
-start();
+// maps paint from the engine's numbers without waiting for Plotly.js (kit/start.js)
+startPage(start);

@@ -11,6 +11,7 @@ import { drawCell, equations } from './recurrent/cell.js';
 import { drawChain, drawMaps, highlightMaps } from './recurrent/unrolled.js';
 import { drawCompare, drawGradients, initCompare } from './recurrent/charts.js';
 import { narrow, onRoomChange, roomBelow } from './room.js';
+import { startPage } from './kit/start.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
 const $ = (id) => document.getElementById(id);
@@ -287,5 +288,5 @@ function start() {
   changed();
 }
 
-// maps paint from the engine's numbers at once; Plotly.js follows for their frames and charts (kit/plotly-ready.js)
-start();
+// maps paint from the engine's numbers without waiting for Plotly.js (kit/start.js)
+startPage(start);

@@ -75,3 +75,20 @@ def test_conv_first_map_paints_before_plotly_arrives_and_gets_its_frame_after_it
     x, y, w, h = after["box"]
     assert 0 <= frame["xtickTop"] - (y + h) <= 12
     assert 0 <= x - frame["ytickRight"] <= 12
+
+
+def test_a_page_starting_early_keeps_the_lesson_in_its_address_when_the_player_loads_late(
+    page: Page, server_url: str
+) -> None:
+    """Nothing waits for Plotly.js any more, so a page may rewrite its address before a slow lesson
+    player has run: pages start once every script has (kit/start.js), and the lesson plays."""
+
+    def late(route: Route) -> None:
+        page.wait_for_timeout(800)  # the page's 150 ms address write would come first
+        route.continue_()
+
+    page.route("**/static/js/lesson/player.js", late)
+    page.goto(f"{server_url}/attention?step=5&present=1&lesson=attention-step-by-step&ls=2")
+    page.wait_for_function("() => document.getElementById('lesson-counter')?.textContent === 'step 2 of 5'")
+    idle(page)
+    assert "lesson=attention-step-by-step" in page.url and "ls=2" in page.url and "present=1" in page.url

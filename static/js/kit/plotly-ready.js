@@ -59,6 +59,20 @@ export const whenPlotlyAfterPaint = () => (window.Plotly && injected ? ready : a
 // Call `fn(Plotly)` once Plotly.js is there, without asking for it (e.g. a wrapper around its calls).
 export const onPlotly = (fn) => ready.then(fn);
 
+// A chart drawn late takes room the page laid out without it: pages that size their figures to the room
+// left (room.js onRoomChange) measure again, as after a resize, once per frame of late charts.
+let remeasure = false;
+function roomChanged() {
+  if (remeasure) return;
+  remeasure = true;
+  probe.busy += 1; // not settled before the page has measured again
+  requestAnimationFrame(() => {
+    remeasure = false;
+    window.dispatchEvent(new Event('resize'));
+    probe.busy -= 1;
+  });
+}
+
 // Plotly.react now when Plotly.js is there, else once it is (the latest figure given for `el` wins).
 const waiting = new Map();
 export function react(el, data, layout, config) {
@@ -69,7 +83,9 @@ export function react(el, data, layout, config) {
     whenPlotly().then((P) => {
       const args = waiting.get(el);
       waiting.delete(el);
-      return args && P.react(el, ...args); // none: purged meanwhile
+      if (!args) return; // purged meanwhile
+      roomChanged();
+      return P.react(el, ...args);
     });
   }
   return ready;
