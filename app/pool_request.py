@@ -133,10 +133,20 @@ def _windowed(req: PoolParams, c: np.ndarray) -> Trace:
         if req.kind == "avg":
             return avg_pool2d(c, k, s, p, ceil, req.count_include_pad, req.divisor_override)
         if req.kind == "lp":
-            return lp_pool2d(c, req.norm_type, k, s, ceil)
+            return lp_pool(c, req.norm_type, k, s, ceil)
         if req.kind == "mixed":
             return mixed_pool2d(c, k, s, p, req.mix)
         return stochastic_pool2d(c, k, s, req.training, req.seed)
+
+
+def lp_pool(c: np.ndarray, p: float, k: tuple, s: tuple, ceil: bool) -> Trace:
+    """Lp pooling, refused (422 naming norm_type) when (sum of x^p)^(1/p) overflows (a tiny p): torch
+    gives inf there, which no JSON number can carry."""
+    with np.errstate(over="ignore"):
+        trace = lp_pool2d(c, p, k, s, ceil)
+    if not np.isfinite(trace.output).all():
+        raise ApiError(422, "norm_type", f"with p = {p:g}, (sum of x^p)^(1/p) overflows for this input")
+    return trace
 
 
 def output_map(trace: Trace) -> np.ndarray:

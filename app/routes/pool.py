@@ -18,7 +18,6 @@ from app.schemas import SEED004_MATRIX, PoolCompareRequest, PoolShiftRequest, Po
 from app.serialize import NumpyJSONResponse
 from engine.images import SAMPLES
 from engine.pool import avg_pool2d, max_pool2d, min_pool2d
-from engine.pool_variants import lp_pool2d
 
 router = APIRouter(tags=["pool"])
 
@@ -138,7 +137,7 @@ def compare(req: PoolCompareRequest, uploads: Uploads) -> NumpyJSONResponse:
             "max": max_pool2d(c, k, s, 0, 1, ceil),
             "avg": avg_pool2d(c, k, s, 0, ceil),
             "min": min_pool2d(c, k, s, 0, 1, ceil),
-            "lp": lp_pool2d(c, req.norm_type, k, s, ceil),
+            "lp": pr.lp_pool(c, req.norm_type, k, s, ceil),
         }
     first = traces["max"]
     chunk, steps = pr.chunk_slice(first.num_steps, req.chunk, req.step)

@@ -175,3 +175,11 @@ def test_numbers_at_their_extremes_answer_without_a_server_error(http, url):
         elif r.status_code >= 400 and not r.json().get("message"):
             failures.append(f"{field}={value!r}: {r.status_code} without a message naming the field")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(("url", "body"), [("/api/pool/trace", {"kind": "lp"}), ("/api/pool/compare", {})])
+def test_an_lp_norm_so_small_that_the_output_overflows_is_refused_naming_it(http, url, body):
+    r = http.post(url, json={**body, "norm_type": 1e-308})  # torch: inf, which JSON cannot carry
+    assert r.status_code == 422
+    assert r.json()["message"].startswith("norm_type: ")
+    assert http.post(url, json={**body, "norm_type": 0.5}).status_code == 200
