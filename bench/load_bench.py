@@ -518,7 +518,7 @@ def run(quick: bool) -> Section:
     section = Section(
         title=(
             f"Load: {STUDENTS} students x 1 live update / {INTERVAL_S * 1e3:.0f} ms on loopback, "
-            f"uvicorn --workers {workers}, open-loop asyncio generator"
+            f"layerlab --workers {workers}, open-loop asyncio generator"
         ),
         headers=[
             "run",
