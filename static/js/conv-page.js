@@ -210,10 +210,17 @@ function updatePoolLink() {
 
 // ---- URL --------------------------------------------------------------------------------
 
+// Written once edits pause: replaceState blocks the page for 1 to 10 ms (the browser process is asked),
+// time a live answer arriving then would wait. Until it is written the page counts as busy.
 let urlTimer = null;
 function writeURL() {
+  if (urlTimer === null) probe.busy += 1;
   clearTimeout(urlTimer);
-  urlTimer = setTimeout(() => window.history.replaceState(null, '', encode(state)), 150);
+  urlTimer = setTimeout(() => {
+    urlTimer = null;
+    probe.busy -= 1;
+    window.history.replaceState(null, '', encode(state));
+  }, 150);
 }
 
 // ---- feature maps -----------------------------------------------------------------------
