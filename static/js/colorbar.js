@@ -18,36 +18,82 @@ export function colorbarTicks(lo, hi, signed) {
   return ticks.map(({ v, t }) => ({ text: fmt(v, 3), t }));
 }
 
-// The width a colour bar needs at `fontPx` for the range [lo, hi].
+// The width a colour bar needs at `fontPx` for the range [lo, hi]. Text widths are kept per font
+// and text: a live edit moves the range many times a second.
+const widths = new Map();
+function textWidth(g, font, text) {
+  const key = `${font}|${text}`;
+  let w = widths.get(key);
+  if (w === undefined) {
+    if (widths.size > 2000) widths.clear();
+    g.font = font;
+    w = g.measureText(text).width;
+    widths.set(key, w);
+  }
+  return w;
+}
+
 export function colorbarWidth(g, lo, hi, signed, fontPx, barPx = BAR) {
-  g.font = `${fontPx}px system-ui, sans-serif`;
-  const widest = Math.max(...colorbarTicks(lo, hi, signed).map((k) => g.measureText(k.text).width));
+  const font = `${fontPx}px system-ui, sans-serif`;
+  const widest = Math.max(...colorbarTicks(lo, hi, signed).map((k) => textWidth(g, font, k.text)));
   return Math.ceil(GAP + barPx + GAP + widest + 2);
+}
+
+// The scale's gradient, one pixel wide and 256 tall (hi at the top), kept per LUT: a bar of any
+// height is this strip stretched, one drawImage instead of a fillRect per row.
+const strips = new WeakMap();
+function gradientStrip(lut) {
+  let strip = strips.get(lut);
+  if (!strip) {
+    strip = document.createElement('canvas');
+    strip.width = 1;
+    strip.height = 256;
+    const image = new ImageData(1, 256);
+    for (let y = 0; y < 256; y++) image.data.set(lut.subarray((255 - y) * 4, (256 - y) * 4), y * 4);
+    strip.getContext('2d').putImageData(image, 0, 0);
+    strips.set(lut, strip);
+  }
+  return strip;
+}
+
+// The page's ink colour, read once per view (a style read inside a live repaint forces a style
+// recalculation); presenter view has its own.
+const inks = new Map();
+function inkColour() {
+  const root = document.documentElement;
+  const view = root.classList.contains('presenter');
+  let ink = inks.get(view);
+  if (ink === undefined) {
+    ink = getComputedStyle(root).getPropertyValue('--ink').trim() || '#1b1f24';
+    inks.set(view, ink);
+  }
+  return ink;
 }
 
 // Draw the bar on `canvas` (its CSS box is `width` x `height`): `lut` is the 256-entry RGBA
 // table the map is painted with; the bar runs from hi (top) to lo (bottom).
 export function drawColorbar(canvas, { lut, lo, hi, signed, fontPx, width, height, barPx = BAR }) {
   const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(width * dpr);
-  canvas.height = Math.round(height * dpr);
-  canvas.style.width = `${width}px`;
-  canvas.style.height = `${height}px`;
+  const w = Math.round(width * dpr),
+    hPx = Math.round(height * dpr);
+  if (canvas.width !== w || canvas.height !== hPx) {
+    canvas.width = w;
+    canvas.height = hPx;
+    canvas.style.width = `${width}px`;
+    canvas.style.height = `${height}px`;
+  }
   const g = canvas.getContext('2d');
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
   g.clearRect(0, 0, width, height);
   const pad = Math.ceil(fontPx / 2); // room for the top and bottom numbers, centred on the bar's ends
   const top = pad,
     h = Math.max(4, height - 2 * pad);
-  for (let y = 0; y < h; y++) {
-    const k = Math.round((1 - y / Math.max(1, h - 1)) * 255) * 4;
-    g.fillStyle = `rgb(${lut[k]},${lut[k + 1]},${lut[k + 2]})`;
-    g.fillRect(GAP, top + y, barPx, 1);
-  }
+  g.imageSmoothingEnabled = true;
+  g.drawImage(gradientStrip(lut), 0, 0, 1, 256, GAP, top, barPx, h);
   g.strokeStyle = '#555';
   g.lineWidth = 1;
   g.strokeRect(GAP + 0.5, top + 0.5, barPx - 1, h - 1);
-  g.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--ink') || '#1b1f24';
+  g.fillStyle = inkColour();
   g.font = `${fontPx}px system-ui, sans-serif`;
   g.textBaseline = 'middle';
   g.textAlign = 'left';

@@ -47,26 +47,36 @@ export function range(lo, hi, signed) {
 }
 
 // Write `values` (row-major) into `pixels` (RGBA) using `lut` over [lo, hi];
-// indices >= `filled` (when given) get the empty colour.
+// indices >= `filled` (when given) get the empty colour. One 32-bit store per cell (the LUT read
+// as words): a 256x256 live repaint is a quarter of the byte-wise writes.
 export function paint(pixels, values, lo, hi, lut, filled = values.length) {
   const scale = 255 / (hi - lo);
-  for (let i = 0; i < values.length; i++) {
-    const o = i * 4;
-    if (i >= filled || Number.isNaN(values[i])) {
-      pixels[o] = EMPTY_RGBA[0];
-      pixels[o + 1] = EMPTY_RGBA[1];
-      pixels[o + 2] = EMPTY_RGBA[2];
-      pixels[o + 3] = 255;
+  const words = new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.length >> 2);
+  const table = lutWords(lut);
+  const n = Math.min(values.length, filled);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (Number.isNaN(v)) {
+      words[i] = EMPTY_WORD; // NaN: not computed
       continue;
     }
-    let k = Math.round((values[i] - lo) * scale);
-    k = (k < 0 ? 0 : Math.min(k, 255)) * 4;
-    pixels[o] = lut[k];
-    pixels[o + 1] = lut[k + 1];
-    pixels[o + 2] = lut[k + 2];
-    pixels[o + 3] = 255;
+    const k = Math.round((v - lo) * scale);
+    words[i] = table[k < 0 ? 0 : Math.min(k, 255)];
   }
+  words.fill(EMPTY_WORD, n, values.length);
 }
+
+// A LUT's 256 RGBA entries as words in the platform's byte order (what an ImageData's buffer holds).
+const wordTables = new WeakMap();
+function lutWords(lut) {
+  let t = wordTables.get(lut);
+  if (!t) {
+    t = new Uint32Array(new Uint8ClampedArray(lut).buffer);
+    wordTables.set(lut, t);
+  }
+  return t;
+}
+const EMPTY_WORD = new Uint32Array(new Uint8ClampedArray(EMPTY_RGBA).buffer)[0];
 
 // Black or white text, whichever reads better on the cell's colour.
 export function textColour(lut, value, lo, hi) {
