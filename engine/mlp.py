@@ -75,10 +75,11 @@ def clip_line(w: np.ndarray, b: float, extent: float) -> np.ndarray:
     """The segment of w1 x1 + w2 x2 + b = 0 inside [-extent, extent]^2: (2, 2), NaN when it misses."""
     e, (w1, w2) = extent, w
     found = []
-    if w2 != 0:  # crossings with the left and right edges
-        found += [(x1, -(w1 * x1 + b) / w2) for x1 in (-e, e)]
-    if w1 != 0:  # with the bottom and top edges
-        found += [(-(w2 * x2 + b) / w1, x2) for x2 in (-e, e)]
+    with np.errstate(over="ignore"):  # a near-zero weight puts a crossing at +-inf: it is outside anyway
+        if w2 != 0:  # crossings with the left and right edges
+            found += [(x1, -(w1 * x1 + b) / w2) for x1 in (-e, e)]
+        if w1 != 0:  # with the bottom and top edges
+            found += [(-(w2 * x2 + b) / w1, x2) for x2 in (-e, e)]
     inside = sorted(
         {(round(p, 12), round(q, 12)) for p, q in found if abs(p) <= e + 1e-9 and abs(q) <= e + 1e-9}
     )
