@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import threading
 import webbrowser
+from importlib.metadata import PackageNotFoundError, version
 
 from app import server
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="layerlab", description="Serve Layerlab on this machine.")
+    parser.add_argument("--version", action="version", version=f"layerlab {_version()}")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
@@ -26,3 +28,11 @@ def main(argv: list[str] | None = None) -> None:
         threading.Timer(1.0, webbrowser.open, [url]).start()
     print(f"Layerlab on {url}  (Ctrl+C to stop)")
     server.run(args.host, args.port, workers=args.workers, log_level="warning")
+
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml's), or "unknown" when run from a bare checkout."""
+    try:
+        return version("layerlab")
+    except PackageNotFoundError:
+        return "unknown"

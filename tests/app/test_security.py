@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import importlib.metadata
 import io
 import os
 import tempfile
@@ -93,3 +94,10 @@ def test_the_cli_binds_to_loopback_unless_told_otherwise(monkeypatch, capsys):
 def test_the_cli_binds_elsewhere_only_when_asked(monkeypatch):
     served = _served_on(monkeypatch, ["--no-browser", "--host", "0.0.0.0", "--port", "9000"])
     assert (served["host"], served["port"]) == ("0.0.0.0", 9000)
+
+
+def test_the_cli_says_its_version(capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"layerlab {importlib.metadata.version('layerlab')}"
