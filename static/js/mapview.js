@@ -52,6 +52,18 @@ function look() {
   };
 }
 
+// A Plotly axis over n cells with ticks at `vals` (cell indices), written by `label`, at `font` px.
+function ticksAt(n, font, vals, label) {
+  return {
+    ...AXIS,
+    range: [-0.5, n - 0.5],
+    tickfont: { size: font },
+    tickmode: 'array',
+    tickvals: vals,
+    ticktext: vals.map((v) => label(v)),
+  };
+}
+
 // The smallest and largest number among `values` (nulls and NaN skipped): a map's data range.
 export function extent(values, n = values.length) {
   let lo = Infinity,
@@ -244,14 +256,7 @@ export class MapView {
     const axis = (n, labels, wide) => {
       if (labels) {
         const keep = labels.map((_, i) => i).filter((i) => i % every === 0);
-        return {
-          ...AXIS,
-          range: [-0.5, n - 0.5],
-          tickfont: { size: tickPx },
-          tickmode: 'array',
-          tickvals: keep,
-          ticktext: keep.map((i) => labels[i]),
-        };
+        return ticksAt(n, tickPx, keep, (i) => labels[i]);
       }
       // whole-number ticks at a round step that leaves each room for its digits (every cell when
       // they fit); small maps write them smaller
@@ -260,14 +265,7 @@ export class MapView {
       const step = NICE.find((v) => v * cell >= need) ?? n;
       const vals = [];
       for (let i = 0; i < n; i += step) vals.push(i);
-      return {
-        ...AXIS,
-        range: [-0.5, n - 0.5],
-        tickfont: { size: font },
-        tickmode: 'array',
-        tickvals: vals,
-        ticktext: vals.map(String),
-      };
+      return ticksAt(n, font, vals, String);
     };
     const longest = (labels) => Math.max(0, ...labels.map((t) => String(t).length));
     const px = tickPx * 0.62; // about one tick character's width
