@@ -113,11 +113,15 @@ export class Spotlight {
   }
 
   // Scroll as little as it takes; a few passes, since the sticky bar moves while the page is near its top.
+  // Whether the subject fits is judged against the room left once the bar has stuck to the top of
+  // the window (near the page's top it still sits lower, under the header, and the scroll lifts it).
   place() {
+    const bar = this.bar.getBoundingClientRect();
+    const stuck = (Number.parseFloat(getComputedStyle(this.bar).top) || 0) + bar.height + GAP;
     for (let pass = 0; pass < 4; pass++) {
       const top = this.bar.getBoundingClientRect().bottom + GAP;
       const bottom = window.innerHeight - GAP;
-      const t = this.target(bottom - top);
+      const t = this.target(bottom - Math.min(top, stuck));
       if (!t) return;
       let delta = 0;
       if (t.top < top) delta = t.top - top;
