@@ -1,5 +1,5 @@
-"""`python -m app` is the same as the `layerlab` command."""
+"""`python -m layerlab.app` is the same as the `layerlab` command."""
 
-from app.cli import main
+from layerlab.app.cli import main
 
 main()

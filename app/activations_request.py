@@ -8,13 +8,13 @@ from functools import partial
 
 import numpy as np
 
-from app.errors import engine_errors
-from app.schemas.activations import ActivationParams, MapRequest
-from engine import activations as A
-from engine.conv import conv2d
-from engine.images import sample_image
-from engine.kernels import PRESETS
-from engine.trace import Trace
+from layerlab.app.errors import engine_errors
+from layerlab.app.schemas.activations import ActivationParams, MapRequest
+from layerlab.engine import activations as A
+from layerlab.engine.conv import conv2d
+from layerlab.engine.images import sample_image
+from layerlab.engine.kernels import PRESETS
+from layerlab.engine.trace import Trace
 
 
 def activation(req: ActivationParams) -> Callable[[np.ndarray], Trace]:

@@ -8,10 +8,10 @@ import math
 
 import numpy as np
 
-from app.mathml import tex
-from app.schemas.activations import ActivationParams
-from engine.activations import GELU_TANH_C
-from engine.trace import Trace
+from layerlab.app.mathml import tex
+from layerlab.app.schemas.activations import ActivationParams
+from layerlab.engine.activations import GELU_TANH_C
+from layerlab.engine.trace import Trace
 
 PHI = r"\Phi(x) = \tfrac{1}{2}\Bigl(1 + \operatorname{erf}\tfrac{x}{\sqrt{2}}\Bigr)"
 GELU_U = rf"u = \sqrt{{2/\pi}}\,\bigl(x + {GELU_TANH_C}\,x^3\bigr)"

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.config import settings as S
-from app.errors import ApiError
-from app.schemas import AdditiveRequest, AttentionRequest
-from engine.vocab import FEATURES, SENSES, embed, projections, tokenize
+from layerlab.app.config import settings as S
+from layerlab.app.errors import ApiError
+from layerlab.app.schemas import AdditiveRequest, AttentionRequest
+from layerlab.engine.vocab import FEATURES, SENSES, embed, projections, tokenize
 
 PROJECTION_SEED = 0
 OUT_SEED = 1

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.mathml import num
-from app.schemas import AttentionRequest
+from layerlab.app.mathml import num
+from layerlab.app.schemas import AttentionRequest
 
 DEFINITIONS = {  # seed 000 (scaled dot-product), seed 004 (multi-head)
     "softmax": r"\mathrm{softmax}(z)_j = \frac{e^{z_j}}{\sum_{m} e^{z_m}}",

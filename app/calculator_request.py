@@ -11,10 +11,10 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from app.config import settings as S
-from app.errors import ApiError
-from app.mathml import num, tex
-from engine.calculator import PRESETS, Layer, LayerReport, StackReport
+from layerlab.app.config import settings as S
+from layerlab.app.errors import ApiError
+from layerlab.app.mathml import num, tex
+from layerlab.engine.calculator import PRESETS, Layer, LayerReport, StackReport
 
 MAX_EXACT = 2**53 - 1  # JavaScript numbers hold integers exactly up to here
 WORDS = ("same", "valid", "zeros", "reflect", "replicate", "circular")  # the only string arguments

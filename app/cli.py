@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 import webbrowser
 from importlib.metadata import PackageNotFoundError, version
 
-from app import server
+from layerlab.app import server
+from layerlab.app.config import EMBED_ORIGINS_ENV
+from layerlab.app.security import embed_origin
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -22,7 +25,21 @@ def main(argv: list[str] | None = None) -> None:
         default=1,
         help="server processes (production: one per core); an upload works on any of them (pages re-send it)",
     )
+    parser.add_argument(
+        "--embed-origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="an origin (scheme://host[:port]) that may show the pages in a frame, e.g. a course site or "
+        "a notebook's server; repeat for several (default: none, only Layerlab itself)",
+    )
     args = parser.parse_args(argv)
+    try:
+        origins = [embed_origin(url) for url in args.embed_origin]
+    except ValueError as e:
+        parser.error(str(e))
+    if origins:
+        os.environ[EMBED_ORIGINS_ENV] = " ".join(origins)  # read by each server process's settings
     url = f"http://{args.host}:{args.port}/"
     if not args.no_browser:
         threading.Timer(1.0, webbrowser.open, [url]).start()

@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 class Settings:
     template_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
-    # Plotly.js's cartesian partial bundle, vendored by `python -m app.vendor` (pinned version and checksum)
+    # Plotly.js's cartesian partial bundle, vendored by `python -m layerlab.app.vendor` (pinned version,
+    # checksum)
     plotly_js: Path = ROOT / "static" / "vendor" / "plotly-cartesian.min.js"
     # sizes
     image_sizes: tuple[int, ...] = (5, 8, 16, 28, 32, 64, 128, 256)  # sample images are square
@@ -167,16 +168,18 @@ class Settings:
     max_rnn_input_size: int = 8  # I of the vanishing-gradient view's random inputs
     max_rnn_forget_bias: float = 10.0  # |the LSTM's forget-gate bias| there
     # (end of the recurrent page's limits)
+    # origins (scheme://host[:port]) allowed to show the pages in a frame: a course site, a notebook's
+    # server; `layerlab --embed-origin URL` sets them (the Content-Security-Policy's frame-ancestors)
+    embed_origins: tuple[str, ...] = ()
 
 
-def load_settings() -> Settings:
-    """Settings with paths overridable from the environment (for packaging)."""
-    overrides = {
-        name: Path(os.environ[env])
-        for name, env in (("template_dir", "LAYERLAB_TEMPLATES"), ("static_dir", "LAYERLAB_STATIC"))
-        if env in os.environ
-    }
-    return Settings(**overrides)
+EMBED_ORIGINS_ENV = "LAYERLAB_EMBED_ORIGINS"  # how `layerlab --embed-origin` reaches every worker process
 
 
-settings = load_settings()
+def from_environment() -> Settings:
+    """The settings a server process starts with: the defaults, plus the embedding origins the command
+    line gave (passed to uvicorn's workers in the environment, space-separated)."""
+    return Settings(embed_origins=tuple(os.environ.get(EMBED_ORIGINS_ENV, "").split()))
+
+
+settings = from_environment()

@@ -6,14 +6,14 @@ import struct
 
 import numpy as np
 
-from app.errors import ApiError, engine_errors
-from app.inputs import UploadStore, load_image
-from app.mathml import tex
-from app.schemas import ConvParams
-from engine.activations import relu
-from engine.calculator import Layer, analyse
-from engine.conv import conv2d, output_size, resolve_padding
-from engine.trace import Trace
+from layerlab.app.errors import ApiError, engine_errors
+from layerlab.app.inputs import UploadStore, load_image
+from layerlab.app.mathml import tex
+from layerlab.app.schemas import ConvParams
+from layerlab.engine.activations import relu
+from layerlab.engine.calculator import Layer, analyse
+from layerlab.engine.conv import conv2d, output_size, resolve_padding
+from layerlab.engine.trace import Trace
 
 # a live answer over the WebSocket starts with seq, layers, filters, rows, cols (uint32, little-endian)
 LIVE_HEADER = struct.Struct("<5I")

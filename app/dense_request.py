@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from app import dense_text as dt
-from app.errors import ApiError, engine_errors
-from app.schemas.dense import DenseNet, InitRequest, LinearRequest, PlaneRequest, PointRequest, tensor
-from engine.init_demo import init_demo
-from engine.linear import linear
-from engine.mlp import activate, forward, mlp_plane
+from layerlab.app import dense_text as dt
+from layerlab.app.errors import ApiError, engine_errors
+from layerlab.app.schemas.dense import (
+    DenseNet,
+    InitRequest,
+    LinearRequest,
+    PlaneRequest,
+    PointRequest,
+    tensor,
+)
+from layerlab.engine.init_demo import init_demo
+from layerlab.engine.linear import linear
+from layerlab.engine.mlp import activate, forward, mlp_plane
 
 
 def net_args(req: DenseNet) -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:

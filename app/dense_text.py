@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.mathml import tex
-from app.schemas.dense import SEED001_SIZES, SINGLE, SOFT_TRIANGLE, TRIANGLE, UNION
+from layerlab.app.mathml import tex
+from layerlab.app.schemas.dense import SEED001_SIZES, SINGLE, SOFT_TRIANGLE, TRIANGLE, UNION
 
 DEFINITIONS = {
     "neuron": r"y_j = f\Big(\sum_{i=1}^{n} w_{ji}\, x_i + b_j\Big)",

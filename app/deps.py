@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.inputs import UploadStore
+from layerlab.app.inputs import UploadStore
 
 
 # async: FastAPI runs a plain `def` dependency in its thread pool, a hand-off that cost more than the

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import httpx
 
-from app.config import ROOT
+from layerlab.app.config import ROOT
 
 # Debian's Chromium, driven headless by the browser tests and the benchmark; never a downloaded one.
 # The flags keep it off the network: without them it tries to reach update and sync services.
@@ -71,7 +71,9 @@ def serve(
 
 @contextmanager
 def app_server(timeout: float = 30) -> Iterator[str]:
-    """The real app (`python -m app`) on a free port; yields its base URL, stops it on exit."""
+    """The real app (`python -m layerlab.app`) on a free port; yields its base URL, stops it on exit."""
     port = free_port()
-    with serve([sys.executable, "-m", "app", "--no-browser", "--port", str(port)], port, timeout=timeout):
+    with serve(
+        [sys.executable, "-m", "layerlab.app", "--no-browser", "--port", str(port)], port, timeout=timeout
+    ):
         yield f"http://127.0.0.1:{port}"

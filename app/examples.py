@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.kernels import PRESETS
+from layerlab.engine.kernels import PRESETS
 
 
 def _filters(*names: str) -> list[list[list[list[float]]]]:

@@ -12,8 +12,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from app.errors import ApiError
-from app.schemas import (
+from layerlab.app.errors import ApiError
+from layerlab.app.schemas import (
     Conv1dRequest,
     FlattenedRequest,
     GroupedRequest,
@@ -21,8 +21,8 @@ from app.schemas import (
     TiledRequest,
     TransposedRequest,
 )
-from engine.images import sample_image
-from engine.kernels import PRESETS
+from layerlab.engine.images import sample_image
+from layerlab.engine.kernels import PRESETS
 
 WEIGHT_SEED = 3  # seed 003 describes every variant on the page
 WEIGHT_STD = 0.5

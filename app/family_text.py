@@ -6,8 +6,8 @@ request (bias=False wherever the page uses no bias); each `*_formulas` returns M
 
 from __future__ import annotations
 
-from app.mathml import tex
-from app.schemas import (
+from layerlab.app.mathml import tex
+from layerlab.app.schemas import (
     Conv1dRequest,
     FlattenedRequest,
     GroupedRequest,

@@ -10,9 +10,9 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from app.config import settings as S
-from app.errors import ApiError
-from engine.images import SAMPLES, sample_image, to_color
+from layerlab.app.config import settings as S
+from layerlab.app.errors import ApiError
+from layerlab.engine.images import SAMPLES, sample_image, to_color
 
 UNKNOWN_UPLOAD = "unknown_upload"  # the error type of a request naming an upload this worker does not have
 

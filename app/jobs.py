@@ -38,8 +38,8 @@ import anyio
 from fastapi import Request
 from starlette.requests import HTTPConnection
 
-from app.config import Settings
-from app.errors import ApiError
+from layerlab.app.config import Settings
+from layerlab.app.errors import ApiError
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.operations import OPERATIONS
+from layerlab.app.operations import OPERATIONS
 
 LESSON_DIR = Path(__file__).resolve().parent / "lessons"
 ID_PATTERN = r"^[a-z0-9-]+$"

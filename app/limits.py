@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import error_json
+from layerlab.app.errors import error_json
 
 
 class BodyLimit:

@@ -10,17 +10,17 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.formparsers import MultiPartParser
 
-from app import errors
-from app.assets import module_graph, warm
-from app.cache import CacheHeaders
-from app.compress import Compress
-from app.config import Settings, settings
-from app.inputs import UploadStore
-from app.jobs import Jobs
-from app.limits import BodyLimit
-from app.mathml import tex
-from app.memory import keep_freed_memory
-from app.routes import (
+from layerlab.app import errors
+from layerlab.app.assets import module_graph, warm
+from layerlab.app.cache import CacheHeaders
+from layerlab.app.compress import Compress
+from layerlab.app.config import Settings, from_environment, settings
+from layerlab.app.inputs import UploadStore
+from layerlab.app.jobs import Jobs
+from layerlab.app.limits import BodyLimit
+from layerlab.app.mathml import tex
+from layerlab.app.memory import keep_freed_memory
+from layerlab.app.routes import (
     activations,
     attention,
     calculator,
@@ -37,7 +37,7 @@ from app.routes import (
     pool,
     recurrent,
 )
-from app.security import SecurityHeaders
+from layerlab.app.security import SecurityHeaders
 
 SHARED_MODULES = ("classroom.js", "lesson-player.js")  # base.html loads them on every page
 MAX_JSON_BYTES = 512 * 1024  # the largest conv request (8 filters x 3 x 7x7) is ~30 KB
@@ -83,7 +83,7 @@ def create_app(config: Settings = settings) -> FastAPI:
     # outside gzip, so the ETag hashes the bytes actually sent; outermost, the security headers, so that
     # every answer (a 304, the body limit's 413 and 414) carries them
     app.add_middleware(CacheHeaders)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, embed_origins=config.embed_origins)
     # uploads never touch the disk: Starlette spools a file part to a temporary file past this size
     # (1 MiB by default), and no part can be larger than the body limit just set
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, max_form_bytes)
@@ -96,7 +96,7 @@ def create_app(config: Settings = settings) -> FastAPI:
     return app
 
 
-app = create_app()
+app = create_app(from_environment())  # `layerlab --embed-origin` reaches every worker this way
 # Everything built so far (modules, the app, its routes, schemas and templates) lives as long as the process:
 # moved out of the collector's sight, a full collection no longer scans it (75-270 ms on this machine, a
 # stall of the event loop and of every request waiting on it, at every gen-2 collection)

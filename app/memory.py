@@ -26,8 +26,8 @@ from typing import Any, TypeVar
 import anyio
 from starlette.requests import HTTPConnection
 
-from app.config import Settings
-from app.jobs import Jobs
+from layerlab.app.config import Settings
+from layerlab.app.jobs import Jobs
 
 T = TypeVar("T")
 

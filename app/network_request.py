@@ -8,14 +8,14 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from app import network_text as nt
-from app.config import settings as S
-from app.errors import ApiError, engine_errors
-from app.inputs import UploadStore, load_image
-from app.schemas.network import CircleRequest, NetworkInput, NetworkLinkRequest
-from engine.cnn import circle
-from engine.cnn.data import fit_digit, sample_digit
-from engine.cnn.model import Params, backward, forward, load_weights
+from layerlab.app import network_text as nt
+from layerlab.app.config import settings as S
+from layerlab.app.errors import ApiError, engine_errors
+from layerlab.app.inputs import UploadStore, load_image
+from layerlab.app.schemas.network import CircleRequest, NetworkInput, NetworkLinkRequest
+from layerlab.engine.cnn import circle
+from layerlab.engine.cnn.data import fit_digit, sample_digit
+from layerlab.engine.cnn.model import Params, backward, forward, load_weights
 
 MAPS = ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2")  # (C, H, W) each, sent without N
 GRADIENTS = ("input", "conv1", "relu1", "pool1", "conv2", "relu2", "pool2")

@@ -3,9 +3,9 @@ filled with a request's numbers. Every formula is LaTeX here and MathML on the p
 
 from __future__ import annotations
 
-from app.mathml import num, tex
-from engine.cnn.circle import PARTS
-from engine.trace import Trace
+from layerlab.app.mathml import num, tex
+from layerlab.engine.cnn.circle import PARTS
+from layerlab.engine.trace import Trace
 
 DEFINITIONS = {
     "conv": r"y_{o,i,j} = b_o + \sum_{c}\sum_{u=0}^{2}\sum_{v=0}^{2} w_{o,c,u,v}\, x_{c,\,i+u,\,j+v}",
@@ -70,7 +70,7 @@ class SmallCNN(nn.Module):
 
 
 model = SmallCNN()
-# the weights this page uses, trained by `python -m engine.cnn.train` (same names as the state_dict)
+# the weights this page uses, trained by `python -m layerlab.engine.cnn.train` (same names as the state_dict)
 import numpy as np
 model.load_state_dict({k: torch.from_numpy(v) for k, v in np.load("engine/cnn/weights.npz").items()})
 probs = F.softmax(model(x), dim=1)

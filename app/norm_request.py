@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.config import settings as S
-from app.schemas import NormInput, NormParams, NormStreamRequest
-from engine.norm import batch_norm, batch_norm_stream, group_norm, instance_norm, layer_norm, rms_norm
-from engine.norm_weights import local_response_norm, weight_norm, weight_standardization
-from engine.trace import Trace
+from layerlab.app.config import settings as S
+from layerlab.app.schemas import NormInput, NormParams, NormStreamRequest
+from layerlab.engine.norm import (
+    batch_norm,
+    batch_norm_stream,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    rms_norm,
+)
+from layerlab.engine.norm_weights import local_response_norm, weight_norm, weight_standardization
+from layerlab.engine.trace import Trace
 
 STATISTICS = ("batch", "layer", "instance", "group", "rms", "weight_std")  # kinds with a mean and var
 WEIGHTS = ("weight_std", "weight_norm")  # the tensor is a conv weight (C_out, C_in, k, k)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.mathml import tex
-from app.schemas import NormParams
+from layerlab.app.mathml import tex
+from layerlab.app.schemas import NormParams
 
 LABELS = {
     "batch": "BN",

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.config import settings as S
-from app.conv_request import engine_args, torch_line
-from app.errors import ApiError, engine_errors
-from app.inputs import UploadStore, load_image
-from app.schemas import PoolParams, PoolSource, as_pair
-from engine.activations import relu
-from engine.conv import conv2d, filter_inputs
-from engine.pool import avg_pool2d, max_pool2d, min_pool2d
-from engine.pool_regions import (
+from layerlab.app.config import settings as S
+from layerlab.app.conv_request import engine_args, torch_line
+from layerlab.app.errors import ApiError, engine_errors
+from layerlab.app.inputs import UploadStore, load_image
+from layerlab.app.schemas import PoolParams, PoolSource, as_pair
+from layerlab.engine.activations import relu
+from layerlab.engine.conv import conv2d, filter_inputs
+from layerlab.engine.pool import avg_pool2d, max_pool2d, min_pool2d
+from layerlab.engine.pool_regions import (
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
     global_avg_pool2d,
@@ -20,8 +20,8 @@ from engine.pool_regions import (
     roi_pool2d,
     spatial_pyramid_pool2d,
 )
-from engine.pool_variants import lp_pool2d, mixed_pool2d, stochastic_pool2d
-from engine.trace import Trace
+from layerlab.engine.pool_variants import lp_pool2d, mixed_pool2d, stochastic_pool2d
+from layerlab.engine.trace import Trace
 
 WINDOWED = ("max", "avg", "min", "lp", "mixed", "stochastic")
 # the window arguments each windowed kind's torch function takes; the others keep torch's neutral value

@@ -7,10 +7,10 @@ Every `*_formula` returns a MathML string.
 
 from __future__ import annotations
 
-from app.mathml import num, tex
-from app.pool_request import window_args
-from app.schemas import PoolCompareRequest, PoolParams, as_pair
-from engine.trace import Trace
+from layerlab.app.mathml import num, tex
+from layerlab.app.pool_request import window_args
+from layerlab.app.schemas import PoolCompareRequest, PoolParams, as_pair
+from layerlab.engine.trace import Trace
 
 # fixed formulas, rendered in the template
 DEFINITIONS = {

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.config import settings as S
-from app.errors import ApiError, engine_errors
-from app.schemas.recurrent import SequenceRequest
-from engine.recurrent import DIRECTIONS, gru, init_params, lstm, rnn
-from engine.trace import Trace
-from engine.vocab import FEATURES, embed, tokenize
+from layerlab.app.config import settings as S
+from layerlab.app.errors import ApiError, engine_errors
+from layerlab.app.schemas.recurrent import SequenceRequest
+from layerlab.engine.recurrent import DIRECTIONS, gru, init_params, lstm, rnn
+from layerlab.engine.trace import Trace
+from layerlab.engine.vocab import FEATURES, embed, tokenize
 
 RUN = {"rnn": rnn, "lstm": lstm, "gru": gru}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.schemas.recurrent import SequenceRequest
+from layerlab.app.schemas.recurrent import SequenceRequest
 
 
 def _gate(name: str, squash: str, gate: str) -> str:

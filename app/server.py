@@ -15,8 +15,8 @@ security headers, then closes the connection:
   (or after the previous response), or when its body pauses that long between two chunks (a slow upload
   keeps going as long as bytes keep coming); a connection on which nothing at all arrived is just closed.
 
-Every way of running Layerlab goes through `run` (`layerlab`, `python -m app`, `make run`) or `config`
-(the tests' and benchmarks' servers).
+Every way of running Layerlab goes through `run` (`layerlab`, `python -m layerlab.app`, `make run`) or
+`config` (the tests' and benchmarks' servers).
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from app.config import settings
-from app.errors import error_json
-from app.security import with_security_headers
+from layerlab.app.config import settings
+from layerlab.app.errors import error_json
+from layerlab.app.security import with_security_headers
 
 # The conv page's live maps go over a WebSocket as float32, which barely compresses: permessage-deflate
 # would cost ~13 ms on the event loop for each 256x256 answer. A larger message is refused (close 1009).
@@ -184,7 +184,7 @@ class Protocol(HttpToolsProtocol):
         super().on_message_complete()
 
 
-def config(app: Any = "app.main:app", **kwargs: Any) -> uvicorn.Config:
+def config(app: Any = "layerlab.app.main:app", **kwargs: Any) -> uvicorn.Config:
     """A uvicorn Config serving `app` with our protocol (or `http`, a subclass); `kwargs` as uvicorn.Config
     takes them."""
     return uvicorn.Config(app, **{"http": Protocol, **WEBSOCKET, **kwargs})
@@ -193,4 +193,6 @@ def config(app: Any = "app.main:app", **kwargs: Any) -> uvicorn.Config:
 def run(host: str, port: int, workers: int = 1, **kwargs: Any) -> None:
     """Serve Layerlab (the import string, so that several workers can each import it) until stopped."""
     kwargs.setdefault("access_log", False)  # a log line per request costs the live path; errors still log
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, http=Protocol, **WEBSOCKET | kwargs)
+    uvicorn.run(
+        "layerlab.app.main:app", host=host, port=port, workers=workers, http=Protocol, **WEBSOCKET | kwargs
+    )

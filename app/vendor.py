@@ -1,6 +1,6 @@
 """Reproduce static/vendor/: Plotly.js's official cartesian partial bundle, from its published npm package.
 
-    python -m app.vendor
+    python -m layerlab.app.vendor
 
 Downloads the pinned tarball from the npm registry, refuses it unless it matches the registry's published
 sha512 integrity, extracts the minified bundle and its licence, and writes the bundle's SHA-256 beside it

@@ -14,8 +14,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from app.devserver import app_server
-from app.memory import keep_freed_memory
 from bench import (
     api_bench,
     browser_bench,
@@ -30,6 +28,8 @@ from bench import (
     soak_bench,
 )
 from bench.common import ROOT, Section
+from layerlab.app.devserver import app_server
+from layerlab.app.memory import keep_freed_memory
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 PARTS = ("engine", "family", "families", "api", "browser", "pages", "networks")  # the default run

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from app.devserver import CHROMIUM, CHROMIUM_ARGS
 from bench.common import Section, Target, ms, ratio, summarize
+from layerlab.app.devserver import CHROMIUM, CHROMIUM_ARGS
 
 SIZES = (64, 256)
 P95_TARGET_MS = {64: 18.0, 256: 25.0}

@@ -13,7 +13,7 @@ import orjson
 from numpy.lib.stride_tricks import sliding_window_view
 
 from bench.common import Section, Target, Timing, measure, ms, ratio
-from engine.conv import conv2d
+from layerlab.engine.conv import conv2d
 
 SHAPES = [(1, 1, 28, 28), (1, 1, 128, 128), (1, 3, 224, 224)]  # (N, C, H, W), 3x3 kernel, padding 1
 TRACE_RATIO_TARGET = 2.0
@@ -98,7 +98,7 @@ def trace_json_size(size: int = 28) -> dict:
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
 
-        from app.main import create_app
+        from layerlab.app.main import create_app
 
     body = {
         "image": "scene",

@@ -15,9 +15,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from bench.common import Section, Target, measure, ms, ratio
-from engine.attention import scaled_dot_product_attention
-from engine.norm import batch_norm, group_norm, layer_norm
-from engine.pool import avg_pool2d, max_pool2d
+from layerlab.engine.attention import scaled_dot_product_attention
+from layerlab.engine.norm import batch_norm, group_norm, layer_norm
+from layerlab.engine.pool import avg_pool2d, max_pool2d
 
 RATIO_TARGET = 2.0
 POOL_SHAPE = (1, 3, 224, 224)  # (N, C, H, W)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from bench.common import Section, Target, measure, ms, ratio
-from engine.conv import conv2d
-from engine.transposed import conv_transpose2d
+from layerlab.engine.conv import conv2d
+from layerlab.engine.transposed import conv_transpose2d
 
 SIZES = (128, 224)
 CHANNELS = 4  # C_in = C_out; grouped runs with 2 groups

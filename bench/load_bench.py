@@ -40,10 +40,10 @@ from dataclasses import dataclass, field
 import httpx
 import numpy as np
 
-from app.config import settings as S
-from app.devserver import free_port, serve
 from bench.api_bench import conv_body
 from bench.common import Section, Target, ms, ratio
+from layerlab.app.config import settings as S
+from layerlab.app.devserver import free_port, serve
 
 STUDENTS = 300
 INTERVAL_S = 0.2  # one live update per student every 200 ms: 1,500 requests/s
@@ -249,7 +249,16 @@ def production_server(workers: int | None = None, timeout: float = 60) -> Iterat
     supervisor and its workers, or the one process serving when N = 1)."""
     workers = workers or os.cpu_count() or 1
     port = free_port()
-    command = [sys.executable, "-m", "app", "--no-browser", "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "layerlab.app",
+        "--no-browser",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     command += ["--workers", str(workers)]
 
     def every_worker_up(proc: subprocess.Popen) -> bool:

@@ -11,11 +11,11 @@ import httpx
 import numpy as np
 
 from bench.common import Section, Target, Timing, measure, ms, ratio
-from engine.cnn import layers as L
-from engine.cnn.data import make_dataset
-from engine.cnn.model import backward, forward, gradients, load_weights
-from engine.recurrent import lstm
-from engine.recurrent_params import init_params
+from layerlab.engine.cnn import layers as L
+from layerlab.engine.cnn.data import make_dataset
+from layerlab.engine.cnn.model import backward, forward, gradients, load_weights
+from layerlab.engine.recurrent import lstm
+from layerlab.engine.recurrent_params import init_params
 
 SEQ_LEN, HIDDEN = 24, 8  # the recurrent page's largest sequence and hidden size
 BATCH = 64  # the training script's minibatch

@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import Browser, sync_playwright
 
-from app.devserver import CHROMIUM, CHROMIUM_ARGS
-from app.operations import OPERATIONS
-from app.routes.pages import PLOTLY_URL
 from bench.common import Section, Target, ms
+from layerlab.app.devserver import CHROMIUM, CHROMIUM_ARGS
+from layerlab.app.operations import OPERATIONS
+from layerlab.app.routes.pages import PLOTLY_URL
 
 PAGES = ["/", *(op["href"] for op in OPERATIONS)]
 BYTES_TARGET_KB = 1600.0

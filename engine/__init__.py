@@ -1,5 +1,5 @@
 """Layerlab's compute engine: NumPy only, every operation returns a `Trace`."""
 
-from engine.trace import Trace
+from layerlab.engine.trace import Trace
 
 __all__ = ["Trace"]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engine.trace import Trace
+from layerlab.engine.trace import Trace
 
 
 def saturated_runs(x: np.ndarray, mask: np.ndarray) -> np.ndarray:

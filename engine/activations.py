@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from engine.trace import Trace
+from layerlab.engine.trace import Trace
 
 SATURATION = 0.05  # |f'(x)| below this counts as saturated in the stored mask
 GELU_TANH_C = 0.044715  # the cubic coefficient of GELU's tanh approximation (Hendrycks & Gimpel 2016)

@@ -32,8 +32,8 @@ from functools import partial
 from numbers import Integral, Real
 from typing import Any
 
-from engine.conv import output_size
-from engine.receptive import AxisField, pairs, pool_length, transposed_length
+from layerlab.engine.conv import output_size
+from layerlab.engine.receptive import AxisField, pairs, pool_length, transposed_length
 
 Shape = tuple[int, ...]
 Fields = tuple[AxisField, ...] | None  # one per spatial axis; None for a flat (F,) shape

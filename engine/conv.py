@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from engine.trace import Trace
+from layerlab.engine.trace import Trace
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 _NUMPY_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}

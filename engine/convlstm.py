@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.conv import conv2d
-from engine.recurrent_cells import as_float, sigmoid, state_pair
-from engine.trace import Trace
+from layerlab.engine.conv import conv2d
+from layerlab.engine.recurrent_cells import as_float, sigmoid, state_pair
+from layerlab.engine.trace import Trace
 
 GATES = ("i", "f", "g", "o")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.conv import PaddingMode, _pair, conv2d
-from engine.trace import Trace
+from layerlab.engine.conv import PaddingMode, _pair, conv2d
+from layerlab.engine.trace import Trace
 
 
 def _single(value: int | tuple[int] | list[int], name: str) -> int:

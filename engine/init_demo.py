@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.mlp import ACTIVATIONS, plane_grid
-from engine.trace import Trace
+from layerlab.engine.mlp import ACTIVATIONS, plane_grid
+from layerlab.engine.trace import Trace
 
 Params = dict[str, np.ndarray]  # W1 (H, 2), b1 (H,), w2 (H,), b2 ()
 

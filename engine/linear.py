@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine.calculator import Layer, analyse
-from engine.trace import Trace
+from layerlab.engine.calculator import Layer, analyse
+from layerlab.engine.trace import Trace
 
 
 def linear(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> Trace:
@@ -69,7 +69,7 @@ def parameter_count(sizes: Sequence[int], bias: bool = True) -> Trace:
     """Weights and biases of the fully connected stack sizes[0] -> sizes[1] -> ... (seed 001).
 
     Each layer l holds n_{l-1} * n_l weights and n_l biases; seed 001 counts 26 for 3-4-2 and
-    41 for 3-4-4-1. The per-layer totals come from engine.calculator (nn.Linear's count).
+    41 for 3-4-4-1. The per-layer totals come from layerlab.engine.calculator (nn.Linear's count).
     output: the total. stages: weights, biases, parameters, macs per layer (L,).
     """
     sizes = [int(n) for n in sizes]

@@ -29,7 +29,7 @@ from numbers import Real
 
 import numpy as np
 
-from engine.trace import Trace
+from layerlab.engine.trace import Trace
 
 
 def batch_norm(

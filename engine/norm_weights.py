@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.norm import layer_norm
-from engine.trace import Trace
+from layerlab.engine.norm import layer_norm
+from layerlab.engine.trace import Trace
 
 
 def weight_norm(v: np.ndarray, g: np.ndarray | float, dim: int | None = 0) -> Trace:

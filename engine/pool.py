@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.conv import _pair
-from engine.trace import Trace
+from layerlab.engine.conv import _pair
+from layerlab.engine.trace import Trace
 
 Size = int | tuple[int, int]
 

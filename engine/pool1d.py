@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.pool import avg_pool2d, max_pool2d
-from engine.pool_variants import lp_pool2d
-from engine.trace import Trace
+from layerlab.engine.pool import avg_pool2d, max_pool2d
+from layerlab.engine.pool_variants import lp_pool2d
+from layerlab.engine.trace import Trace
 
 
 def _one_row(input: np.ndarray) -> np.ndarray:

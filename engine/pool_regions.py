@@ -24,8 +24,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine.pool import _batched
-from engine.trace import Trace
+from layerlab.engine.pool import _batched
+from layerlab.engine.trace import Trace
 
 OutputSize = int | None | tuple[int | None, int | None]
 

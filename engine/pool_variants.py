@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.pool import (
+from layerlab.engine.pool import (
     Size,
     _batched,
     _divisor,
@@ -17,7 +17,7 @@ from engine.pool import (
     _trace,
     _windows,
 )
-from engine.trace import Trace
+from layerlab.engine.trace import Trace
 
 
 def lp_pool2d(

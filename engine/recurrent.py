@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.recurrent_cells import (
+from layerlab.engine.recurrent_cells import (
     GATES,
     as_float,
     check_weights,
@@ -23,8 +23,8 @@ from engine.recurrent_cells import (
     state_pair,
     step,
 )
-from engine.recurrent_params import cell_params, init_params, param_names
-from engine.trace import Trace
+from layerlab.engine.recurrent_params import cell_params, init_params, param_names
+from layerlab.engine.trace import Trace
 
 __all__ = ["cell_params", "gru", "gru_cell", "init_params", "lstm", "lstm_cell", "rnn", "rnn_cell"]
 DIRECTIONS = ("forward", "reverse")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.trace import Trace
+from layerlab.engine.trace import Trace
 
 # torch's mode names; the gate blocks of weight_ih / weight_hh, in torch's row order
 GATES = {"rnn_tanh": ("h",), "rnn_relu": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.recurrent import gru, init_params, lstm, rnn
-from engine.recurrent_cells import as_float
-from engine.trace import Trace
+from layerlab.engine.recurrent import gru, init_params, lstm, rnn
+from layerlab.engine.recurrent_cells import as_float
+from layerlab.engine.trace import Trace
 
 KIND_ORDER = ("rnn", "lstm", "gru")
 

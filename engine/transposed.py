@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.conv import _pair, conv2d
-from engine.trace import Trace
+from layerlab.engine.conv import _pair, conv2d
+from layerlab.engine.trace import Trace
 
 
 def _check(input, weight, bias, stride, padding, output_padding, groups, dilation):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.activations import relu
-from engine.conv import _pair, conv2d, output_size, pad2d, resolve_padding
-from engine.trace import Trace
+from layerlab.engine.activations import relu
+from layerlab.engine.conv import _pair, conv2d, output_size, pad2d, resolve_padding
+from layerlab.engine.trace import Trace
 
 
 def tiled_conv2d(

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from app.devserver import app_server
-from app.main import create_app
+from layerlab.app.devserver import app_server
+from layerlab.app.main import create_app
 
 
 @pytest.fixture

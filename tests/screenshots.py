@@ -14,8 +14,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from app.devserver import CHROMIUM, CHROMIUM_ARGS, app_server
-from app.operations import OPERATIONS
+from layerlab.app.devserver import CHROMIUM, CHROMIUM_ARGS, app_server
+from layerlab.app.operations import OPERATIONS
 
 SIZES = [(1280, 720), (1440, 900), (390, 844)]
 SETTLED = """() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(
@@ -54,7 +54,9 @@ def shoot(out: Path, paths: list[str], full: bool) -> list[Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=Path("screenshots"), help="folder for the PNGs")
     parser.add_argument("--only", nargs="*", help="page paths (with a query if you like), e.g. /conv /pool")
     parser.add_argument("--full", action="store_true", help="the whole page, not just the first screen")

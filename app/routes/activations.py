@@ -7,13 +7,13 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app import activations_request as ar
-from app import activations_text as at
-from app.config import settings as S
-from app.errors import engine_errors
-from app.jobs import heavy
-from app.mathml import tex
-from app.schemas.activations import (
+from layerlab.app import activations_request as ar
+from layerlab.app import activations_text as at
+from layerlab.app.config import settings as S
+from layerlab.app.errors import engine_errors
+from layerlab.app.jobs import heavy
+from layerlab.app.mathml import tex
+from layerlab.app.schemas.activations import (
     KINDS,
     CurveRequest,
     DeadReluRequest,
@@ -21,11 +21,11 @@ from app.schemas.activations import (
     PointRequest,
     SoftmaxRequest,
 )
-from app.serialize import NumpyJSONResponse
-from engine.activation_demos import dead_relu_training, sample_curve
-from engine.activations import softmax
-from engine.images import SAMPLES
-from engine.kernels import PRESETS
+from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.engine.activation_demos import dead_relu_training, sample_curve
+from layerlab.engine.activations import softmax
+from layerlab.engine.images import SAMPLES
+from layerlab.engine.kernels import PRESETS
 
 router = APIRouter(tags=["activations"])
 

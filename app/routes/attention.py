@@ -9,16 +9,16 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app import attention_request as ar
-from app import attention_text as at
-from app.config import settings as S
-from app.errors import engine_errors
-from app.jobs import heavy
-from app.mathml import tex
-from app.schemas import HEAD_COUNTS, AdditiveRequest, AttentionRequest
-from app.serialize import NumpyJSONResponse
-from engine.attention import additive_attention, scaled_dot_product_attention, sqrt_dk_demo
-from engine.vocab import FEATURES, PRESETS, VOCAB
+from layerlab.app import attention_request as ar
+from layerlab.app import attention_text as at
+from layerlab.app.config import settings as S
+from layerlab.app.errors import engine_errors
+from layerlab.app.jobs import heavy
+from layerlab.app.mathml import tex
+from layerlab.app.schemas import HEAD_COUNTS, AdditiveRequest, AttentionRequest
+from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.engine.attention import additive_attention, scaled_dot_product_attention, sqrt_dk_demo
+from layerlab.engine.vocab import FEATURES, PRESETS, VOCAB
 
 router = APIRouter(tags=["attention"])
 

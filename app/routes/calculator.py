@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.calculator_request import (
+from layerlab.app.calculator_request import (
     GENERAL,
     check_arg,
     check_input_shape,
@@ -18,11 +18,11 @@ from app.calculator_request import (
     preset_list,
     report_json,
 )
-from app.config import settings as S
-from app.errors import ApiError
-from app.jobs import heavy
-from app.serialize import NumpyJSONResponse
-from engine.calculator import Layer, StackError, StackReport, analyse
+from layerlab.app.config import settings as S
+from layerlab.app.errors import ApiError
+from layerlab.app.jobs import heavy
+from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.engine.calculator import Layer, StackError, StackReport, analyse
 
 # ---- requests -----------------------------------------------------------------------------------
 

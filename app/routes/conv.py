@@ -10,8 +10,8 @@ import orjson
 from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from app.config import settings as S
-from app.conv_request import (
+from layerlab.app.config import settings as S
+from layerlab.app.conv_request import (
     engine_args,
     live_frame,
     live_maps,
@@ -22,14 +22,14 @@ from app.conv_request import (
     torch_line,
     trace_output_size,
 )
-from app.deps import Uploads
-from app.errors import ApiError, engine_errors, error_body, validation_body
-from app.inputs import UploadStore
-from app.jobs import run_job
-from app.schemas import ConvParams, ConvTraceRequest
-from app.serialize import NumpyJSONResponse
-from engine.activations import relu
-from engine.conv import conv2d, filter_inputs
+from layerlab.app.deps import Uploads
+from layerlab.app.errors import ApiError, engine_errors, error_body, validation_body
+from layerlab.app.inputs import UploadStore
+from layerlab.app.jobs import run_job
+from layerlab.app.schemas import ConvParams, ConvTraceRequest
+from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.engine.activations import relu
+from layerlab.engine.conv import conv2d, filter_inputs
 
 router = APIRouter(prefix="/api/conv", tags=["conv"])
 

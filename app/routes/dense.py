@@ -7,16 +7,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app import dense_request as dr
-from app import dense_text as dt
-from app.config import settings as S
-from app.errors import engine_errors
-from app.jobs import heavy
-from app.mathml import tex
-from app.schemas.dense import CountRequest, InitRequest, LinearRequest, PlaneRequest, PointRequest
-from app.serialize import NumpyJSONResponse
-from engine.init_demo import TOY_SETS
-from engine.linear import parameter_count
+from layerlab.app import dense_request as dr
+from layerlab.app import dense_text as dt
+from layerlab.app.config import settings as S
+from layerlab.app.errors import engine_errors
+from layerlab.app.jobs import heavy
+from layerlab.app.mathml import tex
+from layerlab.app.schemas.dense import CountRequest, InitRequest, LinearRequest, PlaneRequest, PointRequest
+from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.engine.init_demo import TOY_SETS
+from layerlab.engine.linear import parameter_count
 
 router = APIRouter(tags=["dense"])
 

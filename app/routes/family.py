@@ -7,13 +7,13 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app import family_request as fr
-from app import family_text as ft
-from app.config import settings as S
-from app.errors import engine_errors
-from app.jobs import heavy
-from app.mathml import tex
-from app.schemas import (
+from layerlab.app import family_request as fr
+from layerlab.app import family_text as ft
+from layerlab.app.config import settings as S
+from layerlab.app.errors import engine_errors
+from layerlab.app.jobs import heavy
+from layerlab.app.mathml import tex
+from layerlab.app.schemas import (
     Conv1dRequest,
     FlattenedRequest,
     GroupedRequest,
@@ -22,11 +22,17 @@ from app.schemas import (
     TiledRequest,
     TransposedRequest,
 )
-from app.serialize import NumpyJSONResponse
-from engine.conv import conv2d
-from engine.grouped import channel_shuffle, connections, conv1d, conv_cost, depthwise_separable_conv2d
-from engine.transposed import conv_transpose2d, conv_transpose2d_as_conv
-from engine.variants import flattened_conv2d, residual_block, tiled_conv2d
+from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.engine.conv import conv2d
+from layerlab.engine.grouped import (
+    channel_shuffle,
+    connections,
+    conv1d,
+    conv_cost,
+    depthwise_separable_conv2d,
+)
+from layerlab.engine.transposed import conv_transpose2d, conv_transpose2d_as_conv
+from layerlab.engine.variants import flattened_conv2d, residual_block, tiled_conv2d
 
 router = APIRouter(tags=["family"])
 

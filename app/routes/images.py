@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 from fastapi import APIRouter, Request, UploadFile
 
-from app.config import Settings
-from app.config import settings as S
-from app.deps import Uploads
-from app.errors import ApiError
-from app.inputs import upload_id
-from app.memory import decodes_of
-from app.schemas import ImageListing, SampleInfo, UploadedImage
-from engine.images import SAMPLES, DecodeTooLarge, ImageError, decode_image
+from layerlab.app.config import Settings
+from layerlab.app.config import settings as S
+from layerlab.app.deps import Uploads
+from layerlab.app.errors import ApiError
+from layerlab.app.inputs import upload_id
+from layerlab.app.memory import decodes_of
+from layerlab.app.schemas import ImageListing, SampleInfo, UploadedImage
+from layerlab.engine.images import SAMPLES, DecodeTooLarge, ImageError, decode_image
 
 router = APIRouter(prefix="/api/images", tags=["images"])
 

@@ -6,8 +6,8 @@ from functools import cache
 
 from fastapi import APIRouter
 
-from app.schemas import KernelInfo
-from engine.kernels import PRESETS
+from layerlab.app.schemas import KernelInfo
+from layerlab.engine.kernels import PRESETS
 
 router = APIRouter(prefix="/api/kernels", tags=["kernels"])
 

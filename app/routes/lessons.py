@@ -6,7 +6,7 @@ import re
 
 from fastapi import APIRouter, HTTPException
 
-from app.lessons import ID_PATTERN, Lesson, LessonCard, cards, lessons
+from layerlab.app.lessons import ID_PATTERN, Lesson, LessonCard, cards, lessons
 
 router = APIRouter(prefix="/api/lessons", tags=["lessons"])
 

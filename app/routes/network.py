@@ -6,16 +6,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app import network_request as nr
-from app import network_text as nt
-from app.config import settings as S
-from app.deps import Uploads
-from app.jobs import heavy
-from app.mathml import tex
-from app.schemas.network import CircleRequest, NetworkBackwardRequest, NetworkInput, NetworkLinkRequest
-from app.serialize import NumpyJSONResponse
-from engine.cnn import circle
-from engine.cnn.model import parameter_count
+from layerlab.app import network_request as nr
+from layerlab.app import network_text as nt
+from layerlab.app.config import settings as S
+from layerlab.app.deps import Uploads
+from layerlab.app.jobs import heavy
+from layerlab.app.mathml import tex
+from layerlab.app.schemas.network import (
+    CircleRequest,
+    NetworkBackwardRequest,
+    NetworkInput,
+    NetworkLinkRequest,
+)
+from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.engine.cnn import circle
+from layerlab.engine.cnn.model import parameter_count
 
 router = APIRouter(tags=["network"])
 

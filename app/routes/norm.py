@@ -8,15 +8,15 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app import norm_request as nr
-from app import norm_text as nt
-from app.config import settings as S
-from app.errors import engine_errors
-from app.jobs import heavy
-from app.mathml import tex
-from app.schemas import NORM_OFFSETS, NORM_SCALES, NormParams, NormStreamRequest
-from app.serialize import NumpyJSONResponse
-from engine.norm import batch_norm_stream
+from layerlab.app import norm_request as nr
+from layerlab.app import norm_text as nt
+from layerlab.app.config import settings as S
+from layerlab.app.errors import engine_errors
+from layerlab.app.jobs import heavy
+from layerlab.app.mathml import tex
+from layerlab.app.schemas import NORM_OFFSETS, NORM_SCALES, NormParams, NormStreamRequest
+from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.engine.norm import batch_norm_stream
 
 router = APIRouter(tags=["norm"])
 

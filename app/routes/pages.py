@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.assets import encoded
-from app.config import settings as S
-from app.examples import CONV_EXAMPLES
-from app.formulas import CONV as CONV_FORMULAS
-from app.lessons import cards as lesson_cards
-from app.operations import OPERATIONS
-from app.routes.kernels import kernel_infos
-from engine.images import FIXED_SIZE, SAMPLES
+from layerlab.app.assets import encoded
+from layerlab.app.config import settings as S
+from layerlab.app.examples import CONV_EXAMPLES
+from layerlab.app.formulas import CONV as CONV_FORMULAS
+from layerlab.app.lessons import cards as lesson_cards
+from layerlab.app.operations import OPERATIONS
+from layerlab.app.routes.kernels import kernel_infos
+from layerlab.engine.images import FIXED_SIZE, SAMPLES
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 

@@ -6,18 +6,24 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app import pool_request as pr
-from app import pool_text as pt
-from app.config import settings as S
-from app.deps import Uploads
-from app.errors import engine_errors
-from app.examples import CONV_EXAMPLES
-from app.jobs import heavy
-from app.mathml import tex
-from app.schemas import SEED004_MATRIX, PoolCompareRequest, PoolShiftRequest, PoolTraceRequest, as_pair
-from app.serialize import NumpyJSONResponse
-from engine.images import SAMPLES
-from engine.pool import avg_pool2d, max_pool2d, min_pool2d
+from layerlab.app import pool_request as pr
+from layerlab.app import pool_text as pt
+from layerlab.app.config import settings as S
+from layerlab.app.deps import Uploads
+from layerlab.app.errors import engine_errors
+from layerlab.app.examples import CONV_EXAMPLES
+from layerlab.app.jobs import heavy
+from layerlab.app.mathml import tex
+from layerlab.app.schemas import (
+    SEED004_MATRIX,
+    PoolCompareRequest,
+    PoolShiftRequest,
+    PoolTraceRequest,
+    as_pair,
+)
+from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.engine.images import SAMPLES
+from layerlab.engine.pool import avg_pool2d, max_pool2d, min_pool2d
 
 router = APIRouter(tags=["pool"])
 

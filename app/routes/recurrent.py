@@ -6,16 +6,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app import recurrent_request as rr
-from app import recurrent_text as rt
-from app.config import settings as S
-from app.errors import engine_errors
-from app.jobs import heavy
-from app.mathml import tex
-from app.schemas.recurrent import GradientRequest, RunRequest, SequenceRequest
-from app.serialize import NumpyJSONResponse
-from engine.recurrent_grad import KIND_ORDER, vanishing_gradients
-from engine.vocab import PRESETS, VOCAB
+from layerlab.app import recurrent_request as rr
+from layerlab.app import recurrent_text as rt
+from layerlab.app.config import settings as S
+from layerlab.app.errors import engine_errors
+from layerlab.app.jobs import heavy
+from layerlab.app.mathml import tex
+from layerlab.app.schemas.recurrent import GradientRequest, RunRequest, SequenceRequest
+from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.engine.recurrent_grad import KIND_ORDER, vanishing_gradients
+from layerlab.engine.vocab import PRESETS, VOCAB
 
 router = APIRouter(tags=["recurrent"])
 

@@ -1,6 +1,6 @@
 """Request models, one module per page; every limit comes from `app.config.settings`."""
 
-from app.schemas.attention import (  # noqa: F401
+from layerlab.app.schemas.attention import (  # noqa: F401
     HEAD_COUNTS,
     AdditiveRequest,
     AttentionRequest,
@@ -9,7 +9,7 @@ from app.schemas.attention import (  # noqa: F401
     WeightCell,
     WeightName,
 )
-from app.schemas.conv import (  # noqa: F401
+from layerlab.app.schemas.conv import (  # noqa: F401
     ConvParams,
     ConvTraceRequest,
     ImageListing,
@@ -17,7 +17,7 @@ from app.schemas.conv import (  # noqa: F401
     SampleInfo,
     UploadedImage,
 )
-from app.schemas.family import (  # noqa: F401
+from layerlab.app.schemas.family import (  # noqa: F401
     LUMA_LIKE,
     SEED002_SIGNAL,
     Conv1dRequest,
@@ -37,7 +37,7 @@ from app.schemas.family import (  # noqa: F401
     TransposedRequest,
     TransposedSide,
 )
-from app.schemas.norm import (  # noqa: F401
+from layerlab.app.schemas.norm import (  # noqa: F401
     NORM_OFFSETS,
     NORM_SCALES,
     NormInput,
@@ -47,7 +47,7 @@ from app.schemas.norm import (  # noqa: F401
     NormScale,
     NormStreamRequest,
 )
-from app.schemas.pool import (  # noqa: F401
+from layerlab.app.schemas.pool import (  # noqa: F401
     SEED004_MATRIX,
     MatrixRow,
     PoolCompareRequest,

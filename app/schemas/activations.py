@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.config import settings as S
-from engine.images import SAMPLES
-from engine.kernels import PRESETS
+from layerlab.app.config import settings as S
+from layerlab.engine.images import SAMPLES
+from layerlab.engine.kernels import PRESETS
 
 ElementwiseKind = Literal["sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "gelu", "maxout"]
 KINDS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "gelu", "softmax", "maxout")

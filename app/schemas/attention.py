@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.config import settings as S
+from layerlab.app.config import settings as S
 
 HEAD_COUNTS = (1, 2, 4, 8)  # the divisors of d_model = 8 named features
 EmbeddingValue = Annotated[float, Field(allow_inf_nan=False, ge=-S.max_embedding_abs, le=S.max_embedding_abs)]

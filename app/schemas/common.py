@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.config import settings as S
+from layerlab.app.config import settings as S
 
 Number = Annotated[float, Field(allow_inf_nan=False, ge=-S.max_abs_value, le=S.max_abs_value)]
 Stride = Annotated[int, Field(ge=1, le=S.max_stride)]

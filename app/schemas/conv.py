@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.config import settings as S
-from app.schemas.common import Dilation, ImageName, Kernel2d, Number, Pad, Stride
+from layerlab.app.config import settings as S
+from layerlab.app.schemas.common import Dilation, ImageName, Kernel2d, Number, Pad, Stride
 
 
 class ConvParams(BaseModel):

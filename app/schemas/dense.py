@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.config import settings as S
-from app.schemas.common import Number, rectangular
+from layerlab.app.config import settings as S
+from layerlab.app.schemas.common import Number, rectangular
 
 Activation = Literal["identity", "relu", "step", "sign", "sigmoid", "tanh"]
 Weight = Annotated[float, Field(allow_inf_nan=False, ge=-S.max_dense_weight, le=S.max_dense_weight)]

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.config import settings as S
-from app.schemas.common import Dilation, Kernel2d, Number, Pad, Stride, rectangular
+from layerlab.app.config import settings as S
+from layerlab.app.schemas.common import Dilation, Kernel2d, Number, Pad, Stride, rectangular
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 FamilySize = Annotated[int, Field(ge=4, le=S.max_family_image_side)]  # side of the sample image

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.config import settings as S
-from app.schemas.common import ImageName, rectangular
+from layerlab.app.config import settings as S
+from layerlab.app.schemas.common import ImageName, rectangular
 
 Ink = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 InkRow = Annotated[

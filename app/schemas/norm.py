@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.config import settings as S
+from layerlab.app.config import settings as S
 
 NormKind = Literal[
     "batch", "layer", "instance", "group", "rms", "lrn",  # of the activations (N, C, H, W)

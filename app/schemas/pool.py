@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.config import settings as S
-from app.schemas.common import Dilation, ImageName, Number, Pad, Stride, rectangular
-from app.schemas.conv import ConvParams
+from layerlab.app.config import settings as S
+from layerlab.app.schemas.common import Dilation, ImageName, Number, Pad, Stride, rectangular
+from layerlab.app.schemas.conv import ConvParams
 
 PoolKind = Literal[
     "max", "avg", "min", "lp", "mixed", "stochastic",  # windowed: a window slides over the input

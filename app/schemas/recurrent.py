@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.config import settings as S
+from layerlab.app.config import settings as S
 
 Kind = Literal["rnn", "lstm", "gru"]
 Source = Literal["numbers", "sine", "step", "sentence"]

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.conv import conv2d
-from engine.images import sample_image
-from engine.trace import Trace
+from layerlab.engine.conv import conv2d
+from layerlab.engine.images import sample_image
+from layerlab.engine.trace import Trace
 
 
 def _part(pattern: list[list[int]]) -> np.ndarray:

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.cnn import layers as L
-from engine.trace import Trace
-from engine.transposed import conv_transpose2d
+from layerlab.engine.cnn import layers as L
+from layerlab.engine.trace import Trace
+from layerlab.engine.transposed import conv_transpose2d
 
 WEIGHTS = Path(__file__).with_name("weights.npz")
 CLASSES = 10

@@ -1,4 +1,5 @@
-"""Train the small CNN on generated digits and write engine/cnn/weights.npz: `python -m engine.cnn.train`.
+"""Train the small CNN on generated digits and write engine/cnn/weights.npz:
+`python -m layerlab.engine.cnn.train`.
 
 Deterministic (seeded data, initialisation and shuffling); Adam (Kingma & Ba, 2015) written out here,
 minibatches of 64, the learning rate halved each epoch. Prints the training and held-out accuracy; the
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.cnn.data import make_dataset
-from engine.cnn.model import WEIGHTS, Params, forward, gradients, init_params, predict
+from layerlab.engine.cnn.data import make_dataset
+from layerlab.engine.cnn.model import WEIGHTS, Params, forward, gradients, init_params, predict
 
 TRAIN_SEED, HELD_OUT_SEED, INIT_SEED = 2024, 7, 0
 

@@ -10,12 +10,12 @@ import re
 import numpy as np
 import pytest
 
-from app.config import settings
-from engine.activation_demos import dead_relu_training
-from engine.activations import elu, gelu, leaky_relu, maxout, prelu, relu, sigmoid, softmax, tanh
-from engine.conv import conv2d
-from engine.images import sample_image
-from engine.kernels import PRESETS
+from layerlab.app.config import settings
+from layerlab.engine.activation_demos import dead_relu_training
+from layerlab.engine.activations import elu, gelu, leaky_relu, maxout, prelu, relu, sigmoid, softmax, tanh
+from layerlab.engine.conv import conv2d
+from layerlab.engine.images import sample_image
+from layerlab.engine.kernels import PRESETS
 from tests.app.helpers import assert_error
 
 PAGE_DATA = re.compile(r'<script id="page-data" type="application/json">(.*?)</script>', re.S)

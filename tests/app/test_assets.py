@@ -8,9 +8,9 @@ import re
 import brotli
 import pytest
 
-from app.assets import Encoded, module_graph
-from app.config import settings
-from app.operations import OPERATIONS
+from layerlab.app.assets import Encoded, module_graph
+from layerlab.app.config import settings
+from layerlab.app.operations import OPERATIONS
 
 PAGES = ["/", *(op["href"] for op in OPERATIONS)]
 

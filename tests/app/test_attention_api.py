@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from app.attention_request import additive_weights, weights
-from engine.attention import additive_attention, multi_head_attention
-from engine.vocab import embed, tokenize
+from layerlab.app.attention_request import additive_weights, weights
+from layerlab.engine.attention import additive_attention, multi_head_attention
+from layerlab.engine.vocab import embed, tokenize
 from tests.app.helpers import assert_error
 
 

@@ -11,10 +11,10 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from app.calculator_request import KINDS
-from app.config import settings
-from engine.calculator import PRESETS, Layer, StackError, analyse
-from engine.conv import conv2d
+from layerlab.app.calculator_request import KINDS
+from layerlab.app.config import settings
+from layerlab.engine.calculator import PRESETS, Layer, StackError, analyse
+from layerlab.engine.conv import conv2d
 from tests.app.helpers import assert_error
 
 URL = "/api/calculator/analyse"

@@ -8,10 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from app.config import settings
-from app.main import MAX_JSON_BYTES
-from engine.conv import conv2d
-from engine.images import sample_image
+from layerlab.app.config import settings
+from layerlab.app.main import MAX_JSON_BYTES
+from layerlab.engine.conv import conv2d
+from layerlab.engine.images import sample_image
 from tests.app.helpers import (
     DERIVATIVE,
     DERIVATIVE_OUTPUT,

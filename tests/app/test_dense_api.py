@@ -9,11 +9,11 @@ import re
 import numpy as np
 import pytest
 
-from app.config import settings as S
-from app.schemas.dense import TRIANGLE, UNION
-from engine.init_demo import init_demo
-from engine.linear import linear
-from engine.mlp import mlp_plane
+from layerlab.app.config import settings as S
+from layerlab.app.schemas.dense import TRIANGLE, UNION
+from layerlab.engine.init_demo import init_demo
+from layerlab.engine.linear import linear
+from layerlab.engine.mlp import mlp_plane
 from tests.app.helpers import assert_error
 
 PAGE_DATA = re.compile(r'<script id="page-data" type="application/json">(.*?)</script>', re.S)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
+from layerlab.app.main import create_app
 
 TINY = 5e-324  # the smallest subnormal double
 HUGE = sys.float_info.max

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.config import settings
-from engine.images import sample_image
-from engine.kernels import PRESETS
+from layerlab.app.config import settings
+from layerlab.engine.images import sample_image
+from layerlab.engine.kernels import PRESETS
 from tests.app.helpers import DERIVATIVE_OUTPUT, assert_error
 from tests.engine.reference import (
     channel_shuffle_loop,

@@ -20,7 +20,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.python import asgi
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from app.main import create_app
+from layerlab.app.main import create_app
 
 MIN_REQUESTS = 5_000
 HANG_BOUND = 10.0  # seconds: no request may take longer (the slowest valid one, /api/dense/init, takes ~2)

@@ -8,11 +8,11 @@ import re
 import pytest
 from fastapi import Request
 
-from app.cache import PUBLIC_MAX_AGE, PUBLIC_PATHS
-from app.config import settings
-from app.main import create_app
-from app.operations import OPERATIONS
-from app.security import SECURITY_HEADERS
+from layerlab.app.cache import PUBLIC_MAX_AGE, PUBLIC_PATHS
+from layerlab.app.config import settings
+from layerlab.app.main import create_app
+from layerlab.app.operations import OPERATIONS
+from layerlab.app.security import SECURITY_HEADERS
 
 PAGES = ["/", *(op["href"] for op in OPERATIONS), "/docs"]
 STATIC = sorted(

@@ -20,8 +20,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.config import settings as S
-from app.main import MAX_JSON_BYTES, create_app
+from layerlab.app.config import settings as S
+from layerlab.app.main import MAX_JSON_BYTES, create_app
 from tests.app.helpers import assert_error, encode, padded_json, png_declaring
 
 TIME_BOUND = 2.0  # seconds for any one answer through the test client

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.config import settings
-from app.main import create_app
-from engine.images import LUMA, SAMPLES
+from layerlab.app.config import settings
+from layerlab.app.main import create_app
+from layerlab.engine.images import LUMA, SAMPLES
 from tests.app.helpers import assert_error, encode, halves, live_maps, png_declaring
 
 UPLOAD_ID = re.compile(r"^upload:[0-9a-f]{16}$")

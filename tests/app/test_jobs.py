@@ -11,11 +11,11 @@ import pytest
 from fastapi import FastAPI, Response
 from fastapi.testclient import TestClient
 
-from app import compress
-from app.config import settings
-from app.jobs import heavy
-from app.main import create_app
-from app.serialize import NumpyJSONResponse
+from layerlab.app import compress
+from layerlab.app.config import settings
+from layerlab.app.jobs import heavy
+from layerlab.app.main import create_app
+from layerlab.app.serialize import NumpyJSONResponse
 
 
 def holding_app(**limits: float) -> tuple[FastAPI, threading.Event, threading.Event]:

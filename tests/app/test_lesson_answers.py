@@ -14,11 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pytest
 
-from app.lessons import lessons
-from app.schemas.norm import NormParams
-from engine.calculator import Layer, analyse
-from engine.conv import conv2d
-from engine.images import sample_image
+from layerlab.app.lessons import lessons
+from layerlab.app.schemas.norm import NormParams
+from layerlab.engine.calculator import Layer, analyse
+from layerlab.engine.conv import conv2d
+from layerlab.engine.images import sample_image
 
 
 def predict_steps(lesson_id: str) -> list[tuple[dict[str, str], str, str]]:

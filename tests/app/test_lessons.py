@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from pydantic import ValidationError
 
-from app.lessons import LESSON_DIR, Lesson, lessons, load_lesson, step_url
+from layerlab.app.lessons import LESSON_DIR, Lesson, lessons, load_lesson, step_url
 
 SHIPPED = sorted(LESSON_DIR.glob("*.json"))
 GOOD = {

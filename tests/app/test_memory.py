@@ -5,14 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from app.config import ROOT
+from layerlab.app.config import ROOT
 
 # five 224x224x3 conv traces (two 10 MB records each), then the minor page faults they cost
 FAULTS = """
 import resource, sys
 import numpy as np
-from app.memory import keep_freed_memory
-from engine.conv import conv2d
+from layerlab.app.memory import keep_freed_memory
+from layerlab.engine.conv import conv2d
 if sys.argv[1] == "tuned":
     assert keep_freed_memory()
 x, w = np.ones((1, 3, 224, 224)), np.ones((1, 3, 3, 3))

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.config import settings
-from engine.cnn import circle
-from engine.cnn.data import draw_digit, fit_digit, sample_digit
-from engine.cnn.model import backward, forward, load_weights
+from layerlab.app.config import settings
+from layerlab.engine.cnn import circle
+from layerlab.engine.cnn.data import draw_digit, fit_digit, sample_digit
+from layerlab.engine.cnn.model import backward, forward, load_weights
 from tests.app.helpers import assert_error, encode, live_maps
 
 PARAMS = load_weights()

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.config import settings
-from app.norm_text import num
+from layerlab.app.config import settings
+from layerlab.app.norm_text import num
 from tests.app.helpers import assert_error
 from tests.engine.norm_reference import (
     batch_norm_loop,

@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from app.config import settings
-from engine.images import SAMPLES
+from layerlab.app.config import settings
+from layerlab.engine.images import SAMPLES
 from tests.app.helpers import PREWITT_OUTPUT, live_maps
 
 URL = re.compile(r"https?://[^\s\"'<>)`]+")

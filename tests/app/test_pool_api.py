@@ -9,14 +9,19 @@ import re
 import numpy as np
 import pytest
 
-from app.config import settings
-from app.examples import CONV_EXAMPLES
-from engine.activations import relu
-from engine.conv import conv2d
-from engine.images import sample_image
-from engine.pool import avg_pool2d, max_pool2d, min_pool2d
-from engine.pool_regions import adaptive_avg_pool2d, adaptive_edges, roi_pool2d, spatial_pyramid_pool2d
-from engine.pool_variants import lp_pool2d, mixed_pool2d, stochastic_pool2d
+from layerlab.app.config import settings
+from layerlab.app.examples import CONV_EXAMPLES
+from layerlab.engine.activations import relu
+from layerlab.engine.conv import conv2d
+from layerlab.engine.images import sample_image
+from layerlab.engine.pool import avg_pool2d, max_pool2d, min_pool2d
+from layerlab.engine.pool_regions import (
+    adaptive_avg_pool2d,
+    adaptive_edges,
+    roi_pool2d,
+    spatial_pyramid_pool2d,
+)
+from layerlab.engine.pool_variants import lp_pool2d, mixed_pool2d, stochastic_pool2d
 from tests.app.helpers import assert_error
 
 SEED004 = [[1, 0, 2], [3, 1, 2], [1, 2, 3]]

@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from app.config import settings as S
-from engine.recurrent import gru, init_params, lstm, rnn
-from engine.recurrent_grad import vanishing_gradients
-from engine.vocab import embed, tokenize
+from layerlab.app.config import settings as S
+from layerlab.engine.recurrent import gru, init_params, lstm, rnn
+from layerlab.engine.recurrent_grad import vanishing_gradients
+from layerlab.engine.vocab import embed, tokenize
 from tests.app.helpers import assert_error
 from tests.engine.recurrent_reference import cell_loop
 

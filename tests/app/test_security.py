@@ -13,8 +13,8 @@ import pytest
 import uvicorn
 from PIL import Image
 
-from app import cli
-from app.config import settings as S
+from layerlab.app import cli
+from layerlab.app.config import settings as S
 
 
 def _noise_png(width: int, height: int) -> bytes:

@@ -17,10 +17,10 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from app.config import settings as S
-from app.main import create_app
-from app.security import SECURITY_HEADERS
-from app.server import Protocol, config
+from layerlab.app.config import settings as S
+from layerlab.app.main import create_app
+from layerlab.app.security import SECURITY_HEADERS
+from layerlab.app.server import Protocol, config
 
 READ_TIMEOUT = 0.5
 

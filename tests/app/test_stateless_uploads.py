@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
+from layerlab.app.main import create_app
 from tests.app.helpers import assert_error, encode, halves, live_maps
 
 LIVE = {"size": 16, "color": "rgb", "weight": [[[[1]], [[0]], [[0]]]]}  # the red plane

@@ -14,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-import app.routes.images as image_routes
-from app.config import settings
-from app.main import create_app
-from engine.images import decode_bytes
+import layerlab.app.routes.images as image_routes
+from layerlab.app.config import settings
+from layerlab.app.main import create_app
+from layerlab.engine.images import decode_bytes
 from tests.app.helpers import _chunk, assert_error
 
 SOF0, SOF2 = 0xC0, 0xC2  # baseline and progressive frames

@@ -1,5 +1,5 @@
-"""The vendored Plotly.js (static/vendor/, written by `python -m app.vendor`): the file committed is the file
-published, with its licence, at the version the script pins, and it is the one the pages load."""
+"""The vendored Plotly.js (static/vendor/, written by `python -m layerlab.app.vendor`): the file committed is
+the file published, with its licence, at the version the script pins, and it is the one the pages load."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import tarfile
 
 import pytest
 
-from app import vendor
-from app.config import settings
-from app.routes.pages import PLOTLY_URL
+from layerlab.app import vendor
+from layerlab.app.config import settings
+from layerlab.app.routes.pages import PLOTLY_URL
 
 
 def test_committed_bundle_matches_its_checksum_file():

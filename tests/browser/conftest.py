@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route, sync_playwright
 
-from app.devserver import CHROMIUM as CHROMIUM_PATH
-from app.devserver import CHROMIUM_ARGS
+from layerlab.app.devserver import CHROMIUM as CHROMIUM_PATH
+from layerlab.app.devserver import CHROMIUM_ARGS
 
 CHROMIUM = Path(CHROMIUM_PATH)
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -105,7 +105,7 @@ def page(context: BrowserContext) -> Page:
 
 def page_paths() -> list[str]:
     """Every page of the app: the index, each operation page (from the index's own list) and /docs."""
-    from app.operations import OPERATIONS
+    from layerlab.app.operations import OPERATIONS
 
     return ["/", *(op["href"] for op in OPERATIONS), "/docs"]
 

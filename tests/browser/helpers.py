@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import numpy as np
 from playwright.sync_api import Page
 
-from engine.conv import conv2d
-from engine.images import sample_image
-from engine.kernels import PRESETS
-from engine.trace import Trace
+from layerlab.engine.conv import conv2d
+from layerlab.engine.images import sample_image
+from layerlab.engine.kernels import PRESETS
+from layerlab.engine.trace import Trace
 
 # conv-page.js DEFAULTS: what /conv shows with no query string
 DEFAULT_STATE: dict[str, Any] = {
@@ -219,7 +219,7 @@ def _engine_call(s: dict[str, Any], image: np.ndarray | None) -> tuple[np.ndarra
 
 
 def engine_maps(s: dict[str, Any], image: np.ndarray | None = None) -> np.ndarray:
-    """Every filter's feature map for page state `s`, (F, OH, OW), from engine.conv.conv2d."""
+    """Every filter's feature map for page state `s`, (F, OH, OW), from layerlab.engine.conv.conv2d."""
     x, w, kwargs = _engine_call(s, image)
     return conv2d(x, w, **kwargs, record_steps=False).output
 

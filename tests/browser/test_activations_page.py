@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from playwright.sync_api import Browser, Page
 
-from engine.activation_demos import dead_relu_training
-from engine.activations import elu, leaky_relu, sigmoid, softmax, tanh
-from engine.conv import conv2d
-from engine.images import sample_image
-from engine.kernels import PRESETS
+from layerlab.engine.activation_demos import dead_relu_training
+from layerlab.engine.activations import elu, leaky_relu, sigmoid, softmax, tanh
+from layerlab.engine.conv import conv2d
+from layerlab.engine.images import sample_image
+from layerlab.engine.kernels import PRESETS
 from tests.browser.conftest import BrowserLog, guarded_context
 from tests.browser.helpers import assert_map, blur, idle, text
 

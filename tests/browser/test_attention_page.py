@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page
 
-from app.attention_request import additive_weights, weights
-from engine.attention import additive_attention, multi_head_attention, scaled_dot_product_attention
-from engine.vocab import embed, tokenize
+from layerlab.app.attention_request import additive_weights, weights
+from layerlab.engine.attention import additive_attention, multi_head_attention, scaled_dot_product_attention
+from layerlab.engine.vocab import embed, tokenize
 from tests.browser.conftest import BrowserLog
 from tests.browser.helpers import assert_map, blur, fmt, idle, map_values, text
 

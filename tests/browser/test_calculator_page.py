@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page
 
-from engine.calculator import PRESETS, Layer, StackError, analyse
+from layerlab.engine.calculator import PRESETS, Layer, StackError, analyse
 from tests.browser.conftest import BrowserLog, guarded_context
 from tests.browser.helpers import cell_point, idle, map_view, text
 
@@ -37,7 +37,7 @@ def table(page: Page) -> list[dict[str, str]]:
 
 
 def expected_rows(shape: tuple[int, ...], layers: list[Layer]) -> list[dict[str, str]]:
-    """What the table should say for a stack, from engine.calculator in this process."""
+    """What the table should say for a stack, from layerlab.engine.calculator in this process."""
 
     def hwc(s: tuple[int, ...]) -> str:
         return f"{s[0]:,}" if len(s) == 1 else "×".join(f"{v:,}" for v in (*s[1:], s[0]))

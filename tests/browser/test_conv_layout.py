@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page
 
-from engine.conv import conv2d
-from engine.images import sample_image
-from engine.kernels import PRESETS
+from layerlab.engine.conv import conv2d
+from layerlab.engine.images import sample_image
+from layerlab.engine.kernels import PRESETS
 from tests.browser.conftest import BrowserLog, guarded_context
 from tests.browser.helpers import idle, map_view, open_conv, query_for, state
 from tests.browser.test_step_fit import parts_outside

@@ -8,7 +8,7 @@ import json
 import numpy as np
 from playwright.sync_api import BrowserContext, Page, Request, Route, WebSocket
 
-from engine.kernels import PRESETS
+from layerlab.engine.kernels import PRESETS
 from tests.browser.helpers import (
     assert_map,
     burst,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page
 
-from engine.kernels import PRESETS
+from layerlab.engine.kernels import PRESETS
 from tests.browser.conftest import BrowserLog, guarded_context, open_settled
 from tests.browser.helpers import (
     DEFAULT_STATE,

@@ -6,11 +6,11 @@ import numpy as np
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page
 
-from app.config import settings as S
-from app.inputs import fit
-from engine.conv import output_size
-from engine.images import decode_image, sample_image, to_color
-from engine.kernels import PRESETS
+from layerlab.app.config import settings as S
+from layerlab.app.inputs import fit
+from layerlab.engine.conv import output_size
+from layerlab.engine.images import decode_image, sample_image, to_color
+from layerlab.engine.kernels import PRESETS
 from tests.browser.conftest import BrowserLog
 from tests.browser.helpers import (
     DEFAULT_STATE,

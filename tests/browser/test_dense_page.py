@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from playwright.sync_api import Page
 
-from app.schemas.dense import TRIANGLE, UNION
-from engine.mlp import clip_line, mlp_plane
+from layerlab.app.schemas.dense import TRIANGLE, UNION
+from layerlab.engine.mlp import clip_line, mlp_plane
 from tests.browser.conftest import BrowserLog
 from tests.browser.helpers import blur, idle, text
 

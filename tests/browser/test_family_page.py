@@ -7,13 +7,13 @@ import re
 import numpy as np
 from playwright.sync_api import BrowserContext, Page
 
-from app.family_request import channel_stack, grouped_layer, residual_args, tiled_args
-from app.schemas import GroupedRequest, ResidualRequest, TiledRequest
-from engine.conv import conv2d
-from engine.grouped import channel_shuffle, conv1d
-from engine.images import sample_image
-from engine.transposed import conv_transpose2d, conv_transpose2d_as_conv
-from engine.variants import flattened_conv2d, residual_block, tiled_conv2d
+from layerlab.app.family_request import channel_stack, grouped_layer, residual_args, tiled_args
+from layerlab.app.schemas import GroupedRequest, ResidualRequest, TiledRequest
+from layerlab.engine.conv import conv2d
+from layerlab.engine.grouped import channel_shuffle, conv1d
+from layerlab.engine.images import sample_image
+from layerlab.engine.transposed import conv_transpose2d, conv_transpose2d_as_conv
+from layerlab.engine.variants import flattened_conv2d, residual_block, tiled_conv2d
 from tests.browser.conftest import BrowserLog
 from tests.browser.helpers import assert_map, blur, factor, fmt, idle, map_values, map_view, text
 

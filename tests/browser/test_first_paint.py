@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, Route
 
-from app.routes.pages import PLOTLY_URL
+from layerlab.app.routes.pages import PLOTLY_URL
 from tests.browser.helpers import DEFAULT_STATE, assert_map, engine_maps, idle
 
 # the map's canvas as drawn: its size, where it sits, and every pixel against colors.js's paint of the

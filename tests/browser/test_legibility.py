@@ -68,7 +68,7 @@ def test_maps_are_legible(browser: Browser, browser_log: BrowserLog, server_url:
 def test_identity_kernel_shows_the_picture_as_it_is(page: Page, server_url: str) -> None:
     """Seed 004's identity kernel copies the image: its map is drawn in grey, brightness following the
     input's (Pearson r >= 0.99 read from the canvas), with a colour bar from dark to light."""
-    from engine.images import sample_image
+    from layerlab.engine.images import sample_image
     from tests.browser.helpers import canvas_pixels, open_conv, query_for, state
 
     identity = [[[[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]]]

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from app.devserver import CHROMIUM, CHROMIUM_ARGS
-from app.lessons import Lesson, Step, lessons, step_url
+from layerlab.app.devserver import CHROMIUM, CHROMIUM_ARGS
+from layerlab.app.lessons import Lesson, Step, lessons, step_url
 from tests.browser.conftest import LOCAL_HOSTS, guarded_context
 from tests.browser.helpers import idle, map_values, open_conv
 

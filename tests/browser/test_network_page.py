@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from playwright.sync_api import Page
 
-from engine.cnn.data import fit_digit, sample_digit
-from engine.cnn.model import backward, forward, load_weights
+from layerlab.engine.cnn.data import fit_digit, sample_digit
+from layerlab.engine.cnn.model import backward, forward, load_weights
 from tests.browser.conftest import BrowserLog
 from tests.browser.helpers import assert_map, cell_point, idle, map_values, text
 

@@ -8,11 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 from playwright.sync_api import Browser, Page
 
-from engine.activations import relu
-from engine.images import sample_image
-from engine.pool import avg_pool2d, max_pool2d, min_pool2d
-from engine.pool_regions import roi_pool2d
-from engine.pool_variants import lp_pool2d, stochastic_pool2d
+from layerlab.engine.activations import relu
+from layerlab.engine.images import sample_image
+from layerlab.engine.pool import avg_pool2d, max_pool2d, min_pool2d
+from layerlab.engine.pool_regions import roi_pool2d
+from layerlab.engine.pool_variants import lp_pool2d, stochastic_pool2d
 from tests.browser.conftest import BrowserLog, guarded_context
 from tests.browser.helpers import (
     DEFAULT_STATE,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 from playwright.sync_api import Browser, Page
 
-from engine.recurrent import gru, init_params, lstm
-from engine.recurrent_grad import vanishing_gradients
+from layerlab.engine.recurrent import gru, init_params, lstm
+from layerlab.engine.recurrent_grad import vanishing_gradients
 from tests.browser.conftest import BrowserLog, guarded_context
 from tests.browser.helpers import assert_map, blur, fmt, fmt_cell, idle, set_range, text
 

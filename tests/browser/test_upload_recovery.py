@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, Route
 
-from app.config import settings as S
-from app.devserver import app_server
-from app.inputs import fit
-from engine.images import decode_image, to_color
+from layerlab.app.config import settings as S
+from layerlab.app.devserver import app_server
+from layerlab.app.inputs import fit
+from layerlab.engine.images import decode_image, to_color
 from tests.browser.conftest import BrowserLog
 from tests.browser.helpers import DEFAULT_STATE, assert_map, engine_maps, idle, open_conv
 

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from engine import activations as A
-from engine.activation_demos import dead_relu_training, sample_curve, saturated_runs
+from layerlab.engine import activations as A
+from layerlab.engine.activation_demos import dead_relu_training, sample_curve, saturated_runs
 from tests.engine import activation_reference as R
 
 SHAPES = [(7,), (3, 4), (2, 3, 5), (2, 3, 4, 4)]

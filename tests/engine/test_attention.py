@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.attention import (
+from layerlab.engine.attention import (
     additive_attention,
     entropy,
     multi_head_attention,
@@ -19,7 +19,7 @@ from engine.attention import (
     softmax,
     sqrt_dk_demo,
 )
-from engine.vocab import (
+from layerlab.engine.vocab import (
     DIM,
     FEATURES,
     PRESETS,
@@ -401,7 +401,7 @@ def test_embed_reports_unknown_words_and_gives_them_deterministic_vectors():
 
 def test_unknown_word_vector_does_not_depend_on_python_hash_seed():
     # this process runs with a random str-hash seed; the child with a fixed, almost surely different, one
-    code = "from engine.vocab import unknown_vector; print(unknown_vector('zebra').tolist())"
+    code = "from layerlab.engine.vocab import unknown_vector; print(unknown_vector('zebra').tolist())"
     child = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.calculator import PRESETS, Layer, StackError, analyse
-from engine.conv import conv2d
+from layerlab.engine.calculator import PRESETS, Layer, StackError, analyse
+from layerlab.engine.conv import conv2d
 
 
 def conv(out_channels: int, kernel_size, **more) -> Layer:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.cnn import layers as L
-from engine.cnn.circle import SHAPES, detect
-from engine.cnn.data import SIDE, draw_digit, fit_digit, make_dataset, sample_digit
-from engine.cnn.model import (
+from layerlab.engine.cnn import layers as L
+from layerlab.engine.cnn.circle import SHAPES, detect
+from layerlab.engine.cnn.data import SIDE, draw_digit, fit_digit, make_dataset, sample_digit
+from layerlab.engine.cnn.model import (
     LAYERS,
     backward,
     conv_input_gradient_as_transposed,
@@ -21,11 +21,11 @@ from engine.cnn.model import (
     parameter_count,
     predict,
 )
-from engine.cnn.model import SHAPES as PARAM_SHAPES
-from engine.cnn.train import HELD_OUT_SEED, TRAIN_SEED, train
-from engine.conv import conv2d
-from engine.pool import max_pool2d
-from engine.transposed import conv_transpose2d
+from layerlab.engine.cnn.model import SHAPES as PARAM_SHAPES
+from layerlab.engine.cnn.train import HELD_OUT_SEED, TRAIN_SEED, train
+from layerlab.engine.conv import conv2d
+from layerlab.engine.pool import max_pool2d
+from layerlab.engine.transposed import conv_transpose2d
 from tests.engine.cnn_reference import (
     conv2d_loop,
     cross_entropy_loop,

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from engine.conv import conv2d, filter_inputs, output_size
-from engine.trace import Trace
+from layerlab.engine.conv import conv2d, filter_inputs, output_size
+from layerlab.engine.trace import Trace
 from tests.engine.reference import conv2d_loop, pad_loop, torch_pads
 
 STRIDES = [1, 2, (2, 1)]

@@ -7,8 +7,14 @@ import itertools
 import numpy as np
 import pytest
 
-from engine.conv import conv2d
-from engine.grouped import channel_shuffle, connections, conv1d, conv_cost, depthwise_separable_conv2d
+from layerlab.engine.conv import conv2d
+from layerlab.engine.grouped import (
+    channel_shuffle,
+    connections,
+    conv1d,
+    conv_cost,
+    depthwise_separable_conv2d,
+)
 from tests.engine.reference import channel_shuffle_loop, conv1d_loop, conv2d_loop
 
 PADDING_MODES = ["zeros", "reflect", "replicate", "circular"]

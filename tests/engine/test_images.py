@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.images import SAMPLES, ImageError, decode_image, sample_image, to_color
+from layerlab.engine.images import SAMPLES, ImageError, decode_image, sample_image, to_color
 
 SEED_000_CIRCLE = [
     [0, 1, 1, 1, 0],

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from engine.kernels import PRESETS, KernelPreset, preset
+from layerlab.engine.kernels import PRESETS, KernelPreset, preset
 
 # Written out by hand from the seeds and the brief, not derived from the module.
 EXPECTED = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.linear import linear, parameter_count
+from layerlab.engine.linear import linear, parameter_count
 from tests.engine.dense_reference import linear_loop, parameter_count_loop
 
 SHAPES = [(3,), (5, 3), (2, 4, 3), (2, 1, 3, 2), (1, 7)]

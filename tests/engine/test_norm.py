@@ -8,8 +8,15 @@ import math
 import numpy as np
 import pytest
 
-from engine.norm import batch_norm, batch_norm_stream, group_norm, instance_norm, layer_norm, rms_norm
-from engine.norm_weights import local_response_norm, weight_norm, weight_standardization
+from layerlab.engine.norm import (
+    batch_norm,
+    batch_norm_stream,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    rms_norm,
+)
+from layerlab.engine.norm_weights import local_response_norm, weight_norm, weight_standardization
 from tests.engine.norm_reference import (
     batch_norm_loop,
     bn_key,

@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from engine.pool import avg_pool2d, max_pool2d, min_pool2d
-from engine.pool1d import avg_pool1d, lp_pool1d, max_pool1d
-from engine.pool_regions import (
+from layerlab.engine.pool import avg_pool2d, max_pool2d, min_pool2d
+from layerlab.engine.pool1d import avg_pool1d, lp_pool1d, max_pool1d
+from layerlab.engine.pool_regions import (
     adaptive_avg_pool2d,
     adaptive_edges,
     adaptive_max_pool2d,
@@ -18,8 +18,8 @@ from engine.pool_regions import (
     roi_pool2d,
     spatial_pyramid_pool2d,
 )
-from engine.pool_variants import lp_pool2d, mixed_pool2d, stochastic_pool2d
-from engine.trace import Trace
+from layerlab.engine.pool_variants import lp_pool2d, mixed_pool2d, stochastic_pool2d
+from layerlab.engine.trace import Trace
 from tests.engine.pool_reference import (
     adaptive_bin,
     adaptive_pool2d_loop,

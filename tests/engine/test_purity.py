@@ -34,11 +34,11 @@ def _imported_top_level_names(path: Path) -> set[str]:
 
 
 def _engine_modules() -> list[str]:
-    """Dotted names of every module under engine/, e.g. "engine.conv"."""
+    """Installed dotted names of every module under engine/, e.g. "layerlab.engine.conv"."""
     modules = []
     for path in sorted(ENGINE.rglob("*.py")):
         parts = path.relative_to(ROOT).with_suffix("").parts
-        modules.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+        modules.append(".".join(("layerlab", *(parts[:-1] if parts[-1] == "__init__" else parts))))
     return modules
 
 
@@ -53,7 +53,7 @@ def test_engine_sources_import_no_web_or_plotting_package():
 
 def test_importing_engine_loads_no_web_or_plotting_package():
     modules = _engine_modules()
-    assert "engine.conv" in modules
+    assert "layerlab.engine.conv" in modules
     code = (
         f"import importlib, sys\n"
         f"for name in {modules!r}:\n"

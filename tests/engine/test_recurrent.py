@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from engine.convlstm import conv_lstm, conv_lstm_cell
-from engine.recurrent import cell_params, gru, gru_cell, init_params, lstm, lstm_cell, rnn, rnn_cell
-from engine.recurrent_grad import gradient_through_time, vanishing_gradients
+from layerlab.engine.convlstm import conv_lstm, conv_lstm_cell
+from layerlab.engine.recurrent import cell_params, gru, gru_cell, init_params, lstm, lstm_cell, rnn, rnn_cell
+from layerlab.engine.recurrent_grad import gradient_through_time, vanishing_gradients
 from tests.engine.recurrent_reference import cell_loop, conv_lstm_loop, sequence_loop
 
 TIGHT = {"rtol": 1e-12, "atol": 1e-12}

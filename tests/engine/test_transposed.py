@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from engine.conv import conv2d
-from engine.transposed import conv_transpose1d, conv_transpose2d, conv_transpose2d_as_conv
+from layerlab.engine.conv import conv2d
+from layerlab.engine.transposed import conv_transpose1d, conv_transpose2d, conv_transpose2d_as_conv
 from tests.engine.reference import conv_transpose1d_loop, conv_transpose2d_loop
 
 STRIDES = [1, 2, (2, 1)]

@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from engine.conv import conv2d
-from engine.variants import flattened_conv2d, residual_block, tiled_conv2d
+from layerlab.engine.conv import conv2d
+from layerlab.engine.variants import flattened_conv2d, residual_block, tiled_conv2d
 from tests.engine.reference import conv2d_loop, tiled_conv2d_loop
 
 TILED_COMBINATIONS = [
