@@ -120,8 +120,24 @@ def _softmax_dim(ndim: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
+def softmax_parts(x: np.ndarray, axis: int = -1) -> dict[str, np.ndarray]:
+    """Layerlab's one softmax: e^x_i / sum_j e^x_j along `axis`, the maximum subtracted first.
+
+    x : ndarray of any shape (float64). Returns "max", "shifted" (x - max), "exp", "sum" (max and
+    sum keep the reduced axis as 1) and "output"; every other softmax in the engine (the traced
+    one below, attention's with a temperature, the small CNN's) is this one. A row of only -inf
+    gives NaN (0/0), as torch.softmax does.
+    """
+    with np.errstate(invalid="ignore"):  # -inf - -inf in a row of only -inf: NaN on purpose
+        top = x.max(axis=axis, keepdims=True)
+        shifted = x - top
+        e = np.exp(shifted)
+        total = e.sum(axis=axis, keepdims=True)
+        return {"max": top, "shifted": shifted, "exp": e, "sum": total, "output": e / total}
+
+
 def softmax(input: np.ndarray, dim: int | None = None) -> Trace:
-    """e^x_i / sum_j e^x_j along `dim`, with the maximum subtracted first so no exponential overflows.
+    """softmax_parts along `dim` as a Trace; dim None picks torch's (deprecated) default.
 
     Stages: "input", "shifted" (x - max), "exp", "sum" (keepdims) and, softmax not being
     element-wise, its derivative as "jacobian" dy_i/dx_j = y_i (delta_ij - y_j) of shape (n, n)
@@ -131,11 +147,9 @@ def softmax(input: np.ndarray, dim: int | None = None) -> Trace:
     axis = _softmax_dim(x.ndim) if dim is None else dim
     if not -max(x.ndim, 1) <= axis < max(x.ndim, 1):
         raise ValueError(f"softmax: dim {axis} is out of range for a {x.ndim}-D input")
-    shifted = x - x.max(axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    total = e.sum(axis=axis, keepdims=True)
-    y = e / total
-    stages = {"input": x, "shifted": shifted, "exp": e, "sum": total}
+    parts = softmax_parts(x, axis)
+    y = parts["output"]
+    stages = {"input": x, "shifted": parts["shifted"], "exp": parts["exp"], "sum": parts["sum"]}
     if x.ndim == 1:
         stages["jacobian"] = np.diag(y) - np.outer(y, y)  # (n, n)
     else:

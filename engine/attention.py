@@ -14,17 +14,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from layerlab.engine.activations import softmax_parts
 from layerlab.engine.trace import Trace
 
 
 def softmax(x: np.ndarray, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
-    """softmax(x / temperature) along axis; a row of only -inf gives NaN (0/0), as torch.softmax."""
+    """softmax(x / temperature) along axis (the engine's one softmax, `softmax_parts`)."""
     if not temperature > 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
-    z = np.asarray(x, dtype=np.float64) / temperature
-    with np.errstate(invalid="ignore"):
-        e = np.exp(z - z.max(axis=axis, keepdims=True))
-        return e / e.sum(axis=axis, keepdims=True)
+    return softmax_parts(np.asarray(x, dtype=np.float64) / temperature, axis)["output"]
 
 
 def entropy(weights: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -137,11 +135,9 @@ def scaled_dot_product_attention(
     scores = q @ np.swapaxes(k, -1, -2)  # (..., L, S)
     scaled = scores * scale_factor
     masked = scaled + bias
-    with np.errstate(invalid="ignore"):  # -inf - -inf in fully masked rows: NaN on purpose
-        row_max = masked.max(axis=-1)  # (..., L)
-        exp = np.exp(masked - row_max[..., None])
-        total = exp.sum(axis=-1)
-        weights = exp / total[..., None]
+    parts = softmax_parts(masked)  # fully masked rows: NaN on purpose
+    row_max, total = parts["max"][..., 0], parts["sum"][..., 0]  # (..., L)
+    exp, weights = parts["exp"], parts["output"]  # (..., L, S)
     out = weights @ v  # (..., L, Ev)
     fully_masked = int(np.all(np.isneginf(masked), axis=-1).sum())
     params = {

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from layerlab.engine.activations import softmax_parts
+
 
 def _windows(x: np.ndarray, kh: int, kw: int) -> np.ndarray:
     """Every kh x kw window of x (N, C, H, W) as a view (N, C, OH, OW, kh, kw)."""
@@ -99,9 +101,8 @@ def linear_backward(
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """Probabilities along the last axis (the largest logit subtracted first, so exp never overflows)."""
-    z = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
+    """Probabilities along the last axis (the engine's one softmax, `softmax_parts`)."""
+    return softmax_parts(logits, -1)["output"]
 
 
 def cross_entropy_forward(logits: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
