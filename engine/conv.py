@@ -8,12 +8,13 @@ at each position take the sum of the element-wise products.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Literal
 
 import numpy as np
 
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import RecordSteps, Trace, recorded_trace
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 _NUMPY_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -92,18 +93,20 @@ def conv2d(
     groups: int = 1,
     padding_mode: PaddingMode = "zeros",
     *,
-    record_steps: bool = True,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
-    """Convolve input with weight, recording every window.
+    """Convolve input with weight, recording every window on demand.
 
     Parameters
     ----------
     input : ndarray of shape (N, C_in, H, W) or (C_in, H, W)
     weight : ndarray of shape (C_out, C_in/groups, kH, kW)
     bias : ndarray of shape (C_out,) or None
-    record_steps : True records every output element; False only computes the
-        output (the live path); a slice (step 1) records just those flat output indices
-        (C order), so a page can fetch a long trace a chunk at a time.
+    record_steps : "lazy" (the default) records a window only when the trace's steps are
+        read (`t.steps`, `t.step(i)`, `t.steps_between(a, b)`); True records every output
+        element now; False only computes the output (the live path); a slice (step 1)
+        records just those flat output indices (C order) now, so a page can fetch a long
+        trace a chunk at a time.
 
     Returns
     -------
@@ -163,14 +166,15 @@ def conv2d(
         "has_bias": bias is not None,
     }
     stages = {"padded": padded[0] if unbatched else padded, "weight": w}
-    picked = _pick_steps(record_steps, n * c_out * oh * ow)
-    if picked is not None and len(picked) == n * c_out * oh * ow:
-        steps = _record(padded, w, b, stride, dilation, (oh, ow), groups, picked)
-        out = steps["result"].reshape(n, c_out, oh, ow)  # every step recorded: they are the output
-    else:
-        out = _shift_add(padded, w, stride, dilation, (oh, ow), groups) + b[None, :, None, None]
-        steps = {} if picked is None else _record(padded, w, b, stride, dilation, (oh, ow), groups, picked)
-    return Trace("conv2d", params, out[0] if unbatched else out, stages, steps)
+    total = n * c_out * oh * ow
+    recorder = functools.partial(_record, padded, w, b, stride, dilation, (oh, ow), groups)
+    if record_steps is True:  # every step recorded now: they are the output
+        steps = recorder(range(total))
+        out = steps["result"].reshape(n, c_out, oh, ow)
+        return Trace("conv2d", params, out[0] if unbatched else out, stages, steps)
+    out = _shift_add(padded, w, stride, dilation, (oh, ow), groups) + b[None, :, None, None]
+    out = out[0] if unbatched else out
+    return recorded_trace("conv2d", params, out, stages, record_steps, recorder, total)
 
 
 def _shift_add(
@@ -284,18 +288,6 @@ def _record(
         "bias": bias,
         "result": total + bias,
     }
-
-
-def _pick_steps(record_steps: bool | slice, steps_total: int) -> range | None:
-    """The flat output indices whose windows get recorded (None: record nothing)."""
-    if record_steps is False:
-        return None
-    if record_steps is True:
-        return range(steps_total)
-    picked = range(steps_total)[record_steps]
-    if picked.step != 1:
-        raise ValueError(f"record_steps must be a bool or a slice with step 1, got {record_steps!r}")
-    return picked
 
 
 def filter_inputs(
