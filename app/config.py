@@ -28,9 +28,9 @@ class Settings:
     max_abs_value: float = 1e6  # kernel and bias entries; keeps every product finite
     # step traces are served in chunks so a 256x256 map never builds one huge response
     trace_chunk_steps: int = 1024
-    # the conv page's live edits (app/routes/conv.py): a request this small computes on the event loop (at
-    # most about 1 ms: a 256x256 map with a 3x3 kernel; a thread hand-off cost 2 ms more on a busy machine),
-    # a larger one as a job (app/jobs.py)
+    # the conv page's live edits (app/pages/conv/routes.py): a request this small computes on the event loop
+    # (at most about 1 ms: a 256x256 map with a 3x3 kernel; a thread hand-off cost 2 ms more on a busy
+    # machine), a larger one as a job (app/jobs.py)
     live_inline_work: int = 600_000  # multiply-adds: output cells x kernel taps x channels x filters
     max_socket_message_bytes: int = 512 * 1024  # one live edit over the WebSocket (~30 KB at the largest)
     # request heads: page URLs carry their whole state (the largest conv kernel set is ~20 KB of query)

@@ -20,23 +20,8 @@ from layerlab.app.jobs import Jobs
 from layerlab.app.limits import BodyLimit
 from layerlab.app.mathml import tex
 from layerlab.app.memory import keep_freed_memory
-from layerlab.app.routes import (
-    activations,
-    attention,
-    calculator,
-    conv,
-    dense,
-    docs,
-    family,
-    images,
-    kernels,
-    lessons,
-    network,
-    norm,
-    pages,
-    pool,
-    recurrent,
-)
+from layerlab.app.pages import page_routers
+from layerlab.app.routes import docs, images, kernels, lessons, pages
 from layerlab.app.security import SecurityHeaders
 
 SHARED_MODULES = ("classroom.js", "lesson-player.js")  # base.html loads them on every page
@@ -87,10 +72,8 @@ def create_app(config: Settings = settings) -> FastAPI:
     # uploads never touch the disk: Starlette spools a file part to a temporary file past this size
     # (1 MiB by default), and no part can be larger than the body limit just set
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, max_form_bytes)
-    routers = (pages, docs, conv, images, kernels, family, calculator, pool, norm, attention)
-    routers += (activations, dense, network, recurrent, lessons)
-    for module in routers:
-        app.include_router(module.router)
+    for router in (pages.router, docs.router, images.router, kernels.router, lessons.router, *page_routers()):
+        app.include_router(router)
     errors.document(app)
     app.mount("/static", StaticFiles(directory=config.static_dir), name="static")
     return app

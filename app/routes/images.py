@@ -11,7 +11,7 @@ from layerlab.app.deps import Uploads
 from layerlab.app.errors import ApiError
 from layerlab.app.inputs import upload_id
 from layerlab.app.memory import decodes_of
-from layerlab.app.schemas import ImageListing, SampleInfo, UploadedImage
+from layerlab.app.pages.conv.schemas import ImageListing, SampleInfo, UploadedImage
 from layerlab.engine.images import SAMPLES, DecodeTooLarge, ImageError, decode_image
 
 router = APIRouter(prefix="/api/images", tags=["images"])

@@ -6,7 +6,7 @@ from functools import cache
 
 from fastapi import APIRouter
 
-from layerlab.app.schemas import KernelInfo
+from layerlab.app.pages.conv.schemas import KernelInfo
 from layerlab.engine.kernels import PRESETS
 
 router = APIRouter(prefix="/api/kernels", tags=["kernels"])

@@ -1,5 +1,5 @@
 // Live edits over one WebSocket, so an edit costs one small message each way and no HTTP request.
-// Each message is the POST body plus `seq`; the answer is binary (app/conv_request.py live_frame):
+// Each message is the POST body plus `seq`; the answer is binary (app/pages/conv/request.py live_frame):
 // seq, layers, filters, rows, cols (uint32), each map's minimum, then maximum (float32), then the
 // maps (float32), read in place as a Float32Array. A refused edit is answered with the app's error
 // body (plus seq and status), thrown as the HTTP path throws it. While the socket is not open (at

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from layerlab.app.attention_request import additive_weights, weights
+from layerlab.app.pages.attention.request import additive_weights, weights
 from layerlab.engine.attention import additive_attention, multi_head_attention
 from layerlab.engine.vocab import embed, tokenize
 from tests.app.helpers import assert_error

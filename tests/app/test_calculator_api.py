@@ -11,8 +11,8 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from layerlab.app.calculator_request import KINDS
 from layerlab.app.config import settings
+from layerlab.app.pages.calculator.request import KINDS
 from layerlab.engine.calculator import PRESETS, Layer, StackError, analyse
 from layerlab.engine.conv import conv2d
 from tests.app.helpers import assert_error

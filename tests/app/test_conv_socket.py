@@ -9,7 +9,7 @@ import pytest
 from starlette.websockets import WebSocketDisconnect
 
 from layerlab.app.config import settings
-from layerlab.app.conv_request import LIVE_HEADER
+from layerlab.app.pages.conv.request import LIVE_HEADER
 from tests.app.helpers import PREWITT, assert_error, error_field, header_floats, live_maps
 
 SOBEL_X = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from layerlab.app.config import settings as S
-from layerlab.app.schemas.dense import TRIANGLE, UNION
+from layerlab.app.pages.dense.schemas import TRIANGLE, UNION
 from layerlab.engine.init_demo import init_demo
 from layerlab.engine.linear import linear
 from layerlab.engine.mlp import mlp_plane

@@ -322,7 +322,7 @@ def test_residual_with_conv2_scaled_to_zero_passes_the_input_through(client):
 def test_family_page_is_live_on_the_index_and_hands_over_defaults(client):
     assert 'href="/family"' in client.get("/").text
     html = client.get("/family").text
-    assert "/static/js/family-page.js" in html and html.count("<math") >= 8
+    assert "/static/js/family/page.js" in html and html.count("<math") >= 8
     for path in ("conv1d", "transposed", "grouped", "shuffle", "tiled", "flattened", "residual"):
         assert f"/api/family/{path}" in client.get("/openapi.json").json()["paths"]
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from layerlab.app.lessons import lessons
-from layerlab.app.schemas.norm import NormParams
+from layerlab.app.pages.norm.schemas import NormParams
 from layerlab.engine.calculator import Layer, analyse
 from layerlab.engine.conv import conv2d
 from layerlab.engine.images import sample_image

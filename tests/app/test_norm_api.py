@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from layerlab.app.config import settings
-from layerlab.app.norm_text import num
+from layerlab.app.pages.norm.text import num
 from tests.app.helpers import assert_error
 from tests.engine.norm_reference import (
     batch_norm_loop,
@@ -327,7 +327,7 @@ def test_the_real_server_serves_the_page_and_the_api(http):
     page = http.get("/norm")
     assert page.status_code == 200
     assert 'href="/norm">Normalization</a>' in page.text and "<math" in page.text
-    assert 'id="norm-grid"' in page.text and "js/norm-page.js" in page.text
+    assert 'id="norm-grid"' in page.text and "js/norm/page.js" in page.text
     body = http.post("/api/norm/apply", json={"kind": "group", "num_groups": 4}).json()
     assert body["num_steps"] == 16 and body["torch"].startswith("gn = nn.GroupNorm(4, 4)")
     assert http.post("/api/norm/stream", json={"trials": 10}).json()["params"]["num_batches"] == 40

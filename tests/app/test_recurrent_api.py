@@ -222,4 +222,4 @@ def test_over_the_real_server(http):
         http.post("/api/recurrent/run", json={"source": "numbers", "numbers": [0] * 30}), 422, "numbers", "24"
     )
     page = http.get("/recurrent")
-    assert page.status_code == 200 and "recurrent-page.js" in page.text
+    assert page.status_code == 200 and "js/recurrent/page.js" in page.text

@@ -17,7 +17,7 @@ from layerlab.engine.images import sample_image
 from layerlab.engine.kernels import PRESETS
 from layerlab.engine.trace import Trace
 
-# conv-page.js DEFAULTS: what /conv shows with no query string
+# static/js/conv/page.js DEFAULTS: what /conv shows with no query string
 DEFAULT_STATE: dict[str, Any] = {
     "image": "scene",
     "size": 32,

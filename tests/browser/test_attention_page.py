@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page
 
-from layerlab.app.attention_request import additive_weights, weights
+from layerlab.app.pages.attention.request import additive_weights, weights
 from layerlab.engine.attention import additive_attention, multi_head_attention, scaled_dot_product_attention
 from layerlab.engine.vocab import embed, tokenize
 from tests.browser.conftest import BrowserLog

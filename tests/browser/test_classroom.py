@@ -269,7 +269,7 @@ def test_classroom_keys_survive_the_pages_own_address_rewrites(
     assert presenter_on(page)
 
 
-# a /conv page state as conv-page.js keeps it, for urlstate.js encode
+# a /conv page state as static/js/conv/page.js keeps it, for urlstate.js encode
 CONV_STATE_JS = (
     "{image: 'scene', size: 32, color: 'gray', weight: [[[[1]]]], bias: [0], stride: [1, 1],"
     " padding: [0, 0], padding_mode: 'zeros', dilation: [1, 1], relu: false, filter: 0, step: 0}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from playwright.sync_api import Page
 
-from layerlab.app.schemas.dense import TRIANGLE, UNION
+from layerlab.app.pages.dense.schemas import TRIANGLE, UNION
 from layerlab.engine.mlp import clip_line, mlp_plane
 from tests.browser.conftest import BrowserLog
 from tests.browser.helpers import blur, idle, text

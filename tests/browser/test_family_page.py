@@ -7,8 +7,8 @@ import re
 import numpy as np
 from playwright.sync_api import BrowserContext, Page
 
-from layerlab.app.family_request import channel_stack, grouped_layer, residual_args, tiled_args
-from layerlab.app.schemas import GroupedRequest, ResidualRequest, TiledRequest
+from layerlab.app.pages.family.request import channel_stack, grouped_layer, residual_args, tiled_args
+from layerlab.app.pages.family.schemas import GroupedRequest, ResidualRequest, TiledRequest
 from layerlab.engine.conv import conv2d
 from layerlab.engine.grouped import channel_shuffle, conv1d
 from layerlab.engine.images import sample_image

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 from playwright.sync_api import Browser, Page
 
-from layerlab.app.norm_request import generate, stream_batches
-from layerlab.app.norm_text import num
-from layerlab.app.schemas import NormParams
+from layerlab.app.pages.norm.request import generate, stream_batches
+from layerlab.app.pages.norm.schemas import NormParams
+from layerlab.app.pages.norm.text import num
 from layerlab.engine.norm import batch_norm, batch_norm_stream, group_norm, layer_norm
 from tests.browser.conftest import BrowserLog, guarded_context
 from tests.browser.helpers import blur, fmt, idle, map_view, text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from layerlab.app.schemas.dense import SINGLE, TRIANGLE, UNION
+from layerlab.app.pages.dense.schemas import SINGLE, TRIANGLE, UNION
 from layerlab.engine.init_demo import init_demo, init_params, loss_and_grads, toy_set, train
 from layerlab.engine.mlp import ACTIVATIONS, clip_line, mlp_plane
 from tests.engine.dense_reference import bce_loop, mlp_point

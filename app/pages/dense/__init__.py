@@ -1,0 +1,1 @@
+"""The dense page: its routes, request schemas, request-to-engine mapping and text."""

@@ -1,0 +1,1 @@
+"""The family page: its routes, request schemas, request-to-engine mapping and text."""

@@ -1,0 +1,248 @@
+"""From the convolution-family requests to engine arguments: inputs, fixed weights, geometry checks.
+
+The weights the page does not let the user type are presets (tiled, residual) or drawn from a
+generator seeded by (salt, output channel, input channel, kernel size) (grouped), so a link
+reproduces them and adding a channel leaves the other channels' kernels as they were.
+"""
+
+from __future__ import annotations
+
+import zlib
+from functools import lru_cache
+
+import numpy as np
+
+from layerlab.app.errors import ApiError
+from layerlab.app.pages.family.schemas import (
+    Conv1dRequest,
+    FlattenedRequest,
+    GroupedRequest,
+    ResidualRequest,
+    TiledRequest,
+    TransposedRequest,
+)
+from layerlab.engine.images import sample_image
+from layerlab.engine.kernels import PRESETS
+
+WEIGHT_SEED = 3  # seed 003 describes every variant on the page
+WEIGHT_STD = 0.5
+
+# Channels past R, G, B are fixed mixes of them: (label, weights on R, G, B, offset).
+CHANNEL_MIXES = (
+    ("luma", (0.299, 0.587, 0.114), 0.0),
+    ("R−G", (1.0, -1.0, 0.0), 0.0),
+    ("G−B", (0.0, 1.0, -1.0), 0.0),
+    ("B−R", (-1.0, 0.0, 1.0), 0.0),
+    ("1−R", (-1.0, 0.0, 0.0), 1.0),
+    ("1−G", (0.0, -1.0, 0.0), 1.0),
+    ("1−B", (0.0, 0.0, -1.0), 1.0),
+    ("(R+G)/2", (0.5, 0.5, 0.0), 0.0),
+    ("(G+B)/2", (0.0, 0.5, 0.5), 0.0),
+)
+RESIDUAL_PRESETS = ("sobel_x", "sobel_y", "edge", "emboss")  # conv1's middle channels, in order
+# the tiled view's default kernels, one per tile position in row-major order
+TILE_PRESETS = ("sobel_x", "sobel_y", "edge", "sharpen", "gaussian_blur", "emboss", "prewitt_x", "prewitt_y")
+
+
+@lru_cache(maxsize=64)
+def channel_stack(size: int, channels: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(C, size, size) channels of the sample scene and their names: R, G, B, then CHANNEL_MIXES."""
+    rgb = sample_image("scene", size, "rgb")  # (3, H, W) in [0, 1]
+    planes, names = list(rgb[:channels]), ["R", "G", "B"][:channels]
+    for name, weights, offset in CHANNEL_MIXES[: max(0, channels - 3)]:
+        planes.append(np.tensordot(np.array(weights), rgb, axes=1) + offset)
+        names.append(name)
+    stack = np.stack(planes)
+    stack.flags.writeable = False
+    return stack, tuple(names)
+
+
+def gray_or_rgb(color: str, size: int) -> tuple[np.ndarray, list[str]]:
+    """The sample scene as (1, H, W) grey or (3, H, W) RGB, with channel names."""
+    return sample_image("scene", size, color), (["R", "G", "B"] if color == "rgb" else ["gray"])
+
+
+def seeded_kernel(salt: str, out_channel: int, in_channel: int, kh: int, kw: int) -> np.ndarray:
+    """(kH, kW) weights ~ N(0, WEIGHT_STD), rounded to 2 decimals, the same for the same arguments."""
+    key = [WEIGHT_SEED, zlib.crc32(salt.encode()), out_channel, in_channel, kh, kw]
+    return np.round(np.random.default_rng(key).normal(0.0, WEIGHT_STD, (kh, kw)), 2)
+
+
+def seeded_weight(salt: str, c_out: int, c_in: int, groups: int, k: int) -> np.ndarray:
+    """(C_out, C_in/groups, k, k): output o's j-th kernel is seeded by o and its global input channel."""
+    per_in, per_out = c_in // groups, c_out // groups
+    return np.array(
+        [
+            [seeded_kernel(salt, o, (o // per_out) * per_in + j, k, k) for j in range(per_in)]
+            for o in range(c_out)
+        ]
+    )
+
+
+def seeded_bias(salt: str, c_out: int) -> np.ndarray:
+    """(C_out,) biases, seeded like the kernels."""
+    return np.array([seeded_kernel(salt + "-bias", o, 0, 1, 1)[0, 0] for o in range(c_out)])
+
+
+def _span_check(field: str, what: str, taps: int, dilation: int, padded: int) -> None:
+    span = dilation * (taps - 1) + 1
+    if span > padded:
+        raise ApiError(
+            422,
+            field,
+            f"{what} of {taps} taps with dilation {dilation} covers {span}, more than the {padded} "
+            "of the padded input",
+        )
+
+
+def conv1d_args(req: Conv1dRequest) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(signal (1, L), weight (1, 1, k), keyword arguments) for engine.grouped.conv1d."""
+    x = np.asarray(req.signal, dtype=np.float64)[None]
+    w = np.asarray(req.kernel, dtype=np.float64)[None, None]
+    length, p = x.shape[1], req.padding
+    if req.padding_mode == "reflect" and p >= length:
+        raise ApiError(422, "padding", f"reflect padding {p} must be smaller than the signal length {length}")
+    if req.padding_mode == "circular" and p > length:
+        raise ApiError(422, "padding", f"circular padding {p} must not exceed the signal length {length}")
+    _span_check("kernel", "the kernel", w.shape[2], req.dilation, length + 2 * p)
+    kwargs = {"stride": req.stride, "padding": p, "dilation": req.dilation, "padding_mode": req.padding_mode}
+    return x, w, kwargs
+
+
+def transposed_args(req: TransposedRequest) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(input (1, H, W), weight (1, 1, kH, kW), keyword arguments) for engine.transposed."""
+    x = np.asarray(req.input, dtype=np.float64)[None]
+    w = np.asarray(req.kernel, dtype=np.float64)[None, None]
+    s, p, d, o = req.stride, req.padding, req.dilation, req.output_padding
+    for axis, name in ((0, "height"), (1, "width")):
+        uncropped = (x.shape[1 + axis] - 1) * s + d * (w.shape[2 + axis] - 1) + o + 1
+        if uncropped - 2 * p < 1:
+            raise ApiError(
+                422,
+                "padding",
+                f"padding {p} crops the whole output (its {name} would be {uncropped - 2 * p}); "
+                f"at most {(uncropped - 1) // 2} leaves a row and a column",
+            )
+    kwargs = {"stride": s, "padding": p, "output_padding": o, "dilation": d}
+    return x, w, kwargs
+
+
+def grouped_layer(req: GroupedRequest) -> dict:
+    """The layer a grouped-view request describes: input, weights, groups and the kernel actually used."""
+    x, names = channel_stack(req.size, req.in_channels)
+    c_in, c_out = req.in_channels, req.out_channels
+    k = 1 if req.mode == "pointwise" else req.kernel_size
+    groups = {"grouped": req.groups, "depthwise": c_in}.get(req.mode, 1)
+    if req.mode == "separable":
+        groups = c_in  # of the depthwise half
+    if req.padding == "valid" and k > req.size:
+        raise ApiError(422, "kernel_size", f"kernel {k} is larger than the {req.size}x{req.size} image")
+    layer = {"x": x, "names": names, "kernel": k, "groups": groups, "padding": req.padding}
+    if req.mode == "separable":
+        layer["depthwise"] = seeded_weight("depthwise", c_in, c_in, c_in, k)  # (C_in, 1, k, k)
+        layer["pointwise"] = seeded_weight("pointwise", c_out, c_in, 1, 1)  # (C_out, C_in, 1, 1)
+        layer["depthwise_bias"] = seeded_bias("depthwise", c_in) if req.bias else None
+        layer["pointwise_bias"] = seeded_bias("pointwise", c_out) if req.bias else None
+    else:
+        layer["weight"] = seeded_weight("conv", c_out, c_in, groups, k)  # (C_out, C_in/g, k, k)
+        layer["bias"] = seeded_bias("conv", c_out) if req.bias else None
+    return layer
+
+
+def _fit(kernel: np.ndarray, k: int) -> np.ndarray:
+    """A square kernel cropped or zero-padded to k x k about its centre."""
+    out = np.zeros((k, k))
+    n = kernel.shape[0]
+    src, dst = max(0, (n - k) // 2), max(0, (k - n) // 2)
+    m = min(n, k)
+    out[dst : dst + m, dst : dst + m] = kernel[src : src + m, src : src + m]
+    return out
+
+
+def tiled_args(req: TiledRequest) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(grey scene (1, H, W), weight (tH, tW, 1, 1, k, k), keyword arguments) for tiled_conv2d."""
+    th, tw = req.tile
+    k = req.kernel_size
+    if req.weight is None:
+        names = [TILE_PRESETS[i % len(TILE_PRESETS)] for i in range(th * tw)]
+        kernels = np.array([_fit(PRESETS[n].weights, k) for n in names]).reshape(th, tw, k, k)
+    else:
+        kernels = np.asarray(req.weight, dtype=np.float64)
+    if k > req.size + 2 * req.padding:
+        raise ApiError(
+            422, "kernel_size", f"kernel {k} is larger than the padded image ({req.size} + 2·{req.padding})"
+        )
+    x = sample_image("scene", req.size, "gray")
+    kwargs = {"tile": (th, tw), "stride": req.stride, "padding": req.padding}
+    return x, kernels[:, :, None, None], kwargs
+
+
+def flattened_args(req: FlattenedRequest) -> tuple[np.ndarray, list[str], dict]:
+    """(scene (C, H, W), channel names, keyword arguments) for flattened_conv2d (one output channel)."""
+    x, names = gray_or_rgb(req.color, req.size)
+    for field, taps in (("vertical", req.vertical), ("horizontal", req.horizontal)):
+        _span_check(field, f"the {field} filter", len(taps), 1, req.size + 2 * req.padding)
+    kwargs = {
+        "channel_weight": np.array([req.channel], dtype=np.float64),  # (1, C_in)
+        "vertical_weight": np.array([req.vertical], dtype=np.float64),  # (1, kH)
+        "horizontal_weight": np.array([req.horizontal], dtype=np.float64),  # (1, kW)
+        "padding": req.padding,
+    }
+    return x, names, kwargs
+
+
+def rank_one_kernel(kwargs: dict) -> np.ndarray:
+    """(1, C_in, kH, kW) the full kernel a flattened convolution equals: channel x vertical x horizontal."""
+    ch, vert, hor = kwargs["channel_weight"][0], kwargs["vertical_weight"][0], kwargs["horizontal_weight"][0]
+    return np.einsum("c,u,v->cuv", ch, vert, hor)[None]
+
+
+def residual_args(req: ResidualRequest) -> tuple[np.ndarray, list[str], dict]:
+    """(scene (C, H, W), channel names, keyword arguments) for residual_block, no biases.
+
+    conv1's middle channel m is an edge preset (RESIDUAL_PRESETS) averaged over the input
+    channels; conv2 adds `scale` times half the middle channels' mean back onto every channel
+    (a centre tap), so the block brightens the edges conv1 finds.
+    """
+    x, names = gray_or_rgb(req.color, req.size)
+    c, m, k = x.shape[0], req.mid_channels, req.kernel_size
+    edges = np.array(
+        [_fit(PRESETS[RESIDUAL_PRESETS[i % len(RESIDUAL_PRESETS)]].weights, k) for i in range(m)]
+    )
+    centre = _fit(PRESETS["identity"].weights, k)  # (k, k): 1 in the middle
+    kwargs = {
+        "weight1": np.repeat(edges[:, None] / c, c, axis=1),  # (M, C, k, k)
+        "bias1": None,
+        "weight2": np.broadcast_to(req.scale * 0.5 / m * centre, (c, m, k, k)).copy(),  # (C, M, k, k)
+        "bias2": None,
+    }
+    return x, names, kwargs
+
+
+def partial_outputs(steps: dict[str, np.ndarray], out_size: tuple[int, int]) -> np.ndarray:
+    """(S, OH, OW): the scatter reading's output after each step, its stamps added one by one.
+
+    steps : conv_transpose2d steps of a one-channel input and weight (stamp (S, 1, kH, kW)).
+    """
+    running = np.zeros(out_size)
+    partial = np.empty((len(steps["value"]), *out_size))
+    for s, (rows, cols, stamp, inside) in enumerate(
+        zip(steps["rows"], steps["cols"], steps["stamp"][:, 0], steps["inside"], strict=True)
+    ):
+        r, c = np.nonzero(inside)  # the taps that land on the output; the others the padding crops
+        running[rows[r], cols[c]] += stamp[r, c]
+        partial[s] = running
+    return partial
+
+
+def joint_schedule(scatter_steps: int, gather_steps: int) -> dict[str, np.ndarray]:
+    """Which step of each reading to show at each of max(S1, S2) joint steps, both ending together.
+
+    Joint step t shows step ceil((t + 1) * S / T) - 1 of a reading with S steps, so the reading
+    with fewer steps advances evenly and both show their complete output at the last step.
+    """
+    total = max(scatter_steps, gather_steps)
+    t = np.arange(1, total + 1)
+    return {
+        name: -(-t * n // total) - 1 for name, n in (("scatter", scatter_steps), ("gather", gather_steps))
+    }

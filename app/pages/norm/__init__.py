@@ -1,0 +1,1 @@
+"""The norm page: its routes, request schemas, request-to-engine mapping and text."""

@@ -1,0 +1,215 @@
+"""The normalization page's requests turned into engine calls: the seeded input, one call per kind,
+the per-group sums the equations print, histograms, the batch-dependence demo and the stream."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from layerlab.app.config import settings as S
+from layerlab.app.pages.norm.schemas import NormInput, NormParams, NormStreamRequest
+from layerlab.engine.norm import (
+    batch_norm,
+    batch_norm_stream,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    rms_norm,
+)
+from layerlab.engine.norm_weights import local_response_norm, weight_norm, weight_standardization
+from layerlab.engine.trace import Trace
+
+STATISTICS = ("batch", "layer", "instance", "group", "rms", "weight_std")  # kinds with a mean and var
+WEIGHTS = ("weight_std", "weight_norm")  # the tensor is a conv weight (C_out, C_in, k, k)
+TRAILING = {"chw": 3, "hw": 2, "w": 1}  # normalized_shape: how many trailing dims of (N, C, H, W)
+PAGE_BATCH, STREAM, TRIAL, PROBE = 0, 1, 2, 3  # the generator's streams: no two draws share numbers
+DECIMALS = 2  # generated values are rounded so that every printed number is the one computed with
+
+
+def generate(inp: NormInput, batch: int | None = None, key: tuple[int, ...] = (PAGE_BATCH,)) -> np.ndarray:
+    """(N, C, H, W): offsets[c] + scales[c] * (sqrt(share) * plane draw + sqrt(1 - share) * pixel draw).
+
+    The noise has unit variance, so channel c's population mean and variance are offsets[c] and
+    scales[c]**2 whatever the share; the same seed and key give the same numbers.
+    """
+    rng = np.random.default_rng([inp.seed, *key])
+    n = inp.batch if batch is None else batch
+    plane = rng.standard_normal((n, inp.channels, 1, 1))  # one draw per (sample, channel)
+    pixel = rng.standard_normal((n, inp.channels, inp.size, inp.size))
+    noise = np.sqrt(inp.sample_share) * plane + np.sqrt(1 - inp.sample_share) * pixel
+    offsets, scales = (np.asarray(v, dtype=np.float64)[:, None, None] for v in (inp.offsets, inp.scales))
+    return np.round(offsets + scales * noise, DECIMALS)
+
+
+def normalized_shape(req: NormParams, shape: tuple[int, ...]) -> tuple[int, ...]:
+    return shape[len(shape) - TRAILING[req.normalized_shape] :]
+
+
+def stream_batches(inp: NormInput, batches: int) -> list[np.ndarray]:
+    """The training batches streamed before evaluation: the same ones for the page and the stream."""
+    return [generate(inp, key=(STREAM, k)) for k in range(batches)]
+
+
+def run(req: NormParams, x: np.ndarray) -> tuple[Trace, Trace | None]:
+    """The engine call for req.kind on x, and for batch norm in evaluation the stream before it."""
+    c, gamma, beta = x.shape[1], req.gamma, req.beta
+    per_channel = {"weight": np.full(c, gamma), "bias": np.full(c, beta), "eps": req.eps}
+    if req.kind == "batch" and req.training:
+        zeros, ones = np.zeros(c), np.ones(c)  # a fresh BatchNorm2d's running statistics
+        return batch_norm(x, zeros, ones, training=True, momentum=req.momentum, **per_channel), None
+    if req.kind == "batch":
+        stream = batch_norm_stream(stream_batches(req, req.batches), momentum=req.momentum, eps=req.eps)
+        mean, var = stream.stages["running_mean"], stream.stages["running_var"]
+        return batch_norm(x, mean, var, training=False, **per_channel), stream
+    if req.kind == "instance":
+        return instance_norm(x, **per_channel), None
+    if req.kind == "group":
+        return group_norm(x, req.num_groups, **per_channel), None
+    shape = normalized_shape(req, x.shape)
+    if req.kind == "layer":
+        return layer_norm(x, shape, np.full(shape, gamma), np.full(shape, beta), req.eps), None
+    if req.kind == "rms":
+        return rms_norm(x, shape, np.full(shape, gamma), req.eps), None
+    if req.kind == "lrn":
+        return local_response_norm(x, req.lrn_size, req.lrn_alpha, req.lrn_beta, req.lrn_k), None
+    if req.kind == "weight_std":
+        return weight_standardization(x, req.eps), None
+    return weight_norm(x, np.full(x.shape[0], req.g), dim=0), None
+
+
+def group_of(req: NormParams, t: Trace, shape: tuple[int, ...]) -> np.ndarray:
+    """Each element's group: the engine's where it has one, else the channel (lrn) or output channel."""
+    if "group_of" in t.stages:
+        return t.stages["group_of"]
+    axis = 1 if req.kind == "lrn" else 0
+    ids = np.arange(shape[axis]).reshape((1,) * axis + (-1,) + (1,) * (len(shape) - axis - 1))
+    return np.broadcast_to(ids, shape).astype(np.int64)
+
+
+def sums(x: np.ndarray, ids: np.ndarray, groups: int, mean: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Per group: sum x and, about `mean` (or about 0 when None), the sum of squares; each (S,)."""
+    flat = ids.ravel()
+    deviation = x.ravel() - (0 if mean is None else mean[flat])
+    return {
+        "sum": np.bincount(flat, weights=x.ravel(), minlength=groups),
+        "square_sum": np.bincount(flat, weights=deviation * deviation, minlength=groups),
+    }
+
+
+def steps(req: NormParams, x: np.ndarray, t: Trace, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """The columns the page steps through: the engine's, plus the sums its equations write out."""
+    if req.kind in STATISTICS:
+        out = {k: t.steps[k] for k in ("group", "count", "mean", "var", "eps", "inv_std")}
+        return out | sums(x, ids, len(out["group"]), None if req.kind == "rms" else out["mean"])
+    if req.kind == "lrn":
+        s = t.steps
+        return {"group": s["channel"], "count": s["count"], "first": s["first"], "last": s["last"]}
+    s = t.steps
+    return {"group": s["index"], "norm": s["norm"], "g": s["g"], "w_norm": s["w_norm"]}
+
+
+def window(req: NormParams, t: Trace) -> np.ndarray | None:
+    """lrn: (S, C), True where channel c' is in step s's window; None for the other kinds."""
+    if req.kind != "lrn":
+        return None
+    c = np.arange(t.output.shape[1])
+    return (c >= t.steps["first"][:, None]) & (c <= t.steps["last"][:, None])
+
+
+def histogram_edges(values: np.ndarray) -> np.ndarray:
+    """`norm_histogram_bins` equal bins over the values' range (B + 1,). A range too narrow to split into
+    that many representable steps (a tensor scaled by a subnormal gamma, or one value repeated) gets a
+    single wider range centred on it, as NumPy does for equal values, instead of NumPy's error."""
+    lo, hi = float(values.min()), float(values.max())
+    edges = np.linspace(lo, hi, S.norm_histogram_bins + 1)
+    if np.all(edges[1:] > edges[:-1]):
+        return edges
+    mid = lo / 2 + hi / 2
+    half = max(0.5, abs(mid) * 2.0**-20)  # past 2**20 a step of 0.5 is no longer representable
+    return np.linspace(mid - half, mid + half, S.norm_histogram_bins + 1)
+
+
+def histograms(before: np.ndarray, after: np.ndarray, series: np.ndarray, count: int) -> dict:
+    """Counts per series (S, B) and in total (B,) over shared bin edges (B + 1,), before and after."""
+    out = {}
+    for name, values in (("before", before), ("after", after)):
+        edges = histogram_edges(values)
+        counts = np.stack([np.histogram(values[series == s], bins=edges)[0] for s in range(count)])
+        total = np.histogram(values, bins=edges)[0]
+        out[name] = {**_bins(edges), "counts": counts, "total": total}
+    return out
+
+
+def _bins(edges: np.ndarray) -> dict[str, np.ndarray | float]:
+    """The edges (B + 1,), and for drawing the bars their centres (B,) and common width."""
+    return {"edges": edges, "centers": (edges[:-1] + edges[1:]) / 2, "width": float(edges[1] - edges[0])}
+
+
+def dependence(req: NormParams, base: np.ndarray, changed: np.ndarray, output: np.ndarray) -> dict:
+    """The watched sample's output with the batch as drawn and with another sample changed, and how
+    much each kind's output moves (batch norm in training mixes the samples; the others do not)."""
+    c = base.shape[1]
+    before = run(req, base)[0].output[req.watch]
+    groups = req.num_groups if c % req.num_groups == 0 else 1
+    compared = [
+        ("batch", "batch norm, training", {"training": True}),
+        ("batch", "batch norm, evaluation", {"training": False}),
+        ("layer", "layer norm", {}),
+        ("instance", "instance norm", {}),
+        ("group", f"group norm ({groups} groups)", {"num_groups": groups}),
+        ("rms", "RMS norm", {}),
+        ("lrn", "local response norm", {}),
+    ]
+    moved = []
+    for kind, label, extra in compared:
+        r = req.model_copy(update={"kind": kind, **extra})
+        delta = run(r, changed)[0].output[req.watch] - run(r, base)[0].output[req.watch]
+        moved.append({"kind": kind, "label": label, "max_change": float(np.abs(delta).max())})
+    return {
+        "watch": req.watch,
+        "change": req.change,
+        "change_by": req.change_by,
+        "before": before,  # (C, H, W)
+        "after": output[req.watch],
+        "difference": output[req.watch] - before,
+        "max_change": float(np.abs(output[req.watch] - before).max()),
+        "by_kind": moved,
+    }
+
+
+def extent(a: np.ndarray) -> list[float]:
+    return [float(a.min()), float(a.max())]
+
+
+def small_batch(req: NormStreamRequest) -> dict:
+    """The same probe sample normalized inside many batches of a small and of a large size.
+
+    Each trial puts the probe beside size - 1 fresh samples and runs batch_norm in training. The
+    error is the probe's x_hat minus the x_hat the population statistics would give; it shrinks as
+    the batch grows (seed 003: batch norm needs large batches to estimate the statistics).
+    """
+    probe = generate(req, batch=1, key=(PROBE,))  # (1, C, H, W)
+    offsets, scales = np.asarray(req.offsets), np.asarray(req.scales)
+    ideal = (probe[0] - offsets[:, None, None]) / np.sqrt(scales[:, None, None] ** 2 + req.eps)
+    results, errors = [], []
+    for size in (req.small_batch, req.large_batch):
+        mean_error, var_error, error = [], [], []
+        for trial in range(req.trials):
+            others = generate(req, batch=size - 1, key=(TRIAL, size, trial))
+            t = batch_norm(np.concatenate([probe, others]), None, None, training=True, eps=req.eps)
+            mean_error.append(np.abs(t.steps["mean"] - offsets) / scales)  # in standard deviations
+            # relative; as a ratio of standard deviations first, since scales**2 underflows for tiny scales
+            var_error.append(np.abs((np.sqrt(t.steps["var"]) / scales) ** 2 - 1))
+            error.append(t.stages["normalized"][0] - ideal)
+        errors.append(np.stack(error))  # (trials, C, H, W)
+        results.append(
+            {
+                "size": size,
+                "mean_error": float(np.mean(mean_error)),
+                "var_error": float(np.mean(var_error)),
+                "spread": float(np.std(errors[-1])),  # of the probe's x_hat about the ideal one
+                "worst": float(np.abs(errors[-1]).max()),
+            }
+        )
+    edges = histogram_edges(np.concatenate([e.ravel() for e in errors]))
+    counts = np.stack([np.histogram(e, bins=edges)[0] for e in errors])
+    return {"trials": req.trials, "sizes": results, "histogram": {**_bins(edges), "counts": counts}}

@@ -1,0 +1,202 @@
+"""From a validated pooling request to the map it pools, one engine call, and the chunk of steps sent."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from layerlab.app.config import settings as S
+from layerlab.app.errors import ApiError, engine_errors
+from layerlab.app.inputs import UploadStore, load_image
+from layerlab.app.pages.conv.request import engine_args, torch_line
+from layerlab.app.pages.pool.schemas import PoolParams, PoolSource, as_pair
+from layerlab.engine.activations import relu
+from layerlab.engine.conv import conv2d, filter_inputs
+from layerlab.engine.pool import avg_pool2d, max_pool2d, min_pool2d
+from layerlab.engine.pool_regions import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    global_avg_pool2d,
+    global_max_pool2d,
+    roi_pool2d,
+    spatial_pyramid_pool2d,
+)
+from layerlab.engine.pool_variants import lp_pool2d, mixed_pool2d, stochastic_pool2d
+from layerlab.engine.trace import Trace
+
+WINDOWED = ("max", "avg", "min", "lp", "mixed", "stochastic")
+# the window arguments each windowed kind's torch function takes; the others keep torch's neutral value
+TAKES = {
+    "max": {"padding", "dilation", "ceil_mode"},
+    "min": {"padding", "dilation", "ceil_mode"},
+    "avg": {"padding", "ceil_mode"},
+    "lp": {"ceil_mode"},
+    "mixed": {"padding"},
+    "stochastic": set(),
+}
+
+
+def load_map(req: PoolSource, uploads: UploadStore) -> tuple[np.ndarray, dict | None]:
+    """The map to pool, (H, W), and for a conv source the conv output it came from."""
+    if req.source == "matrix":
+        return np.asarray(req.matrix, dtype=np.float64), None
+    if req.source == "image":
+        return load_image(req.image, req.size, "gray", uploads)[0], None
+    conv = req.conv
+    try:
+        x, w, b, kwargs = engine_args(conv, uploads)
+    except ApiError as exc:  # name the field inside "conv", not the pooling's own padding
+        raise ApiError(exc.status, f"conv.{exc.field}", exc.message) from exc
+    line = torch_line(conv, x.shape)
+    x, w, b = filter_inputs(x, w, b, 1, req.conv_filter)
+    with engine_errors("conv"):
+        out = conv2d(x, w, b, **kwargs, record_steps=False).output[0]  # (OH, OW)
+    pooled = relu(out).output if conv.relu else out
+    return pooled, {"conv_output": out, "relu": conv.relu, "filter": req.conv_filter, "torch": line}
+
+
+def window_args(req: PoolParams) -> dict:
+    """kernel_size, stride, padding, dilation and ceil_mode as pairs, neutral where the kind takes none."""
+    takes = TAKES[req.kind]
+    kernel = as_pair(req.kernel_size)
+    return {
+        "kernel_size": kernel,
+        "stride": kernel if req.stride is None else as_pair(req.stride),
+        "padding": as_pair(req.padding) if "padding" in takes else (0, 0),
+        "dilation": as_pair(req.dilation) if "dilation" in takes else (1, 1),
+        "ceil_mode": req.ceil_mode if "ceil_mode" in takes else False,
+    }
+
+
+def check_windows(size: tuple[int, int], args: dict) -> None:
+    """Every window fits the padded input, and all windows together stay within max_pool_cells."""
+    (kh, kw), (sh, sw) = args["kernel_size"], args["stride"]
+    (ph, pw), (dh, dw) = args["padding"], args["dilation"]
+    spans = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    padded = (size[0] + 2 * ph, size[1] + 2 * pw)
+    if spans[0] > padded[0] or spans[1] > padded[1]:
+        raise ApiError(
+            422,
+            "kernel_size",
+            f"the window covers {spans[0]}x{spans[1]} pixels (dilation included), more than the "
+            f"padded input {padded[0]}x{padded[1]}",
+        )
+    rounding = (sh - 1, sw - 1) if args["ceil_mode"] else (0, 0)
+    out = [(p - span + r) // s + 1 for p, span, r, s in zip(padded, spans, rounding, (sh, sw), strict=True)]
+    cells = out[0] * out[1] * kh * kw
+    if cells > S.max_pool_cells:
+        raise ApiError(
+            422,
+            "kernel_size",
+            f"{out[0]}x{out[1]} windows of {kh}x{kw} cells read {cells:,} cells, over the limit of "
+            f"{S.max_pool_cells:,}: take a larger stride, a smaller window or a smaller input",
+        )
+
+
+def check_box(size: tuple[int, int], box: tuple[int, int, int, int]) -> None:
+    x1, y1, x2, y2 = box
+    height, width = size
+    if not (0 <= x1 <= x2 < width and 0 <= y1 <= y2 < height):
+        raise ApiError(
+            422,
+            "box",
+            f"corners (x1, y1, x2, y2) = {box} must satisfy 0 <= x1 <= x2 < {width} and "
+            f"0 <= y1 <= y2 < {height} (the input is {height}x{width})",
+        )
+
+
+def pool(req: PoolParams, x: np.ndarray) -> Trace:
+    """The engine's trace of req.kind on the map x (H, W), taken as one channel."""
+    if req.kind in WINDOWED:
+        return _windowed(req, x[None])
+    kind, c = req.kind, x[None]  # (1, H, W)
+    with engine_errors():
+        if kind in ("adaptive_avg", "adaptive_max"):
+            pooling = adaptive_avg_pool2d if kind == "adaptive_avg" else adaptive_max_pool2d
+            return pooling(c, as_pair(req.output_size))
+        if kind in ("global_avg", "global_max"):
+            return (global_avg_pool2d if kind == "global_avg" else global_max_pool2d)(c)
+        if kind == "spp":
+            return spatial_pyramid_pool2d(c, req.levels, req.pyramid_mode)
+        check_box(x.shape, req.box)
+        return roi_pool2d(c[None], np.array([[0, *req.box]]), as_pair(req.output_size))
+
+
+def _windowed(req: PoolParams, c: np.ndarray) -> Trace:
+    """A sliding-window pooling of c (1, H, W), its windows checked first."""
+    args = window_args(req)
+    check_windows(c.shape[1:], args)
+    k, s, p, d, ceil = (args[key] for key in ("kernel_size", "stride", "padding", "dilation", "ceil_mode"))
+    with engine_errors("kernel_size"):
+        if req.kind in ("max", "min"):
+            pooling = max_pool2d if req.kind == "max" else min_pool2d
+            return pooling(c, k, s, p, d, ceil, return_indices=True)
+        if req.kind == "avg":
+            return avg_pool2d(c, k, s, p, ceil, req.count_include_pad, req.divisor_override)
+        if req.kind == "lp":
+            return lp_pool(c, req.norm_type, k, s, ceil)
+        if req.kind == "mixed":
+            return mixed_pool2d(c, k, s, p, req.mix)
+        return stochastic_pool2d(c, k, s, req.training, req.seed)
+
+
+def lp_pool(c: np.ndarray, p: float, k: tuple, s: tuple, ceil: bool) -> Trace:
+    """Lp pooling, refused (422 naming norm_type) when (sum of x^p)^(1/p) overflows (a tiny p): torch
+    gives inf there, which no JSON number can carry."""
+    with np.errstate(over="ignore"):
+        trace = lp_pool2d(c, p, k, s, ceil)
+    if not np.isfinite(trace.output).all():
+        raise ApiError(422, "norm_type", f"with p = {p:g}, (sum of x^p)^(1/p) overflows for this input")
+    return trace
+
+
+def output_map(trace: Trace) -> np.ndarray:
+    """The pooled map of the one channel: (OH, OW), or (L,) for the spatial pyramid's vector."""
+    out = trace.output
+    return out.reshape(-1) if trace.op == "spatial_pyramid_pool2d" else out.reshape(out.shape[-2:])
+
+
+def chunk_slice(total: int, chunk: int, step: int | None) -> tuple[int, slice]:
+    """The chunk to send (the one holding `step` when given, clamped to the last) and its steps."""
+    if step is not None:
+        chunk = min(step, total - 1) // S.trace_chunk_steps
+    start = chunk * S.trace_chunk_steps
+    if start >= total:
+        raise ApiError(
+            422,
+            "chunk",
+            f"chunk {chunk} starts past the last step ({total} steps, {S.trace_chunk_steps} per chunk)",
+        )
+    return chunk, slice(start, start + S.trace_chunk_steps)
+
+
+def step_fields(trace: Trace, steps: slice) -> dict[str, np.ndarray]:
+    """The chunk's step columns; index keeps (row, col) only: one image, one channel."""
+    fields = {name: column[steps] for name, column in trace.steps.items() if name != "batch"}
+    fields["index"] = fields["index"][:, 2:]
+    return fields
+
+
+def bins(trace: Trace) -> dict[str, np.ndarray] | None:
+    """Every bin of a bin pooling as (row0, row1, col0, col1), half-open, to draw on the input."""
+    if "box" not in trace.steps:
+        return None
+    drawn = {"boxes": trace.steps["box"]}
+    if "level" in trace.steps:
+        drawn["level"] = trace.steps["level"]
+    if "rois" in trace.stages:
+        drawn["roi"] = trace.stages["rois"][0]  # the rounded box, before clipping
+    return drawn
+
+
+def shift_map(x: np.ndarray, down: int, right: int) -> np.ndarray:
+    """x moved `down` rows and `right` columns (negative: up, left); what moves in from outside is 0."""
+    height, width = x.shape
+    out = np.zeros_like(x)
+    rows, cols = slice(max(down, 0), height + min(down, 0)), slice(max(right, 0), width + min(right, 0))
+    out[rows, cols] = x[max(-down, 0) : height - max(down, 0), max(-right, 0) : width - max(right, 0)]
+    return out
+
+
+def changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where two maps of one shape differ (beyond rounding; NaN equals NaN)."""
+    return ~np.isclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True)
