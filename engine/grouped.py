@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from layerlab.engine.conv import PaddingMode, _pair, conv2d
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import RecordSteps, Trace
 
 
 def _single(value: int | tuple[int] | list[int], name: str) -> int:
@@ -35,7 +35,7 @@ def conv1d(
     groups: int = 1,
     padding_mode: PaddingMode = "zeros",
     *,
-    record_steps: bool | slice = True,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """1-D convolution as `torch.nn.functional.conv1d` (plus `padding_mode`): conv2d with height 1.
 
@@ -87,20 +87,22 @@ def conv1d(
         "output_size": (p["output_size"][1],),
         "has_bias": p["has_bias"],
     }
-    steps = trace.steps
-    if steps:
-        steps = {
-            "index": steps["index"][:, [0, 1, 3]],  # the row is always 0
-            "origin": steps["origin"][:, 1],
-            "positions": steps["cols"],
-            "window": steps["window"][:, :, 0],
-            "products": steps["products"][:, :, 0],
-            "sum": steps["sum"],
-            "bias": steps["bias"],
-            "result": steps["result"],
-        }
     stages = {"padded": trace.stages["padded"][..., 0, :], "weight": w}
-    return Trace("conv1d", params, trace.output[..., 0, :], stages, steps)
+    return trace.derive("conv1d", params, trace.output[..., 0, :], stages, _conv1d_steps)
+
+
+def _conv1d_steps(steps: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """conv2d's steps of a one-row image as conv1d's (the row, always 0, dropped)."""
+    return {
+        "index": steps["index"][:, [0, 1, 3]],
+        "origin": steps["origin"][:, 1],
+        "positions": steps["cols"],
+        "window": steps["window"][:, :, 0],
+        "products": steps["products"][:, :, 0],
+        "sum": steps["sum"],
+        "bias": steps["bias"],
+        "result": steps["result"],
+    }
 
 
 def conv_cost(

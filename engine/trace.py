@@ -60,6 +60,16 @@ def recorded_trace(
     return Trace(op, params, output, stages, {} if picked is None else recorder(picked))
 
 
+class _Mapped:
+    """A recorder whose chunks pass through `convert` (a derived operation's view of another's steps)."""
+
+    def __init__(self, recorder: Recorder, convert: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]):
+        self.recorder, self.convert = recorder, convert
+
+    def __call__(self, steps: range) -> dict[str, np.ndarray]:
+        return self.convert(self.recorder(steps))
+
+
 def _unwrap(value: Any) -> Any:
     """A Trace's output; tuples and lists unwrapped element by element; anything else as is."""
     if isinstance(value, Trace):
@@ -139,6 +149,24 @@ class Trace(NDArrayOperatorsMixin):
         else:
             steps = {name: column[index] for name, column in self._steps.items()}
         return Trace(self.op, self.params, self.output, self.stages, steps)
+
+    def derive(
+        self,
+        op: str,
+        params: dict[str, Any],
+        output: np.ndarray,
+        stages: dict[str, np.ndarray],
+        convert: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]] | None = None,
+    ) -> Trace:
+        """A trace built on this one's steps, passed through `convert`; lazy stays lazy.
+
+        An empty record stays empty (convert is not called on it).
+        """
+        if self._steps is None:
+            recorder = self._recorder if convert is None else _Mapped(self._recorder, convert)
+            return Trace(op, params, output, stages, recorder=recorder, total_steps=self._total)
+        steps = self._steps if convert is None or not self._steps else convert(self._steps)
+        return Trace(op, params, output, stages, steps)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain containers (NumPy arrays left as arrays: orjson writes them natively)."""

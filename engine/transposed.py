@@ -16,12 +16,13 @@ for stride two, with zeros inserted between its values). The trace holds both re
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
 from layerlab.engine.conv import _pair, conv2d
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import RecordSteps, Trace, recorded_trace
 
 
 def _check(input, weight, bias, stride, padding, output_padding, groups, dilation):
@@ -98,27 +99,32 @@ def _scatter(x: np.ndarray, w: np.ndarray, params: dict[str, Any]) -> np.ndarray
     return canvas[..., ph : ph + oh, pw : pw + ow].reshape(n, g * c_og, oh, ow)
 
 
-def _scatter_steps(x: np.ndarray, w: np.ndarray, params: dict[str, Any]) -> dict[str, np.ndarray]:
-    """One step per input element (n, c_in, i, j) in C order, see conv_transpose2d."""
+def _scatter_steps(
+    x: np.ndarray, w: np.ndarray, params: dict[str, Any], steps: range
+) -> dict[str, np.ndarray]:
+    """Input elements steps.start..steps.stop (flat C order over (n, c_in, i, j)), see conv_transpose2d."""
     (kh, kw), (oh, ow) = params["kernel_size"], params["output_size"]
     stride, padding, (dh, dw) = np.array(params["stride"]), np.array(params["padding"]), params["dilation"]
+    n, c_in, height, width = x.shape
     # field-major in memory (long inner axis, fast), step-major in shape: (S, ...) transposed views
-    index = np.indices(x.shape, dtype=np.int32).reshape(4, -1)  # (4, S)
+    flat = np.arange(steps.start, steps.stop)
+    index = np.array(np.unravel_index(flat, x.shape), dtype=np.int32).reshape(4, -1)  # (4, S)
     origin = (index[2:] * stride[:, None] - padding[:, None]).astype(np.int32)  # (2, S), may be negative
     rows = origin[0] + np.arange(0, kh * dh, dh, dtype=np.int32)[:, None]  # (kH, S)
     cols = origin[1] + np.arange(0, kw * dw, dw, dtype=np.int32)[:, None]  # (kW, S)
-    n, c_in, height, width = x.shape
-    r, c = rows[:, : height * width].T, cols[:, : height * width].T  # inside depends on (i, j) only
-    inside = ((r >= 0) & (r < oh))[:, :, None] & ((c >= 0) & (c < ow))[:, None, :]  # (H*W, kH, kW)
-    stamp = x.reshape(n, c_in, height * width, 1) * w.reshape(1, c_in, 1, -1)  # value * w[c_in], no gather
+    r, c = rows.T, cols.T
+    inside = ((r >= 0) & (r < oh))[:, :, None] & ((c >= 0) & (c < ow))[:, None, :]  # (S, kH, kW)
+    value = x.reshape(-1)[steps.start : steps.stop]
+    channel = flat // (height * width) % c_in
+    stamp = value[:, None] * w.reshape(c_in, -1)[channel]  # value * w[c_in]
     return {
         "index": index.T,
-        "value": x.reshape(-1),
+        "value": value,
         "origin": origin.T,
         "rows": rows.T,
         "cols": cols.T,
         "stamp": stamp.reshape(-1, *w.shape[1:]),  # (S, C_out/groups, kH, kW)
-        "inside": np.tile(inside, (n * c_in, 1, 1)),  # (S, kH, kW)
+        "inside": inside,
     }
 
 
@@ -147,6 +153,8 @@ def conv_transpose2d(
     output_padding: int | tuple[int, int] = 0,
     groups: int = 1,
     dilation: int | tuple[int, int] = 1,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Transposed 2-D convolution, recording the scatter reading as steps, the gather one as stages.
 
@@ -170,6 +178,7 @@ def conv_transpose2d(
     origin (S, 2) = (i*s - p, j*s - p), rows (S, kH) and cols (S, kW) the output rows and
     columns the taps land on, stamp (S, C_out/groups, kH, kW) = value * weight[c_in], added to
     the output channels of c_in's group, and inside (S, kH, kW), the taps within the output.
+    record_steps as conv2d's (steps are input elements here).
     """
     x, w, b, unbatched, params = _check(
         input, weight, bias, stride, padding, output_padding, groups, dilation
@@ -182,9 +191,9 @@ def conv_transpose2d(
         "padded": padded[0] if unbatched else padded,
         "flipped_weight": flipped,
     }
-    return Trace(
-        "conv_transpose2d", params, out[0] if unbatched else out, stages, _scatter_steps(x, w, params)
-    )
+    recorder = functools.partial(_scatter_steps, x, w, params)
+    out = out[0] if unbatched else out
+    return recorded_trace("conv_transpose2d", params, out, stages, record_steps, recorder, x.size)
 
 
 def conv_transpose2d_as_conv(
@@ -197,7 +206,7 @@ def conv_transpose2d_as_conv(
     groups: int = 1,
     dilation: int | tuple[int, int] = 1,
     *,
-    record_steps: bool | slice = True,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """The gather reading as a full conv2d trace: a stride-1 convolution of the zero-inserted,
     padded input with the flipped weight (seed 003).
@@ -213,7 +222,7 @@ def conv_transpose2d_as_conv(
     source, b = (padded[0] if unbatched else padded), (None if bias is None else b)
     trace = conv2d(source, flipped, b, 1, 0, params["dilation"], groups, record_steps=record_steps)
     stages = {"zero_inserted": zero_inserted[0] if unbatched else zero_inserted, **trace.stages}
-    return Trace("conv2d", trace.params | {"transposed_from": params}, trace.output, stages, trace.steps)
+    return trace.derive("conv2d", trace.params | {"transposed_from": params}, trace.output, stages)
 
 
 def _single(value: int | tuple[int]) -> int:
@@ -235,6 +244,8 @@ def conv_transpose1d(
     output_padding: int | tuple[int] = 0,
     groups: int = 1,
     dilation: int | tuple[int] = 1,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Transposed 1-D convolution: conv_transpose2d on a height-1 input, height axis then dropped.
 
@@ -258,12 +269,26 @@ def conv_transpose1d(
     if w.ndim != 3:
         raise ValueError(f"weight must have shape (C_in, C_out/groups, k), got {w.shape}")
     s, p, o, d = map(_single, (stride, padding, output_padding, dilation))
-    flat = conv_transpose2d(x[..., None, :], w[..., None, :], bias, (1, s), (0, p), (0, o), groups, (1, d))
+    flat = conv_transpose2d(
+        x[..., None, :],
+        w[..., None, :],
+        bias,
+        (1, s),
+        (0, p),
+        (0, o),
+        groups,
+        (1, d),
+        record_steps=record_steps,
+    )
     params = {key: value[1:] if isinstance(value, tuple) else value for key, value in flat.params.items()}
     params["gather_pads"] = flat.params["gather_pads"][2:]
     stages = {name: stage[..., 0, :] for name, stage in flat.stages.items()}
-    steps = flat.steps
-    steps = {  # the height axis dropped; rows (all 0) left out
+    return flat.derive("conv_transpose1d", params, flat.output[..., 0, :], stages, _transpose1d_steps)
+
+
+def _transpose1d_steps(steps: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """conv_transpose2d's steps of a one-row input: the height axis dropped, rows (all 0) left out."""
+    return {
         "index": steps["index"][:, [0, 1, 3]],
         "value": steps["value"],
         "origin": steps["origin"][:, 1],
@@ -271,4 +296,3 @@ def conv_transpose1d(
         "stamp": steps["stamp"][..., 0, :],
         "inside": steps["inside"][:, 0],
     }
-    return Trace("conv_transpose1d", params, flat.output[..., 0, :], stages, steps)
