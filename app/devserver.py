@@ -9,6 +9,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -39,12 +40,14 @@ def serve(
     port: int,
     ready: Callable[[subprocess.Popen], bool] = lambda proc: True,
     timeout: float = 30,
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen]:
     """Start the server `command` listening on `port`; once GET /api/kernels answers and `ready(proc)`
     holds, yield the process; stop it on exit. Its stderr goes to a temporary file (its children inherit
     it, and a pipe nobody reads would block them once full), shown if it fails to start."""
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + timeout
     try:
         while True:
