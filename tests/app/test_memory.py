@@ -7,7 +7,7 @@ import sys
 
 from layerlab.app.config import ROOT
 
-# five 224x224x3 conv traces (two 10 MB records each), then the minor page faults they cost
+# five 224x224x3 conv traces recording every window (two 10 MB records each), then the minor page faults they cost
 FAULTS = """
 import resource, sys
 import numpy as np
@@ -16,10 +16,10 @@ from layerlab.engine.conv import conv2d
 if sys.argv[1] == "tuned":
     assert keep_freed_memory()
 x, w = np.ones((1, 3, 224, 224)), np.ones((1, 3, 3, 3))
-conv2d(x, w, padding=1)  # first use: the heap grows once either way
+conv2d(x, w, padding=1, record_steps=True)  # first use: the heap grows once either way
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(5):
-    conv2d(x, w, padding=1)
+    conv2d(x, w, padding=1, record_steps=True)  # every window recorded, as a whole trace asks
 print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
