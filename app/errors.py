@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import orjson
@@ -13,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from layerlab.engine.errors import ArgumentError
 
 
 class ApiError(Exception):
@@ -224,9 +226,17 @@ def document(app: FastAPI) -> None:
 
 
 @contextmanager
-def engine_errors(field: str = "request") -> Iterator[None]:
-    """Turn the engine's ValueError (an impossible parameter combination) into a 422."""
+def engine_errors(field: str = "request", fields: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Turn the engine's ValueError (an impossible parameter combination) into a 422.
+
+    An ArgumentError names the torch argument at fault; `fields` maps it to the request field
+    that fed it (e.g. {"weight": "kernel"}), so the 422's loc names what to change. An argument
+    the map does not list is named as is when `field` is the catch-all "request".
+    """
     try:
         yield
+    except ArgumentError as exc:
+        named = (fields or {}).get(exc.argument)
+        raise ApiError(422, named or (exc.argument if field == "request" else field), str(exc)) from exc
     except ValueError as exc:
         raise ApiError(422, field, str(exc)) from exc

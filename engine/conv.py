@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from layerlab.engine.errors import ArgumentError
 from layerlab.engine.trace import RecordSteps, Trace, recorded_trace
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
@@ -24,7 +25,7 @@ def _pair(value: int | tuple[int, int] | list[int], name: str) -> tuple[int, int
     """Expand an int to (v, v); check a pair has two entries."""
     pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
     if len(pair) != 2:
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+        raise ArgumentError(name, f"{name} must be an int or a pair of ints, got {value!r}")
     return int(pair[0]), int(pair[1])
 
 
@@ -43,9 +44,12 @@ def resolve_padding(
         if padding == "valid":
             return 0, 0, 0, 0
         if padding != "same":
-            raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+            raise ArgumentError(
+                "padding",
+                f"padding must be an int, a pair, 'same' or 'valid', got {padding!r}",
+            )
         if stride != (1, 1):
-            raise ValueError("padding='same' is not supported for strided convolutions")
+            raise ArgumentError("padding", "padding='same' is not supported for strided convolutions")
         (top, bottom), (left, right) = (
             (total // 2, total - total // 2)
             for total in (dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1))
@@ -53,7 +57,7 @@ def resolve_padding(
         return top, bottom, left, right
     ph, pw = _pair(padding, "padding")
     if ph < 0 or pw < 0:
-        raise ValueError(f"padding must be non-negative, got {padding!r}")
+        raise ArgumentError("padding", f"padding must be non-negative, got {padding!r}")
     return ph, ph, pw, pw
 
 
@@ -63,13 +67,21 @@ def pad2d(x: np.ndarray, pads: tuple[int, int, int, int], padding_mode: PaddingM
     Same limits as torch: reflect needs pad < size, circular needs pad <= size.
     """
     if padding_mode not in _NUMPY_PAD_MODE:
-        raise ValueError(f"padding_mode must be one of {sorted(_NUMPY_PAD_MODE)}, got {padding_mode!r}")
+        raise ArgumentError(
+            "padding_mode",
+            f"padding_mode must be one of {sorted(_NUMPY_PAD_MODE)}, got {padding_mode!r}",
+        )
     height, width = x.shape[-2:]
     top, bottom, left, right = pads
     if padding_mode == "reflect" and (max(top, bottom) >= height or max(left, right) >= width):
-        raise ValueError(f"reflect padding must be smaller than the input size ({height}x{width})")
+        raise ArgumentError(
+            "padding",
+            f"reflect padding {max(pads)} must be smaller than the input size ({height}x{width})",
+        )
     if padding_mode == "circular" and (max(top, bottom) > height or max(left, right) > width):
-        raise ValueError(f"circular padding must not exceed the input size ({height}x{width})")
+        raise ArgumentError(
+            "padding", f"circular padding {max(pads)} must not exceed the input size ({height}x{width})"
+        )
     if padding_mode == "zeros":  # the common case, without np.pad's general machinery (~40 us a call)
         out = np.zeros((*x.shape[:-2], top + height + bottom, left + width + right), dtype=x.dtype)
         out[..., top : top + height, left : left + width] = x
@@ -125,31 +137,40 @@ def conv2d(
     if unbatched:
         x = x[None]
     if x.ndim != 4:
-        raise ValueError(f"input must have shape (N, C, H, W) or (C, H, W), got {x.shape}")
+        raise ArgumentError("input", f"input must have shape (N, C, H, W) or (C, H, W), got {x.shape}")
     if w.ndim != 4:
-        raise ValueError(f"weight must have shape (C_out, C_in/groups, kH, kW), got {w.shape}")
+        raise ArgumentError("weight", f"weight must have shape (C_out, C_in/groups, kH, kW), got {w.shape}")
     n, c_in, height, width = x.shape
     c_out, c_group, kh, kw = w.shape
     if groups < 1 or c_in % groups or c_out % groups:
-        raise ValueError(f"groups={groups} must divide both in_channels={c_in} and out_channels={c_out}")
+        raise ArgumentError(
+            "groups",
+            f"groups={groups} must divide both in_channels={c_in} and out_channels={c_out}",
+        )
     if c_group != c_in // groups:
-        raise ValueError(f"weight has {c_group} input channels per group, expected {c_in // groups}")
+        raise ArgumentError(
+            "weight",
+            f"weight has {c_group} input channels per group, expected {c_in // groups}",
+        )
     b = np.zeros(c_out) if bias is None else np.asarray(bias, dtype=np.float64)
     if b.shape != (c_out,):
-        raise ValueError(f"bias must have shape ({c_out},), got {np.shape(bias)}")
+        raise ArgumentError("bias", f"bias must have shape ({c_out},), got {np.shape(bias)}")
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if min(stride) < 1:
-        raise ValueError(f"stride must be positive, got {stride}")
+        raise ArgumentError("stride", f"stride must be positive, got {stride}")
     if min(dilation) < 1:
-        raise ValueError(f"dilation must be positive, got {dilation}")
+        raise ArgumentError("dilation", f"dilation must be positive, got {dilation}")
     pads = resolve_padding(padding, (kh, kw), stride, dilation)
     padded = pad2d(x, pads, padding_mode)
     span_h, span_w = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
-    if span_h > padded.shape[2] or span_w > padded.shape[3]:
-        raise ValueError(
-            f"kernel footprint {span_h}x{span_w} (dilation included) is larger than "
-            f"the padded input {padded.shape[2]}x{padded.shape[3]}"
-        )
+    for axis, name in (0, "height"), (1, "width"):
+        k, d, span, room = (kh, kw)[axis], dilation[axis], (span_h, span_w)[axis], padded.shape[2 + axis]
+        if span > room:
+            raise ArgumentError(
+                "weight",
+                f"the kernel {name} {k} with dilation {d} covers {span}, "
+                f"more than the padded input {name} {room}",
+            )
     oh = output_size(height, pads[0] + pads[1], kh, stride[0], dilation[0])
     ow = output_size(width, pads[2] + pads[3], kw, stride[1], dilation[1])
     params = {

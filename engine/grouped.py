@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from layerlab.engine.conv import PaddingMode, _pair, conv2d
+from layerlab.engine.errors import ArgumentError
 from layerlab.engine.trace import RecordSteps, Trace
 
 
@@ -21,7 +22,7 @@ def _single(value: int | tuple[int] | list[int], name: str) -> int:
         return int(value)
     single = tuple(value)
     if len(single) != 1:
-        raise ValueError(f"{name} must be an int or a 1-tuple, got {value!r}")
+        raise ArgumentError(name, f"{name} must be an int or a 1-tuple, got {value!r}")
     return int(single[0])
 
 
@@ -57,9 +58,9 @@ def conv1d(
     x = np.asarray(input, dtype=np.float64)
     w = np.asarray(weight, dtype=np.float64)
     if x.ndim not in (2, 3):
-        raise ValueError(f"input must have shape (N, C, L) or (C, L), got {x.shape}")
+        raise ArgumentError("input", f"input must have shape (N, C, L) or (C, L), got {x.shape}")
     if w.ndim != 3:
-        raise ValueError(f"weight must have shape (C_out, C_in/groups, k), got {w.shape}")
+        raise ArgumentError("weight", f"weight must have shape (C_out, C_in/groups, k), got {w.shape}")
     s, d = _single(stride, "stride"), _single(dilation, "dilation")
     pad = padding if isinstance(padding, str) else (0, _single(padding, "padding"))
     trace = conv2d(

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from layerlab.engine.conv import _pair, conv2d
+from layerlab.engine.errors import ArgumentError
 from layerlab.engine.trace import RecordSteps, Trace, recorded_trace
 
 
@@ -32,34 +33,38 @@ def _check(input, weight, bias, stride, padding, output_padding, groups, dilatio
     unbatched = x.ndim == 3
     x = x[None] if unbatched else x
     if x.ndim != 4:
-        raise ValueError(f"input must have shape (N, C, H, W) or (C, H, W), got {x.shape}")
+        raise ArgumentError("input", f"input must have shape (N, C, H, W) or (C, H, W), got {x.shape}")
     if w.ndim != 4:
-        raise ValueError(f"weight must have shape (C_in, C_out/groups, kH, kW), got {w.shape}")
+        raise ArgumentError("weight", f"weight must have shape (C_in, C_out/groups, kH, kW), got {w.shape}")
     _, c_in, height, width = x.shape
     if w.shape[0] != c_in:
-        raise ValueError(f"weight has {w.shape[0]} input channels, the input has {c_in}")
+        raise ArgumentError("weight", f"weight has {w.shape[0]} input channels, the input has {c_in}")
     if groups < 1 or c_in % groups:
-        raise ValueError(f"groups={groups} must divide in_channels={c_in}")
+        raise ArgumentError("groups", f"groups={groups} must divide in_channels={c_in}")
     c_out, kernel = w.shape[1] * groups, w.shape[2:]
     b = np.zeros(c_out) if bias is None else np.asarray(bias, dtype=np.float64)
     if b.shape != (c_out,):
-        raise ValueError(f"bias must have shape ({c_out},), got {np.shape(bias)}")
+        raise ArgumentError("bias", f"bias must have shape ({c_out},), got {np.shape(bias)}")
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     padding, out_pad = _pair(padding, "padding"), _pair(output_padding, "output_padding")
     checks = [("stride", stride, 1), ("dilation", dilation, 1), ("padding", padding, 0)]
     for name, value, least in [*checks, ("output_padding", out_pad, 0)]:
         if min(value) < least:
-            raise ValueError(f"{name} must be {'positive' if least else 'non-negative'}, got {value}")
+            raise ArgumentError(
+                name,
+                f"{name} must be {'positive' if least else 'non-negative'}, got {value}",
+            )
     limit = tuple(max(s, d) for s, d in zip(stride, dilation, strict=True))
     if out_pad[0] >= limit[0] or out_pad[1] >= limit[1]:
-        raise ValueError(
+        raise ArgumentError(
+            "output_padding",
             f"output_padding {out_pad} must be smaller than either stride {stride} or dilation "
-            f"{dilation}, that is below {limit} per axis"
+            f"{dilation}, that is below {limit} per axis",
         )
     axes = list(zip((height, width), stride, padding, dilation, kernel, out_pad, strict=True))
     size = tuple((h - 1) * s - 2 * p + d * (k - 1) + o + 1 for h, s, p, d, k, o in axes)
     if min(size) < 1:
-        raise ValueError(f"output size {size} for input size {(height, width)} is too small")
+        raise ArgumentError("padding", f"output size {size} for input size {(height, width)} is too small")
     before = [d * (k - 1) - p for _, _, p, d, k, _ in axes]  # gather padding; negative crops
     params = {
         "stride": stride,

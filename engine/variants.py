@@ -12,6 +12,7 @@ import numpy as np
 
 from layerlab.engine.activations import relu
 from layerlab.engine.conv import _pair, conv2d, output_size, pad2d, resolve_padding
+from layerlab.engine.errors import ArgumentError
 from layerlab.engine.trace import Trace
 
 
@@ -44,10 +45,10 @@ def tiled_conv2d(
     x = np.asarray(input, dtype=np.float64)
     w = np.asarray(weight, dtype=np.float64)
     if x.ndim not in (3, 4):
-        raise ValueError(f"input must have shape (N, C, H, W) or (C, H, W), got {x.shape}")
+        raise ArgumentError("input", f"input must have shape (N, C, H, W) or (C, H, W), got {x.shape}")
     th, tw = _pair(tile, "tile")
     if th < 1 or tw < 1:
-        raise ValueError(f"tile must be positive, got {(th, tw)}")
+        raise ArgumentError("tile", f"tile must be positive, got {(th, tw)}")
     if w.ndim != 6 or w.shape[:2] != (th, tw) or w.shape[3] != x.shape[-3]:
         raise ValueError(
             f"weight must have shape ({th}, {tw}, C_out, {x.shape[-3]}, kH, kW) for tile {(th, tw)}, "
@@ -56,17 +57,17 @@ def tiled_conv2d(
     c_out, c_in, kh, kw = w.shape[2:]
     b = np.zeros(c_out) if bias is None else np.asarray(bias, dtype=np.float64)
     if b.shape != (c_out,):
-        raise ValueError(f"bias must have shape ({c_out},), got {np.shape(bias)}")
+        raise ArgumentError("bias", f"bias must have shape ({c_out},), got {np.shape(bias)}")
     sh, sw = _pair(stride, "stride")
     if min(sh, sw) < 1:
-        raise ValueError(f"stride must be positive, got {(sh, sw)}")
+        raise ArgumentError("stride", f"stride must be positive, got {(sh, sw)}")
     pads = resolve_padding(padding, (kh, kw), (sh, sw), (1, 1))
     padded = pad2d(x, pads, "zeros")
     height, width = x.shape[-2:]
     oh = output_size(height, pads[0] + pads[1], kh, sh, 1)
     ow = output_size(width, pads[2] + pads[3], kw, sw, 1)
     if oh < 1 or ow < 1:
-        raise ValueError(f"kernel {kh}x{kw} is larger than the padded input {padded.shape[-2:]}")
+        raise ArgumentError("weight", f"kernel {kh}x{kw} is larger than the padded input {padded.shape[-2:]}")
     out = np.zeros((*x.shape[:-3], c_out, oh, ow))
     # outputs (a + tH*k, b + tW*l) share weight[a, b]: their windows start at row a*sh + k*(tH*sh),
     # so they are one plain conv2d over the input cropped by (a*sh, b*sw) with stride (tH*sh, tW*sw)
@@ -135,7 +136,7 @@ def flattened_conv2d(
     pads = resolve_padding(padding, (kh, kw), (1, 1), (1, 1))
     padded = pad2d(after_channel, pads, "zeros")  # (N, C_out, H + pads, W + pads)
     if kh > padded.shape[-2] or kw > padded.shape[-1]:
-        raise ValueError(f"kernel {kh}x{kw} is larger than the padded input {padded.shape[-2:]}")
+        raise ArgumentError("weight", f"kernel {kh}x{kw} is larger than the padded input {padded.shape[-2:]}")
     # each output channel filters only its own map: depthwise convolutions (groups = C_out)
     after_vertical = conv2d(padded, vert[:, None, :, None], groups=c_out, record_steps=False).output
     out = conv2d(after_vertical, hor[:, None, None, :], bias, groups=c_out, record_steps=False).output
