@@ -22,12 +22,14 @@ valid (S, kH, kW) True on cells of the real input; result (S,); and the fields e
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from layerlab.engine.conv import _pair
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import Recorder, RecordSteps, Trace, recorded_trace
 
 Size = int | tuple[int, int]
 
@@ -109,46 +111,61 @@ def _batched(input: np.ndarray) -> tuple[np.ndarray, bool]:
     return x, unbatched
 
 
-def _windows(x: np.ndarray, grid: _Grid, fill: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The padded input (N, C, Hp, Wp) and the steps every windowed pooling shares.
-
-    Gathered tap by tap: each of the kH*kW taps is one strided slice of the padded input.
-    """
-    n, c = x.shape[:2]
+def _pad(x: np.ndarray, grid: _Grid, fill: float) -> np.ndarray:
+    """The input padded as the grid says, (N, C, Hp, Wp), `fill` in the padding (np.pad, less overhead)."""
+    if not any(grid.pads):
+        return x.copy()
     top, bottom, left, right = grid.pads
     height, width = x.shape[2:]
-    unpadded = not any(grid.pads)  # then every tap is a real cell
-    if unpadded:
-        padded = x.copy()
-    else:
-        padded = np.full((n, c, top + height + bottom, left + width + right), fill)  # np.pad, less overhead
-        padded[:, :, top : top + height, left : left + width] = x
-        inside = np.zeros(padded.shape[2:], dtype=bool)
-        inside[top : top + height, left : left + width] = True
+    padded = np.full((*x.shape[:2], top + height + bottom, left + width + right), fill)
+    padded[:, :, top : top + height, left : left + width] = x
+    return padded
+
+
+def _tap_slices(grid: _Grid) -> list[tuple[slice, slice]]:
+    """The (rows, cols) strided slice of the padded input each kernel tap reads, taps in row-major order."""
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = grid.kernel, grid.stride, grid.dilation, grid.output_size
-    window = np.empty((kh, kw, n, c, oh, ow))
-    valid = None if unpadded else np.empty((kh, kw, oh, ow), dtype=bool)
-    for u in range(kh):
-        for v in range(kw):
-            rows = slice(u * dh, u * dh + sh * (oh - 1) + 1, sh)
-            cols = slice(v * dw, v * dw + sw * (ow - 1) + 1, sw)
-            window[u, v] = padded[:, :, rows, cols]
-            if valid is not None:
-                valid[u, v] = inside[rows, cols]
+    return [
+        (slice(u * dh, u * dh + sh * (oh - 1) + 1, sh), slice(v * dw, v * dw + sw * (ow - 1) + 1, sw))
+        for u in range(kh)
+        for v in range(kw)
+    ]
+
+
+def _windows(padded: np.ndarray, grid: _Grid, steps: range) -> dict[str, np.ndarray]:
+    """The fields every windowed pooling shares, for output elements steps.start..steps.stop (C order).
+
+    Gathered tap by tap: each tap is one strided slice of the (N*C) planes the chunk touches.
+    """
+    n, c, hp, wp = padded.shape
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = grid.kernel, grid.stride, grid.dilation, grid.output_size
+    plane, count = oh * ow, len(steps)
+    first, last = steps.start // plane, (steps.stop - 1) // plane + 1 if count else steps.start // plane
+    planes = padded.reshape(n * c, hp, wp)[first:last]
+    cut = slice(steps.start - first * plane, steps.stop - first * plane)
+    top, bottom, left, right = grid.pads
+    inside = np.zeros((hp, wp), dtype=bool)
+    inside[top : hp - bottom, left : wp - right] = True
     # field-major in memory (long inner axis, fast), step-major in shape: (S, ...) transposed views
-    index = np.indices((n, c, oh, ow), dtype=np.int32).reshape(4, -1)
+    window = np.empty((kh * kw, count))
+    valid = np.empty((kh * kw, plane), dtype=bool)  # one plane's: the same on every plane
+    for t, (rows, cols) in enumerate(_tap_slices(grid)):
+        window[t] = planes[:, rows, cols].reshape(-1)[cut]
+        valid[t] = inside[rows, cols].reshape(-1)
+    flat = np.arange(steps.start, steps.stop)
+    index = np.array(np.unravel_index(flat, (n, c, oh, ow)), dtype=np.int32).reshape(4, -1)
     origin = index[2:] * np.array([[sh], [sw]], dtype=np.int32)  # (2, S)
-    return padded, {
+    if steps.start % plane == 0 and count % plane == 0:  # whole planes: the one plane's mask repeated
+        valid = np.tile(valid, (1, count // plane))
+    else:
+        valid = valid[:, flat % plane]
+    return {
         "index": index.T,
         "origin": origin.T,
         "rows": (origin[0] + np.arange(0, kh * dh, dh, dtype=np.int32)[:, None]).T,
         "cols": (origin[1] + np.arange(0, kw * dw, dw, dtype=np.int32)[:, None]).T,
-        "window": window.reshape(kh * kw, -1).T.reshape(-1, kh, kw),
-        "valid": (
-            np.ones((kh * kw, n * c * oh * ow), dtype=bool)
-            if unpadded
-            else np.tile(valid.reshape(kh * kw, -1), (1, n * c))
-        ).T.reshape(-1, kh, kw),
+        "window": window.T.reshape(-1, kh, kw),
+        "valid": valid.T.reshape(-1, kh, kw),
     }
 
 
@@ -178,12 +195,67 @@ def _largest(steps: dict[str, np.ndarray], dilation: tuple[int, int]) -> tuple[n
     return best, np.where(top > 0, steps["origin"].T + np.take(offset, first, axis=1), -1).T
 
 
-def _trace(op: str, params: dict, result: np.ndarray, stages: dict, steps: dict, unbatched: bool) -> Trace:
-    """Assemble the trace: output (N, C, OH, OW) from the results; drop N for an unbatched input."""
-    out = result.reshape(*stages["padded"].shape[:2], *params["output_size"])
+class _Recorder:
+    """A pooling's steps for any range of output elements: the shared fields, then the op's own.
+
+    Holds only the padded input, the grid and `finish` (fields, steps range -> fields with "result").
+    """
+
+    def __init__(self, padded: np.ndarray, grid: _Grid, finish: Callable[..., dict[str, np.ndarray]]):
+        self.padded, self.grid, self.finish = padded, grid, finish
+
+    def __call__(self, steps: range) -> dict[str, np.ndarray]:
+        return self.finish(_windows(self.padded, self.grid, steps), steps)
+
+
+_CHUNK = 1 << 15  # output elements recorded at a time when an output is gathered from step records
+
+
+def _collect(recorder: Recorder, total: int, names: tuple[str, ...] = ("result",)) -> dict[str, np.ndarray]:
+    """Fields of every step, recorded a chunk at a time so the whole record never exists at once."""
+    chunks = [recorder(range(i, min(i + _CHUNK, total))) for i in range(0, total, _CHUNK)]
+    return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in names}
+
+
+def _trace(
+    op: str,
+    params: dict,
+    stages: dict,
+    recorder: _Recorder,
+    unbatched: bool,
+    record_steps: RecordSteps,
+    result: np.ndarray | None = None,
+) -> Trace:
+    """Assemble the trace: output (N, C, OH, OW) from `result` (gathered from the steps when None);
+    drop N for an unbatched input."""
+    n, c = recorder.padded.shape[:2]
+    total = n * c * params["output_size"][0] * params["output_size"][1]
+    steps = recorder(range(total)) if record_steps is True else None
+    if result is None:
+        result = steps["result"] if steps is not None else _collect(recorder, total)["result"]
+    out = result.reshape(n, c, *params["output_size"])
     if unbatched:
         out, stages = out[0], {name: stage[0] for name, stage in stages.items()}
-    return Trace(op, params, out, stages, {**steps, "result": result})
+    if steps is not None:
+        return Trace(op, params, out, stages, steps)
+    return recorded_trace(op, params, out, stages, record_steps, recorder, total)
+
+
+def _reduce_taps(padded: np.ndarray, grid: _Grid, ufunc: np.ufunc) -> np.ndarray:
+    """ufunc over the kernel taps, tap after tap in row-major order, as the step record folds them:
+    (N*C*OH*OW,) flat, without any per-window record."""
+    slices = _tap_slices(grid)
+    out = padded[:, :, slices[0][0], slices[0][1]].copy()
+    for rows, cols in slices[1:]:
+        ufunc(out, padded[:, :, rows, cols], out=out)
+    return out.reshape(-1)
+
+
+def _extreme_steps(sign: float, dilation: tuple[int, int], fields: dict, steps: range) -> dict:
+    """max (sign 1) or min (sign -1) pooling's own fields: winner and result."""
+    signed = fields if sign == 1 else {**fields, "window": -fields["window"]}
+    best, winner = _largest(signed, dilation)
+    return {**fields, "winner": winner, "result": best if sign == 1 else -best}
 
 
 def _extreme(
@@ -196,24 +268,26 @@ def _extreme(
     ceil_mode: bool,
     return_indices: bool,
     sign: float,
+    record_steps: RecordSteps,
 ) -> Trace:
     """max_pool2d (sign 1) or min_pool2d (sign -1, the max of -x negated)."""
     x, unbatched = _batched(input)
     grid = _grid(x.shape[2:], kernel_size, stride, padding, dilation, ceil_mode)
-
-    def signed(a: np.ndarray) -> np.ndarray:
-        return a if sign == 1 else sign * a  # 1 * a is a, bit for bit: no copy for max
-
-    padded, steps = _windows(signed(x), grid, -np.inf)
-    best, winner = _largest(steps, grid.dilation)
-    stages = {"padded": signed(padded)}
+    padded = _pad(x, grid, -np.inf * sign)
+    recorder = _Recorder(padded, grid, functools.partial(_extreme_steps, sign, grid.dilation))
+    stages = {"padded": padded}
+    total = x.shape[0] * x.shape[1] * grid.output_size[0] * grid.output_size[1]
     if return_indices:
+        picked = _collect(recorder, total, ("winner", "result"))
+        winner, result = picked["winner"], picked["result"]
         flat = (winner[:, 0] - grid.pads[0]) * x.shape[3] + winner[:, 1] - grid.pads[2]
         flat = np.where(winner[:, 0] >= 0, flat, -1).astype(np.int64)
         stages["indices"] = flat.reshape(*x.shape[:2], *grid.output_size)
-    steps.update(window=signed(steps["window"]), winner=winner)
+    else:  # the max of -x negated for min, as the steps compute it: the same bits
+        result = _reduce_taps(padded if sign == 1 else -padded, grid, np.maximum)
+        result = result if sign == 1 else -result
     params = grid.params(ceil_mode=ceil_mode, return_indices=return_indices)
-    return _trace(op, params, signed(best), stages, steps, unbatched)
+    return _trace(op, params, stages, recorder, unbatched, record_steps, result)
 
 
 def max_pool2d(
@@ -224,6 +298,8 @@ def max_pool2d(
     dilation: Size = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Largest value of each window (seeds 002, 004), as torch.nn.functional.max_pool2d.
 
@@ -232,9 +308,19 @@ def max_pool2d(
     stage "indices" (N, C, OH, OW), torch's second return value: the winner's flat row*W + col in the
     unpadded input (-1 for a window that holds only padding, whose result is -inf as in torch).
     Steps add winner (S, 2): the (row, col) in padded coordinates of the first largest cell.
+    record_steps as conv2d's: "lazy" (the default) records windows when the steps are read.
     """
     return _extreme(
-        "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1.0
+        "max_pool2d",
+        input,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        return_indices,
+        1.0,
+        record_steps,
     )
 
 
@@ -246,10 +332,21 @@ def min_pool2d(
     dilation: Size = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Smallest value of each window (seed 003): -max_pool2d(-input); +inf padding, first minimum wins."""
     return _extreme(
-        "min_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, -1.0
+        "min_pool2d",
+        input,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        return_indices,
+        -1.0,
+        record_steps,
     )
 
 
@@ -263,6 +360,20 @@ def _divisor(steps: dict[str, np.ndarray], grid: _Grid, count_include_pad: bool)
     return (inside[0] * inside[1]).astype(np.float64)
 
 
+def _avg_steps(
+    grid: _Grid, count_include_pad: bool, divisor_override: int | None, fields: dict, steps: range
+) -> dict:
+    """avg pooling's own fields: sum, divisor and result."""
+    divisor = _divisor(fields, grid, count_include_pad)
+    if divisor_override is not None:
+        divisor = np.full(len(divisor), float(divisor_override))
+    taps = _tap_major(fields["window"])
+    total = taps[0].copy()
+    for tap in taps[1:]:  # tap after tap, as the output's `_reduce_taps` adds them: the same bits
+        total += tap
+    return {**fields, "sum": total, "divisor": divisor, "result": total / divisor}
+
+
 def avg_pool2d(
     input: np.ndarray,
     kernel_size: Size,
@@ -271,12 +382,15 @@ def avg_pool2d(
     ceil_mode: bool = False,
     count_include_pad: bool = True,
     divisor_override: int | None = None,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Mean of each window (seed 003), as torch.nn.functional.avg_pool2d.
 
     The sum runs over the real cells; the divisor is divisor_override if given, else the window's cells
     inside the zero-padded input (count_include_pad; a ceil_mode overhang never counts), else its real cells.
     Returns a Trace with output (N, C, OH, OW), stage "padded" (zeros); steps add sum and divisor (S,).
+    record_steps as conv2d's.
     """
     if divisor_override is not None and (
         not isinstance(divisor_override, int | np.integer) or divisor_override == 0
@@ -284,12 +398,13 @@ def avg_pool2d(
         raise ValueError(f"divisor_override must be a non-zero int or None, got {divisor_override!r}")
     x, unbatched = _batched(input)
     grid = _grid(x.shape[2:], kernel_size, stride, padding, 1, ceil_mode)
-    padded, steps = _windows(x, grid, 0.0)
-    divisor = _divisor(steps, grid, count_include_pad)
-    if divisor_override is not None:
-        divisor = np.full(len(divisor), float(divisor_override))
-    steps.update(sum=_tap_major(steps["window"]).sum(axis=0), divisor=divisor)
+    padded = _pad(x, grid, 0.0)
+    finish = functools.partial(_avg_steps, grid, count_include_pad, divisor_override)
+    recorder = _Recorder(padded, grid, finish)
+    plane = grid.output_size[0] * grid.output_size[1]
+    divisor = recorder(range(plane))["divisor"]  # the same on every (n, c) plane
+    result = (_reduce_taps(padded, grid, np.add).reshape(-1, plane) / divisor).reshape(-1)
     params = grid.params(
         ceil_mode=ceil_mode, count_include_pad=count_include_pad, divisor_override=divisor_override
     )
-    return _trace("avg_pool2d", params, steps["sum"] / divisor, {"padded": padded}, steps, unbatched)
+    return _trace("avg_pool2d", params, {"padded": padded}, recorder, unbatched, record_steps, result)

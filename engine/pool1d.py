@@ -9,7 +9,7 @@ import numpy as np
 
 from layerlab.engine.pool import avg_pool2d, max_pool2d
 from layerlab.engine.pool_variants import lp_pool2d
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import RecordSteps, Trace
 
 
 def _one_row(input: np.ndarray) -> np.ndarray:
@@ -46,7 +46,7 @@ def _as_1d(op: str, trace: Trace) -> Trace:
         "pads": trace.params["pads"][2:]
     }
     stages = {name: stage[..., 0, :] for name, stage in trace.stages.items()}
-    return Trace(op, params, trace.output[..., 0, :], stages, trace.steps)
+    return trace.derive(op, params, trace.output[..., 0, :], stages)
 
 
 def max_pool1d(
@@ -57,10 +57,21 @@ def max_pool1d(
     dilation: int = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """torch.nn.functional.max_pool1d, input (N, C, L) or (C, L): max_pool2d of one row, see _as_1d."""
     kernel, strides, pads, dilations = _row_args(kernel_size, stride, padding, dilation)
-    trace = max_pool2d(_one_row(input), kernel, strides, pads, dilations, ceil_mode, return_indices)
+    trace = max_pool2d(
+        _one_row(input),
+        kernel,
+        strides,
+        pads,
+        dilations,
+        ceil_mode,
+        return_indices,
+        record_steps=record_steps,
+    )
     return _as_1d("max_pool1d", trace)
 
 
@@ -71,16 +82,27 @@ def avg_pool1d(
     padding: int = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """torch.nn.functional.avg_pool1d, input (N, C, L) or (C, L): avg_pool2d of one row, see _as_1d."""
     kernel, strides, pads, _ = _row_args(kernel_size, stride, padding)
-    trace = avg_pool2d(_one_row(input), kernel, strides, pads, ceil_mode, count_include_pad)
+    trace = avg_pool2d(
+        _one_row(input), kernel, strides, pads, ceil_mode, count_include_pad, record_steps=record_steps
+    )
     return _as_1d("avg_pool1d", trace)
 
 
 def lp_pool1d(
-    input: np.ndarray, norm_type: float, kernel_size: int, stride: int | None = None, ceil_mode: bool = False
+    input: np.ndarray,
+    norm_type: float,
+    kernel_size: int,
+    stride: int | None = None,
+    ceil_mode: bool = False,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """torch.nn.functional.lp_pool1d, input (N, C, L) or (C, L): lp_pool2d of one row, see _as_1d."""
     kernel, strides, _, _ = _row_args(kernel_size, stride)
-    return _as_1d("lp_pool1d", lp_pool2d(_one_row(input), norm_type, kernel, strides, ceil_mode))
+    trace = lp_pool2d(_one_row(input), norm_type, kernel, strides, ceil_mode, record_steps=record_steps)
+    return _as_1d("lp_pool1d", trace)

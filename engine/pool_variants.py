@@ -6,18 +6,22 @@ valid, result); each function lists the fields it adds.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from layerlab.engine.pool import (
     Size,
     _batched,
     _divisor,
+    _Grid,
     _grid,
     _largest,
+    _pad,
+    _Recorder,
     _trace,
-    _windows,
 )
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import RecordSteps, Trace
 
 
 def lp_pool2d(
@@ -26,6 +30,8 @@ def lp_pool2d(
     kernel_size: Size,
     stride: Size | None = None,
     ceil_mode: bool = False,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Power-average pooling (seed 003): (sum of x^p over the window)^(1/p), as torch.nn.functional.lp_pool2d.
 
@@ -42,21 +48,33 @@ def lp_pool2d(
         raise ValueError(f"norm_type must be a finite positive number, got {norm_type!r}")
     x, unbatched = _batched(input)
     grid = _grid(x.shape[2:], kernel_size, stride, 0, 1, ceil_mode)
-    padded, steps = _windows(x, grid, 0.0)
+    padded = _pad(x, grid, 0.0)
+    recorder = _Recorder(padded, grid, functools.partial(_lp_steps, p, grid))
+    params = grid.params(ceil_mode=ceil_mode, norm_type=p)
+    return _trace("lp_pool2d", params, {"padded": padded}, recorder, unbatched, record_steps)
+
+
+def _lp_steps(p: float, grid: _Grid, steps: dict, picked: range) -> dict:
+    """lp pooling's own fields: powered, powered_sum, divisor and result."""
     with np.errstate(invalid="ignore"):
         powered = np.power(steps["window"], p)
         steps.update(
             powered=powered, powered_sum=powered.sum(axis=(1, 2)), divisor=_divisor(steps, grid, True)
         )
-        result = np.power(
+        steps["result"] = np.power(
             steps["powered_sum"] / steps["divisor"] * (grid.kernel[0] * grid.kernel[1]), 1.0 / p
         )
-    params = grid.params(ceil_mode=ceil_mode, norm_type=p)
-    return _trace("lp_pool2d", params, result, {"padded": padded}, steps, unbatched)
+    return steps
 
 
 def mixed_pool2d(
-    input: np.ndarray, kernel_size: Size, stride: Size | None = None, padding: Size = 0, mix: float = 0.5
+    input: np.ndarray,
+    kernel_size: Size,
+    stride: Size | None = None,
+    padding: Size = 0,
+    mix: float = 0.5,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Mixed pooling (seed 003): mix * max + (1 - mix) * average, mix (the papers' lambda) in [0, 1].
 
@@ -67,16 +85,28 @@ def mixed_pool2d(
         raise ValueError(f"mix must be in [0, 1], got {mix!r}")
     x, unbatched = _batched(input)
     grid = _grid(x.shape[2:], kernel_size, stride, padding, 1, False)
-    padded, steps = _windows(x, grid, 0.0)
+    padded = _pad(x, grid, 0.0)
+    recorder = _Recorder(padded, grid, functools.partial(_mixed_steps, mix, grid))
+    params = grid.params(mix=float(mix))
+    return _trace("mixed_pool2d", params, {"padded": padded}, recorder, unbatched, record_steps)
+
+
+def _mixed_steps(mix: float, grid: _Grid, steps: dict, picked: range) -> dict:
+    """mixed pooling's own fields: max, avg, winner and result."""
     best, winner = _largest(steps, grid.dilation)
     avg = steps["window"].sum(axis=(1, 2)) / (grid.kernel[0] * grid.kernel[1])
-    steps.update(max=best, avg=avg, winner=winner)
-    params = grid.params(mix=float(mix))
-    return _trace("mixed_pool2d", params, mix * best + (1 - mix) * avg, {"padded": padded}, steps, unbatched)
+    steps.update(max=best, avg=avg, winner=winner, result=mix * best + (1 - mix) * avg)
+    return steps
 
 
 def stochastic_pool2d(
-    input: np.ndarray, kernel_size: Size, stride: Size | None = None, training: bool = True, seed: int = 0
+    input: np.ndarray,
+    kernel_size: Size,
+    stride: Size | None = None,
+    training: bool = True,
+    seed: int = 0,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Stochastic pooling (seed 003; Zeiler & Fergus 2013), no padding.
 
@@ -91,14 +121,23 @@ def stochastic_pool2d(
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     x, unbatched = _batched(input)
     grid = _grid(x.shape[2:], kernel_size, stride, 0, 1, False)
-    padded, steps = _windows(x, grid, 0.0)
+    padded = _pad(x, grid, 0.0)
+    total = x.shape[0] * x.shape[1] * grid.output_size[0] * grid.output_size[1]
+    draws = np.random.default_rng(seed).random(total) if training else None  # one u per window, C order
+    recorder = _Recorder(padded, grid, functools.partial(_stochastic_steps, draws, grid))
+    params = grid.params(training=training, seed=int(seed))
+    return _trace("stochastic_pool2d", params, {"padded": padded}, recorder, unbatched, record_steps)
+
+
+def _stochastic_steps(draws: np.ndarray | None, grid: _Grid, steps: dict, picked: range) -> dict:
+    """stochastic pooling's own fields: probabilities, draw (in training) and result."""
     values = steps["window"].reshape(len(steps["index"]), -1)
     cumulative = np.cumsum(np.maximum(values, 0.0), axis=1)
     total = cumulative[:, -1:]
     probabilities = np.divide(np.maximum(values, 0.0), total, out=np.zeros_like(values), where=total > 0)
     steps["probabilities"] = probabilities.reshape(steps["window"].shape)
-    if training:
-        u = np.random.default_rng(seed).random(len(values))
+    if draws is not None:
+        u = draws[picked.start : picked.stop]
         # u * total can round up to total: never pick past the last cell that has weight
         last_positive = values.shape[1] - 1 - np.argmax(values[:, ::-1] > 0, axis=1)
         pick = np.minimum((cumulative <= u[:, None] * total).sum(axis=1), last_positive)
@@ -106,8 +145,7 @@ def stochastic_pool2d(
         s, kw = np.arange(len(pick)), grid.kernel[1]
         draw = np.stack([steps["rows"][s, pick // kw], steps["cols"][s, pick % kw]], axis=1)
         steps["draw"] = np.where(drawn[:, None], draw, -1)
-        result = np.where(drawn, values[s, pick], 0.0)
+        steps["result"] = np.where(drawn, values[s, pick], 0.0)
     else:
-        result = (probabilities * values).sum(axis=1)
-    params = grid.params(training=training, seed=int(seed))
-    return _trace("stochastic_pool2d", params, result, {"padded": padded}, steps, unbatched)
+        steps["result"] = (probabilities * values).sum(axis=1)
+    return steps
