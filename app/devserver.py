@@ -7,11 +7,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import httpx
 
 from layerlab.app.config import ROOT
 
@@ -34,6 +34,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _answers(url: str) -> bool:
+    """Whether GET `url` answers 200 within a second (the standard library: the app needs no HTTP client)."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
 @contextmanager
 def serve(
     command: list[str],
@@ -51,10 +60,7 @@ def serve(
     deadline = time.monotonic() + timeout
     try:
         while True:
-            try:
-                up = httpx.get(f"http://127.0.0.1:{port}/api/kernels", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                up = False
+            up = _answers(f"http://127.0.0.1:{port}/api/kernels")
             if up and ready(proc):
                 break
             if proc.poll() is not None or time.monotonic() > deadline:
