@@ -1,12 +1,16 @@
-"""JSON through orjson, with NumPy arrays written natively (and compactly)."""
+"""JSON through orjson, with NumPy arrays written natively (and compactly); traces through one body."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import orjson
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from layerlab.engine.trace import Trace
 
 
 def compact(value: Any) -> Any:
@@ -29,3 +33,58 @@ class NumpyJSONResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(compact(content), option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+
+
+def trace_body(
+    trace: Trace,
+    *,
+    steps: slice | bool = True,
+    stages: bool | Iterable[str] | Mapping[str, Any] = True,
+    drop: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The JSON body of a trace, from `Trace.to_dict`: op, params, output, stages, steps, num_steps.
+
+    steps : True every step, a slice just those (a lazy trace builds only them, through
+        `select_steps`), False none (an empty record); `num_steps` always counts them all.
+    stages : True the trace's, False none (the key is left out), names a selection of them,
+        a mapping the stages to send as given (e.g. the input beside the trace's own).
+    drop : step fields left out (the page rebuilds them from a stage, e.g. conv's windows).
+    """
+    picked = trace if steps is True else trace.select_steps(steps if steps is not False else slice(0, 0))
+    body = picked.to_dict()
+    body["num_steps"] = trace.num_steps
+    if drop:
+        body["steps"] = {name: column for name, column in body["steps"].items() if name not in set(drop)}
+    if stages is False:
+        del body["stages"]
+    elif isinstance(stages, Mapping):
+        body["stages"] = dict(stages)
+    elif stages is not True:
+        body["stages"] = {name: trace.stages[name] for name in stages}
+    return body
+
+
+def body_model(name: str, doc: str, **fields: str) -> type[BaseModel]:
+    """A response model documenting an answer's top-level keys: field name -> what it holds.
+
+    A description ending in "(optional)" marks a key some answers leave out. Values are typed
+    Any (arrays, nested objects): the model documents the answer in /openapi.json, and extra keys
+    are allowed, so an answer validates against it without its arrays being copied.
+    """
+    definitions: dict[str, Any] = {
+        key: (Any, Field(None if text.endswith("(optional)") else ..., description=text))
+        for key, text in fields.items()
+    }
+    return create_model(name, __doc__=doc, __config__=ConfigDict(extra="allow"), **definitions)
+
+
+TraceBody = body_model(
+    "TraceBody",
+    "An engine trace as JSON: the output, its named intermediates and its columnar steps.",
+    op="the torch.nn.functional name of the operation",
+    params="the call's arguments, normalised, and derived sizes",
+    output="exactly what the torch function returns (nested lists)",
+    stages="named intermediates (padded input, scores, ...), each an array (optional)",
+    steps="per-step fields, columnar: field -> array whose first axis is the step",
+    num_steps="how many steps the whole trace has (a chunk may send fewer)",
+)

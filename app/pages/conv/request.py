@@ -6,13 +6,13 @@ import struct
 
 import numpy as np
 
-from layerlab.app.errors import ApiError, engine_errors
+from layerlab.app.errors import engine_errors
 from layerlab.app.inputs import UploadStore, load_image
 from layerlab.app.mathml import tex
 from layerlab.app.pages.conv.schemas import ConvParams
 from layerlab.engine.activations import relu
 from layerlab.engine.calculator import Layer, analyse
-from layerlab.engine.conv import conv2d, output_size, resolve_padding
+from layerlab.engine.conv import conv2d, output_size
 from layerlab.engine.trace import Trace
 
 # a live answer over the WebSocket starts with seq, layers, filters, rows, cols (uint32, little-endian)
@@ -24,7 +24,8 @@ def engine_args(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict]:
     """(input (C, H, W), weight (F, C, kH, kW), bias (F,) or None, keyword arguments) for conv2d.
 
-    Checks the geometry first so each failure names the field to change.
+    The geometry is the engine's to check: its ArgumentError names the argument, which is also
+    the request field (weight, stride, padding, dilation), so engine_errors() names the field.
     """
     x = load_image(req.image, req.size, req.color, uploads)
     w = np.asarray(req.weight, dtype=np.float64)
@@ -35,7 +36,6 @@ def engine_args(
         "dilation": req.dilation,
         "padding_mode": req.padding_mode,
     }
-    _check_geometry(x.shape[1:], w.shape[2:], req)
     return x, w, b, kwargs
 
 
@@ -65,51 +65,6 @@ def live_frame(seq: int, layers: np.ndarray) -> bytes:
     """
     lo, hi = map_ranges(layers)
     return b"".join((LIVE_HEADER.pack(seq, *layers.shape), lo.tobytes(), hi.tobytes(), layers.tobytes()))
-
-
-def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
-def _check_geometry(size: tuple[int, int], kernel: tuple[int, int], req: ConvParams) -> None:
-    stride, dilation = _pair(req.stride), _pair(req.dilation)
-    if req.padding == "same" and stride != (1, 1):
-        raise ApiError(
-            422, "padding", "'same' needs stride 1 (as in PyTorch); set stride to 1 or pad by amount"
-        )
-    pads = resolve_padding(req.padding, kernel, stride, dilation)
-    for axis, name in ((0, "height"), (1, "width")):
-        before, after = pads[2 * axis], pads[2 * axis + 1]
-        if req.padding_mode == "reflect" and max(before, after) >= size[axis]:
-            raise ApiError(
-                422,
-                "padding",
-                f"reflect padding {max(before, after)} must be smaller than the input {name} {size[axis]}",
-            )
-        if req.padding_mode == "circular" and max(before, after) > size[axis]:
-            raise ApiError(
-                422,
-                "padding",
-                f"circular padding {max(before, after)} must not exceed the input {name} {size[axis]}",
-            )
-        span = dilation[axis] * (kernel[axis] - 1) + 1
-        if span > size[axis] + before + after:
-            raise ApiError(
-                422,
-                "weight",
-                f"kernel {name} {kernel[axis]} with dilation {dilation[axis]} covers "
-                f"{span} pixels, more than the padded input {name} {size[axis] + before + after}",
-            )
-
-
-def trace_output_size(x: np.ndarray, w: np.ndarray, kwargs: dict) -> tuple[int, int]:
-    """(OH, OW) that conv2d will produce for these arguments (geometry already checked)."""
-    stride, dilation = _pair(kwargs["stride"]), _pair(kwargs["dilation"])
-    pads = resolve_padding(kwargs["padding"], w.shape[2:], stride, dilation)
-    return tuple(
-        output_size(x.shape[1 + a], pads[2 * a] + pads[2 * a + 1], w.shape[2 + a], stride[a], dilation[a])
-        for a in (0, 1)
-    )
 
 
 def size_formulas(trace: Trace) -> dict[str, str]:

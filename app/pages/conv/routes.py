@@ -27,11 +27,10 @@ from layerlab.app.pages.conv.request import (
     parameter_formula,
     size_formulas,
     torch_line,
-    trace_output_size,
 )
 from layerlab.app.pages.conv.schemas import ConvParams, ConvTraceRequest
 from layerlab.app.routes.kernels import kernel_infos
-from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.app.serialize import NumpyJSONResponse, trace_body
 from layerlab.engine.activations import relu
 from layerlab.engine.conv import conv2d, filter_inputs
 from layerlab.engine.images import FIXED_SIZE, SAMPLES
@@ -61,43 +60,39 @@ async def trace(req: ConvTraceRequest, request: Request, uploads: Uploads) -> Re
 def _trace_response(req: ConvTraceRequest, uploads: UploadStore, request: Request) -> Response:
     """The trace, computed and serialized in a worker thread (serialized only while the client is there)."""
     x, w, b, kwargs = engine_args(req, uploads)
-    formulas = {"parameters": parameter_formula(w.shape, b is not None)}
-    line = torch_line(req, x.shape)
-    x, w, b = filter_inputs(x, w, b, 1, req.filter)
-    chunk = req.chunk
-    if req.step is not None:
-        rows, cols = trace_output_size(x, w, kwargs)
-        chunk = min(req.step, rows * cols - 1) // S.trace_chunk_steps
-    start = chunk * S.trace_chunk_steps
-    with engine_errors():
-        t = conv2d(x, w, b, **kwargs, record_steps=slice(start, start + S.trace_chunk_steps))
+    with engine_errors():  # the engine names the argument at fault; the request fields share its names
+        t = conv2d(
+            *filter_inputs(x, w, b, 1, req.filter), **kwargs
+        )  # steps on demand: a chunk is built below
     total = t.output.size
+    chunk = req.chunk if req.step is None else min(req.step, total - 1) // S.trace_chunk_steps
+    start = chunk * S.trace_chunk_steps
     if start >= total:
         raise ApiError(
             422,
             "chunk",
             f"chunk {chunk} starts past the last step ({total} steps, {S.trace_chunk_steps} per chunk)",
         )
-    body = {
-        "op": t.op,
-        "params": t.params,
+    stages = {"input": x, "padded": t.stages["padded"], "weight": t.stages["weight"][0]}
+    names = stages if req.stages is True else req.stages or ()
+    # each step's window is the padded stage at its rows and columns: the page looks it up there, which
+    # keeps a whole 28x28 trace under 40 KB compressed (the windows were a fifth of it)
+    body = trace_body(
+        t,
+        steps=slice(start, start + S.trace_chunk_steps),
+        stages={name: stages[name] for name in names} if names else False,
+        drop=("window",),
+    )
+    body |= {
         "filter": req.filter,
         "output": t.output[0],
         "activation": relu(t.output[0]).output if req.relu else None,
-        "num_steps": total,
         "chunk": chunk,
         "chunk_steps": S.trace_chunk_steps,
         "step_offset": start,
-        # each step's window is the padded stage at its rows and columns: the page looks it up there, which
-        # keeps a whole 28x28 trace under 40 KB compressed (the windows were a fifth of it)
-        "steps": {k: v for k, v in t.steps.items() if k != "window"},
-        "formulas": size_formulas(t) | formulas,
-        "torch": line,
+        "formulas": size_formulas(t) | {"parameters": parameter_formula(w.shape, b is not None)},
+        "torch": torch_line(req, x.shape),
     }
-    stages = {"input": x, "padded": t.stages["padded"], "weight": t.stages["weight"][0]}
-    names = stages if req.stages is True else req.stages or ()
-    if names:
-        body["stages"] = {name: stages[name] for name in names}
     if anyio.from_thread.run(request.is_disconnected):
         return Response(status_code=CLIENT_GONE)
     return NumpyJSONResponse(body)
