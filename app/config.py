@@ -35,6 +35,10 @@ class Settings:
     max_socket_message_bytes: int = 512 * 1024  # one live edit over the WebSocket (~30 KB at the largest)
     # request heads: page URLs carry their whole state (the largest conv kernel set is ~20 KB of query)
     max_query_bytes: int = 32 * 1024  # longer query strings are refused (414) before any routing
+    # request bodies (app/body_size.py), refused (413) before they are read: a JSON body, and a multipart
+    # form (an upload: max_upload_bytes plus its part headers and boundaries)
+    max_json_bytes: int = 512 * 1024  # the largest conv request (8 filters x 3 x 7x7) is ~30 KB
+    max_form_overhead_bytes: int = 64 * 1024
     # heavy work (traces, every page's computing POST) runs in worker threads, a bounded number at once per
     # worker process; past the running and waiting bounds the answer is 503 with Retry-After
     max_jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # jobs computing at once

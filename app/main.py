@@ -12,12 +12,12 @@ from starlette.formparsers import MultiPartParser
 
 from layerlab.app import errors
 from layerlab.app.assets import module_graph, warm
+from layerlab.app.body_size import BodyLimit
 from layerlab.app.cache import CacheHeaders
 from layerlab.app.compress import Compress
 from layerlab.app.config import Settings, from_environment, settings
 from layerlab.app.inputs import UploadStore
 from layerlab.app.jobs import Jobs
-from layerlab.app.limits import BodyLimit
 from layerlab.app.mathml import tex
 from layerlab.app.memory import keep_freed_memory
 from layerlab.app.pages import page_routers
@@ -25,7 +25,6 @@ from layerlab.app.routes import docs, images, kernels, lessons, pages
 from layerlab.app.security import SecurityHeaders
 
 SHARED_MODULES = ("classroom.js", "lesson-player.js")  # base.html loads them on every page
-MAX_JSON_BYTES = 512 * 1024  # the largest conv request (8 filters x 3 x 7x7) is ~30 KB
 
 
 def create_app(config: Settings = settings) -> FastAPI:
@@ -58,11 +57,11 @@ def create_app(config: Settings = settings) -> FastAPI:
     app.state.templates = templates
     errors.install(app)
     app.add_middleware(Compress, inline_bytes=config.compress_inline_bytes)
-    max_form_bytes = config.max_upload_bytes + 64 * 1024
+    max_form_bytes = config.max_upload_bytes + config.max_form_overhead_bytes
     app.add_middleware(
         BodyLimit,
         max_bytes=max_form_bytes,
-        max_json_bytes=MAX_JSON_BYTES,
+        max_json_bytes=config.max_json_bytes,
         max_query_bytes=config.max_query_bytes,
     )
     # outside gzip, so the ETag hashes the bytes actually sent; outermost, the security headers, so that

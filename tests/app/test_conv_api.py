@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from layerlab.app.config import settings
-from layerlab.app.main import MAX_JSON_BYTES
 from layerlab.engine.conv import conv2d
 from layerlab.engine.images import sample_image
 from tests.app.helpers import (
@@ -388,14 +387,14 @@ def test_oversized_json_with_content_length_is_refused_at_once(client):
     start = time.perf_counter()
     r = client.post("/api/conv/live", content=body, headers={"content-type": "application/json"})
     assert time.perf_counter() - start < 1
-    assert_error(r, 413, "body", f"{MAX_JSON_BYTES:,}")
+    assert_error(r, 413, "body", f"{settings.max_json_bytes:,}")
 
 
 def test_oversized_json_without_content_length_is_refused_with_413(client):
-    body = padded_json(2 * MAX_JSON_BYTES)
+    body = padded_json(2 * settings.max_json_bytes)
     r = client.post("/api/conv/trace", content=body, headers={"content-type": "application/json"})
     assert "content-length" not in r.request.headers
-    assert_error(r, 413, "body", f"{MAX_JSON_BYTES:,}")
+    assert_error(r, 413, "body", f"{settings.max_json_bytes:,}")
 
 
 @pytest.mark.parametrize(("method", "path"), [("GET", "/api/conv/live"), ("POST", "/api/conv/nothing")])
@@ -435,7 +434,7 @@ def test_real_server_refuses_oversized_json_with_content_length_at_once(http):
     start = time.perf_counter()
     r = http.post("/api/conv/live", content=body, headers={"content-type": "application/json"})
     assert time.perf_counter() - start < 2
-    assert_error(r, 413, "body", f"{MAX_JSON_BYTES:,}")
+    assert_error(r, 413, "body", f"{settings.max_json_bytes:,}")
 
 
 def test_real_server_refuses_oversized_chunked_json_with_413(http):
@@ -445,7 +444,7 @@ def test_real_server_refuses_oversized_chunked_json_with_413(http):
     )
     assert time.perf_counter() - start < 2
     assert r.request.headers.get("transfer-encoding") == "chunked"
-    assert_error(r, 413, "body", f"{MAX_JSON_BYTES:,}")
+    assert_error(r, 413, "body", f"{settings.max_json_bytes:,}")
 
 
 @pytest.mark.parametrize(

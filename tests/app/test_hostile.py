@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from layerlab.app.config import settings as S
-from layerlab.app.main import MAX_JSON_BYTES, create_app
+from layerlab.app.main import create_app
 from tests.app.helpers import assert_error, encode, padded_json, png_declaring
 
 TIME_BOUND = 2.0  # seconds for any one answer through the test client
@@ -207,15 +207,15 @@ CATALOGUE = {
     "not_utf8": Hostile("POST", "/api/dense/point", 422, "body", "not UTF-8", raw(b'{"x": "\xff\xfe"}')),
     # huge bodies
     "json_4mb_with_length": Hostile(
-        "POST", "/api/conv/live", 413, "body", f"{MAX_JSON_BYTES:,}", raw(b" " * (4 * 2**20) + b"{}")
+        "POST", "/api/conv/live", 413, "body", f"{S.max_json_bytes:,}", raw(b" " * (4 * 2**20) + b"{}")
     ),
     "json_1mb_chunked": Hostile(
         "POST",
         "/api/conv/trace",
         413,
         "body",
-        f"{MAX_JSON_BYTES:,}",
-        {"content": padded_json(2 * MAX_JSON_BYTES), "headers": JSON},
+        f"{S.max_json_bytes:,}",
+        {"content": padded_json(2 * S.max_json_bytes), "headers": JSON},
     ),
     "upload_over_8_mib": Hostile(
         "POST", "/api/images", 413, "file", "8 MiB", upload(b"\x89PNG" + b"\0" * S.max_upload_bytes)

@@ -1,4 +1,5 @@
-"""Cap request bodies before they are read into memory (413), and query strings (414), naming the limit."""
+"""Request sizes: bodies capped before they are read into memory (413), query strings (414), each answer
+naming the limit (the limits are Settings.max_json_bytes, max_upload_bytes and max_query_bytes)."""
 
 from __future__ import annotations
 
