@@ -9,13 +9,14 @@ define the first two (and argue for the √d_k, which `sqrt_dk_demo` measures); 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from layerlab.engine.activations import softmax_parts
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import RecordSteps, Trace, recorded_trace
 
 
 def softmax(x: np.ndarray, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
@@ -62,9 +63,10 @@ def scaled_dot_product_attention(
     is_causal: bool = False,
     scale: float | None = None,
     *,
-    record_steps: bool = True,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
-    """softmax(Q·Kᵀ·scale + mask)·V, recording every stage and one step per query row.
+    """softmax(Q·Kᵀ·scale + mask)·V, recording every stage and one step per query row (on demand;
+    record_steps as conv2d's).
 
     Parameters
     ----------
@@ -151,21 +153,32 @@ def scaled_dot_product_attention(
         "fully_masked_rows": fully_masked,
     }
     stages = {"scores": scores, "scaled": scaled, "mask": bias, "masked": masked, "weights": weights}
-    steps = {}
-    if record_steps:
-        rows = len(batch) + 1
-        steps = {
-            "index": np.indices((*batch, length)).reshape(rows, -1).T.astype(np.int32),
-            **{name: stage.reshape(-1, source) for name, stage in stages.items() if name != "weights"},
-            "max": row_max.reshape(-1),
-            "exp": exp.reshape(-1, source),
-            "sum": total.reshape(-1),
-            "weights": weights.reshape(-1, source),
-            "output": out.reshape(-1, value_dim),
-            "entropy": entropy(weights).reshape(-1),
-            "max_weight": weights.max(axis=-1).reshape(-1),
-        }
-    return Trace("scaled_dot_product_attention", params, out, stages, steps)
+    columns = {name: stage.reshape(-1, source) for name, stage in stages.items() if name != "weights"}
+    columns |= {"max": row_max.reshape(-1), "exp": exp.reshape(-1, source), "sum": total.reshape(-1)}
+    columns |= {"weights": weights.reshape(-1, source), "output": out.reshape(-1, value_dim)}
+    recorder = functools.partial(_attention_rows, (*batch, length), columns)
+    total_rows = math.prod((*batch, length))
+    return recorded_trace(
+        "scaled_dot_product_attention", params, out, stages, record_steps, recorder, total_rows
+    )
+
+
+def _attention_rows(
+    grid: tuple[int, ...], columns: dict[str, np.ndarray], rows: range
+) -> dict[str, np.ndarray]:
+    """The steps of query rows rows.start..rows.stop (C order of (..., L)): views of the stages' rows
+    (`columns`, each (R, ...)) plus the index, entropy and max_weight of those rows."""
+    picked = {name: column[rows.start : rows.stop] for name, column in columns.items()}
+    index = np.unravel_index(np.arange(rows.start, rows.stop), grid)
+    weights = picked["weights"]
+    return {
+        "index": np.stack(index, axis=1).astype(np.int32).reshape(-1, len(grid)),
+        **{name: picked[name] for name in ("scores", "scaled", "mask", "masked", "max", "exp", "sum")},
+        "weights": weights,
+        "output": picked["output"],
+        "entropy": entropy(weights),
+        "max_weight": weights.max(axis=-1),
+    }
 
 
 def _check_shape(array: np.ndarray | None, shape: tuple[int, ...], name: str) -> np.ndarray | None:
@@ -224,6 +237,8 @@ def multi_head_attention(
     need_weights: bool = True,
     average_attn_weights: bool = True,
     is_causal: bool = False,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Multi-head attention as nn.MultiheadAttention(E, num_heads, batch_first=True) computes it.
 
@@ -278,7 +293,7 @@ def multi_head_attention(
     ]
     split = [p.reshape(n, -1, heads, head_dim).transpose(0, 2, 1, 3) for p in projected]  # (N, H, L|S, hd)
     bias = _mha_bias(attn_mask, key_padding_mask, is_causal, n, heads, length, source, unbatched)
-    inner = scaled_dot_product_attention(*split, attn_mask=bias)
+    inner = scaled_dot_product_attention(*split, attn_mask=bias, record_steps=record_steps)
     concat = inner.output.transpose(0, 2, 1, 3).reshape(n, length, embed)  # (N, L, E)
     out = concat @ w_out.T + (0.0 if b_out is None else b_out)
     stages = dict(zip(("q", "k", "v", "q_heads", "k_heads", "v_heads"), (*projected, *split), strict=True))
@@ -287,10 +302,8 @@ def multi_head_attention(
         stages["attn_weights"] = (
             inner.stages["weights"].mean(axis=1) if average_attn_weights else inner.stages["weights"]
         )
-    steps = dict(inner.steps)
     if unbatched:
         stages = {name: s[0] for name, s in stages.items()}
-        steps["index"] = steps["index"][:, 1:]
     params = {
         "num_heads": heads,
         "head_dim": head_dim,
@@ -307,11 +320,25 @@ def multi_head_attention(
         "average_attn_weights": bool(average_attn_weights),
         "fully_masked_rows": inner.params["fully_masked_rows"],
     }
-    return Trace("multi_head_attention_forward", params, out[0] if unbatched else out, stages, steps)
+    out = out[0] if unbatched else out
+    return inner.derive(
+        "multi_head_attention_forward", params, out, stages, _drop_batch if unbatched else None
+    )
+
+
+def _drop_batch(steps: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """An unbatched call's steps: the index without its n (always 0)."""
+    return {**steps, "index": steps["index"][:, 1:]}
 
 
 def additive_attention(
-    decoder_state: np.ndarray, encoder_states: np.ndarray, W1: np.ndarray, W2: np.ndarray, v: np.ndarray
+    decoder_state: np.ndarray,
+    encoder_states: np.ndarray,
+    W1: np.ndarray,
+    W2: np.ndarray,
+    v: np.ndarray,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Bahdanau attention (seed 003): eⱼ = vᵀ·tanh(W₁s + W₂hⱼ), a = softmax(e), context = Σ aⱼhⱼ.
 
@@ -344,10 +371,18 @@ def additive_attention(
     weights = softmax(scores)
     names = ("projected_keys", "summed", "tanh", "scores", "weights")
     stages = dict(zip(names, (projected_keys, summed, tanh, scores, weights), strict=True))
-    steps = {"index": np.arange(len(h), dtype=np.int32), **stages, "weighted": weights[:, None] * h}
+    recorder = functools.partial(_additive_rows, dict(stages), h)
     stages["projected_state"] = projected_state
     params = {"state_dim": s.size, "encoder_dim": h.shape[1], "attention_dim": vec.size, "num_states": len(h)}
-    return Trace("additive_attention", params, weights @ h, stages, steps)  # context (Dh,)
+    context = weights @ h  # (Dh,)
+    return recorded_trace("additive_attention", params, context, stages, record_steps, recorder, len(h))
+
+
+def _additive_rows(columns: dict[str, np.ndarray], h: np.ndarray, rows: range) -> dict[str, np.ndarray]:
+    """additive_attention's steps for encoder states rows.start..rows.stop."""
+    picked = {name: column[rows.start : rows.stop] for name, column in columns.items()}
+    weighted = picked["weights"][:, None] * h[rows.start : rows.stop]
+    return {"index": np.arange(rows.start, rows.stop, dtype=np.int32), **picked, "weighted": weighted}
 
 
 def sqrt_dk_demo(
