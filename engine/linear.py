@@ -8,15 +8,22 @@ y_in = W x + b, one hyperplane per neuron).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
 
 from layerlab.engine.calculator import Layer, analyse
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import RecordSteps, Trace, recorded_trace
 
 
-def linear(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> Trace:
+def linear(
+    input: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None = None,
+    *,
+    record_steps: RecordSteps = "lazy",
+) -> Trace:
     """torch.nn.functional.linear: input @ weight.T + bias, one step per (sample, neuron).
 
     Parameters
@@ -28,6 +35,7 @@ def linear(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
     Steps run through the flattened leading axes, and within a sample neuron by neuron:
     index (S, ndim) where the result lands in the output, sample and neuron, the inputs, the
     neuron's weights, their products, the products' sum, the bias and the result.
+    record_steps as conv2d's ("lazy", the default, records steps when they are read).
     """
     x = np.asarray(input, dtype=np.float64)
     w = np.asarray(weight, dtype=np.float64)
@@ -41,17 +49,38 @@ def linear(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
         raise ValueError(f"bias must be (out_features,) = ({out_features},), got shape {b.shape}")
     lead = x.shape[:-1]
     rows = x.reshape(-1, in_features)  # (R, in)
-    samples = np.repeat(np.arange(len(rows)), out_features)  # (S,) with S = R * out
-    neurons = np.tile(np.arange(out_features), len(rows))  # (S,)
+    recorder = functools.partial(_linear_steps, rows, w, b, lead)
+    total = len(rows) * out_features
+    if record_steps is True:  # every step recorded now: their results are the output
+        steps = recorder(range(total))
+        result = steps["result"]
+    else:  # a chunk of steps at a time, only the results kept: the same bits, the record never whole
+        chunk = max(1, (1 << 22) // max(1, in_features))
+        result = np.concatenate(
+            [recorder(range(i, min(i + chunk, total)))["result"] for i in range(0, total, chunk)]
+            or [np.zeros(0)]
+        )
+    output = result.reshape(*lead, out_features)
+    params = {"in_features": in_features, "out_features": out_features, "bias": bias is not None}
+    params["input_shape"], params["output_shape"] = tuple(x.shape), tuple(output.shape)
+    if record_steps is True:
+        return Trace("linear", params, output, steps=steps)
+    return recorded_trace("linear", params, output, {}, record_steps, recorder, total)
+
+
+def _linear_steps(
+    rows: np.ndarray, w: np.ndarray, b: np.ndarray, lead: tuple[int, ...], steps: range
+) -> dict[str, np.ndarray]:
+    """linear's steps steps.start..steps.stop: sample by sample, neuron by neuron within one."""
+    out_features = len(w)
+    flat = np.arange(steps.start, steps.stop)
+    samples, neurons = flat // out_features, flat % out_features  # (S,) each
     inputs, weights = rows[samples], w[neurons]  # (S, in) each
     products = inputs * weights  # (S, in)
     sums = products.sum(axis=1)  # (S,)
     result = sums + b[neurons]  # (S,)
-    output = result.reshape(*lead, out_features)
     index = np.column_stack([*np.unravel_index(samples, lead), neurons]) if lead else neurons[:, None]
-    params = {"in_features": in_features, "out_features": out_features, "bias": bias is not None}
-    params["input_shape"], params["output_shape"] = tuple(x.shape), tuple(output.shape)
-    steps = {
+    return {
         "index": index.astype(np.int64),
         "sample": samples,
         "neuron": neurons,
@@ -62,7 +91,6 @@ def linear(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
         "bias": b[neurons],
         "result": result,
     }
-    return Trace("linear", params, output, steps=steps)
 
 
 def parameter_count(sizes: Sequence[int], bias: bool = True) -> Trace:
