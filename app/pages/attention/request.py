@@ -20,6 +20,7 @@ import numpy as np
 from layerlab.app.config import settings as S
 from layerlab.app.errors import ApiError
 from layerlab.app.pages.attention.schemas import AdditiveRequest, AttentionRequest
+from layerlab.engine.attention_heads import attention_mask, cosine_similarity
 from layerlab.engine.vocab import FEATURES, SENSES, embed, projections, tokenize
 
 PROJECTION_SEED = 0
@@ -39,9 +40,6 @@ class Setup:
     w_k: np.ndarray
     w_v: np.ndarray
     w_o: np.ndarray  # (D, D) out_proj.weight
-    q_heads: np.ndarray  # (H, L, d_k)
-    k_heads: np.ndarray
-    v_heads: np.ndarray
     allowed: np.ndarray  # (L, L) bool, True where query i may attend to key j (SDPA's bool mask)
     scale: float  # the factor multiplying QKᵀ: 1/√d_k (or 1), divided by the temperature
 
@@ -101,46 +99,16 @@ def additive_setup(req: AdditiveRequest) -> tuple[list[str], list[str], np.ndarr
     return tokens, unknown, h, h[req.decoder].copy()
 
 
-def split_heads(m: np.ndarray, heads: int) -> np.ndarray:
-    """(L, D) -> (H, L, D/H): contiguous column chunks, one per head."""
-    length, d = m.shape
-    return m.reshape(length, heads, d // heads).transpose(1, 0, 2)
-
-
 def setup(req: AttentionRequest) -> Setup:
-    """Embed, project and split; build the mask and the scale."""
+    """Embed the sentence, edit the weights; the mask and the scale."""
     tokens = tokens_of(req)
     overrides = {word: np.array(values) for word, values in req.overrides.items()}
     x, unknown = embed(tokens, overrides)  # (L, D)
     w_q, w_k, w_v, w_o = edited_weights(req.weight_overrides)
-    length, d_k = len(tokens), len(FEATURES) // req.heads
-    allowed = np.ones((length, length), dtype=bool)
-    if req.causal:
-        allowed &= np.tri(length, dtype=bool)
-    if req.padding:
-        allowed[:, length - req.padding :] = False  # padded keys take no part (the queries still ask)
+    d_k = len(FEATURES) // req.heads
+    allowed = attention_mask(len(tokens), req.causal, req.padding)
     scale = (1 / math.sqrt(d_k) if req.scaled else 1.0) / req.temperature
-    q_heads, k_heads, v_heads = (split_heads(x @ w.T, req.heads) for w in (w_q, w_k, w_v))
-    return Setup(tokens, unknown, x, w_q, w_k, w_v, w_o, q_heads, k_heads, v_heads, allowed, scale)
-
-
-def plane(v_heads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each head's value vectors in 2-D: the two right singular vectors of V_h (no centring).
-
-    A linear map, so the projected output is exactly the weighted sum of the projected values.
-    Returns the bases (H, d_k, 2) (a head with d_k = 1 gets a zero second axis) and the fraction
-    of Σ‖v‖² the plane keeps, (H,). Signs are fixed so each axis's largest entry is positive.
-    """
-    heads, _, d_k = v_heads.shape
-    bases, kept = np.zeros((heads, d_k, 2)), np.zeros(heads)
-    for h in range(heads):
-        _, s, vt = np.linalg.svd(v_heads[h], full_matrices=False)
-        axes = vt[:2].T  # (d_k, ≤2)
-        signs = np.sign(axes[np.abs(axes).argmax(axis=0), range(axes.shape[1])])
-        bases[h, :, : axes.shape[1]] = axes * np.where(signs == 0, 1, signs)
-        total = float((s**2).sum())
-        kept[h] = float((s[:2] ** 2).sum()) / total if total > 0 else 1.0
-    return bases, kept
+    return Setup(tokens, unknown, x, w_q, w_k, w_v, w_o, allowed, scale)
 
 
 def sense(tokens: list[str], x: np.ndarray, mean_weights: np.ndarray) -> dict | None:
@@ -153,10 +121,7 @@ def sense(tokens: list[str], x: np.ndarray, mean_weights: np.ndarray) -> dict | 
     for i, token in enumerate(tokens):
         if token in SENSES:
             context = mean_weights[i] @ x  # (D,)
-            scores = {
-                name: float(context @ ref / (np.linalg.norm(context) * np.linalg.norm(ref) or 1.0))
-                for name, ref in SENSES[token].items()
-            }
+            scores = {name: cosine_similarity(context, ref) for name, ref in SENSES[token].items()}
             return {
                 "word": token,
                 "index": i,

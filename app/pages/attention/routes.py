@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -16,8 +15,9 @@ from layerlab.app.mathml import tex
 from layerlab.app.pages.attention import request as ar
 from layerlab.app.pages.attention import text as at
 from layerlab.app.pages.attention.schemas import HEAD_COUNTS, AdditiveRequest, AttentionRequest
-from layerlab.app.serialize import NumpyJSONResponse
-from layerlab.engine.attention import additive_attention, scaled_dot_product_attention, sqrt_dk_demo
+from layerlab.app.serialize import NumpyJSONResponse, trace_body
+from layerlab.engine.attention import additive_attention, sqrt_dk_demo
+from layerlab.engine.attention_heads import plane_picture, self_attention_heads
 from layerlab.engine.vocab import FEATURES, PRESETS, VOCAB
 
 router = APIRouter(tags=["attention"])
@@ -82,56 +82,44 @@ def attention_page(request: Request) -> HTMLResponse:
 def attention(req: AttentionRequest) -> NumpyJSONResponse:
     """Multi-head self-attention of the sentence, one scaled_dot_product_attention call over the heads."""
     s = ar.setup(req)
-    with engine_errors():
-        t = scaled_dot_product_attention(s.q_heads, s.k_heads, s.v_heads, attn_mask=s.allowed, scale=s.scale)
-    heads, length, d_k = s.q_heads.shape
-    concat = t.output.transpose(1, 0, 2).reshape(length, -1)  # (L, D)
-    output = concat @ s.w_o.T  # (L, D)
-    bases, kept = ar.plane(s.v_heads)  # (H, d_k, 2), (H,)
-    points = s.v_heads @ bases  # (H, L, 2)
-    step_head = t.steps["index"][:, 0]  # (H·L,)
-    weighted = t.steps["weights"][:, :, None] * points[step_head]  # (H·L, L, 2)
-    out_points = np.einsum("sd,sdk->sk", t.steps["output"], bases[step_head])  # (H·L, 2)
-    weights = t.stages["weights"]  # (H, L, L)
+    with engine_errors(fields={"padding": "padding", "num_heads": "heads"}):
+        t = self_attention_heads(
+            s.x, s.w_q, s.w_k, s.w_v, s.w_o, req.heads, attn_mask=s.allowed, scale=s.scale
+        )
+    heads, length, d_k = t.stages["q_heads"].shape
+    body = trace_body(t, stages=False)
     return NumpyJSONResponse(
-        {
-            "op": "multi_head_attention_forward" if heads > 1 else t.op,
+        body
+        | {
             "tokens": s.tokens,
             "unknown": s.unknown,
             "features": list(FEATURES),
             "params": {
                 **t.params,
-                "heads": heads,
-                "d_k": d_k,
                 "scaled": req.scaled,
                 "temperature": req.temperature,
                 "padding": req.padding,
             },
             "embeddings": s.x,  # (L, D)
             "weights": {"W_Q": s.w_q, "W_K": s.w_k, "W_V": s.w_v, "W_O": s.w_o},  # (D, D) each
-            "q": s.x @ s.w_q.T,
-            "k": s.x @ s.w_k.T,
-            "v": s.x @ s.w_v.T,  # (L, D)
+            **{name: t.stages[name] for name in ("q", "k", "v")},  # (L, D)
             # per head, (H, L, d_k) or (H, L, L); the mask is 0 or -inf (null in JSON)
             "heads": {
-                "q": s.q_heads,
-                "k": s.k_heads,
-                "v": s.v_heads,
+                **{name: t.stages[f"{name}_heads"] for name in ("q", "k", "v")},
                 **{name: t.stages[name] for name in ("scores", "scaled", "mask", "weights")},
-                "output": t.output,
+                "output": t.stages["head_outputs"],
             },
             "allowed": s.allowed,  # (L, L)
-            "concat": concat,
-            "output": output,
-            "num_steps": t.num_steps,  # H·L, head-major: step i is head i // L, query i % L
+            "concat": t.stages["concat"],
+            # H·L steps, head-major: step i is head i // L, query i % L
             "steps": {
-                "head": step_head,
-                "query": t.steps["index"][:, 1],
-                **{name: t.steps[name] for name in STEP_FIELDS},
+                "head": body["steps"]["index"][:, 0],
+                "query": body["steps"]["index"][:, 1],
+                **{name: body["steps"][name] for name in STEP_FIELDS},
             },
             # the 2-D picture: values (H, L, 2), each step's weighted values (H·L, L, 2) and output (H·L, 2)
-            "plane": {"points": points, "weighted": weighted, "output": out_points, "kept": kept},
-            "sense": ar.sense(s.tokens, s.x, weights.mean(axis=0)),
+            "plane": plane_picture(t),
+            "sense": ar.sense(s.tokens, s.x, t.stages["weights"].mean(axis=0)),
             "torch": at.torch_line(req, length, s.scale),
             "formulas": {"attention": tex(at.attention_formula(req, d_k), True)},
         }
