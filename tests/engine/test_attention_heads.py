@@ -52,9 +52,9 @@ def test_self_attention_heads_matches_loop_reference(heads, causal, padding, sca
     np.testing.assert_allclose(t.output, expected, atol=1e-12)
     np.testing.assert_allclose(t.stages["weights"], weights, atol=1e-12)
     assert t.num_steps == heads * length
-    np.testing.assert_allclose(
-        t.step(length)["weights"], weights[1 % heads, length % length if heads > 1 else 0]
-    )
+    last = t.step(-1)  # head H-1, query L-1: steps are head-major
+    assert last["index"].tolist() == [heads - 1, length - 1]
+    np.testing.assert_allclose(last["weights"], weights[-1, -1], atol=1e-12)
 
 
 def test_attention_mask_hides_later_and_padded_keys():
