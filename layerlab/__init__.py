@@ -11,9 +11,32 @@ One installed name holds everything:
 
 from __future__ import annotations
 
+import sys
 from importlib.metadata import PackageNotFoundError, version
 
 try:
     __version__ = version("layerlab")
 except PackageNotFoundError:  # a checkout used without installing it
     __version__ = "0+unknown"
+
+
+def _trace_html(trace: object) -> str:
+    """A Trace's notebook view, its module imported on first display only."""
+    from layerlab.notebook import trace_html
+
+    return trace_html(trace)  # type: ignore[arg-type]
+
+
+def _register_notebook_view() -> None:
+    """Make IPython display a Trace as its step-through (text/html), when IPython is running.
+
+    IPython is never imported here: only looked up among the modules already loaded.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        html = shell.display_formatter.formatters["text/html"]
+        html.for_type_by_name("layerlab.engine.trace", "Trace", _trace_html)
+
+
+_register_notebook_view()
