@@ -15,6 +15,7 @@ from layerlab.engine.norm import (
     layer_norm,
     rms_norm,
 )
+from layerlab.engine.norm_steps import axis_ids, channel_window, group_sums, series_histogram
 from layerlab.engine.norm_weights import local_response_norm, weight_norm, weight_standardization
 from layerlab.engine.trace import Trace
 
@@ -80,26 +81,14 @@ def group_of(req: NormParams, t: Trace, shape: tuple[int, ...]) -> np.ndarray:
     """Each element's group: the engine's where it has one, else the channel (lrn) or output channel."""
     if "group_of" in t.stages:
         return t.stages["group_of"]
-    axis = 1 if req.kind == "lrn" else 0
-    ids = np.arange(shape[axis]).reshape((1,) * axis + (-1,) + (1,) * (len(shape) - axis - 1))
-    return np.broadcast_to(ids, shape).astype(np.int64)
-
-
-def sums(x: np.ndarray, ids: np.ndarray, groups: int, mean: np.ndarray | None) -> dict[str, np.ndarray]:
-    """Per group: sum x and, about `mean` (or about 0 when None), the sum of squares; each (S,)."""
-    flat = ids.ravel()
-    deviation = x.ravel() - (0 if mean is None else mean[flat])
-    return {
-        "sum": np.bincount(flat, weights=x.ravel(), minlength=groups),
-        "square_sum": np.bincount(flat, weights=deviation * deviation, minlength=groups),
-    }
+    return axis_ids(shape, 1 if req.kind == "lrn" else 0)
 
 
 def steps(req: NormParams, x: np.ndarray, t: Trace, ids: np.ndarray) -> dict[str, np.ndarray]:
     """The columns the page steps through: the engine's, plus the sums its equations write out."""
     if req.kind in STATISTICS:
         out = {k: t.steps[k] for k in ("group", "count", "mean", "var", "eps", "inv_std")}
-        return out | sums(x, ids, len(out["group"]), None if req.kind == "rms" else out["mean"])
+        return out | group_sums(x, ids, len(out["group"]), None if req.kind == "rms" else out["mean"])
     if req.kind == "lrn":
         s = t.steps
         return {"group": s["channel"], "count": s["count"], "first": s["first"], "last": s["last"]}
@@ -111,37 +100,16 @@ def window(req: NormParams, t: Trace) -> np.ndarray | None:
     """lrn: (S, C), True where channel c' is in step s's window; None for the other kinds."""
     if req.kind != "lrn":
         return None
-    c = np.arange(t.output.shape[1])
-    return (c >= t.steps["first"][:, None]) & (c <= t.steps["last"][:, None])
-
-
-def histogram_edges(values: np.ndarray) -> np.ndarray:
-    """`norm_histogram_bins` equal bins over the values' range (B + 1,). A range too narrow to split into
-    that many representable steps (a tensor scaled by a subnormal gamma, or one value repeated) gets a
-    single wider range centred on it, as NumPy does for equal values, instead of NumPy's error."""
-    lo, hi = float(values.min()), float(values.max())
-    edges = np.linspace(lo, hi, S.norm_histogram_bins + 1)
-    if np.all(edges[1:] > edges[:-1]):
-        return edges
-    mid = lo / 2 + hi / 2
-    half = max(0.5, abs(mid) * 2.0**-20)  # past 2**20 a step of 0.5 is no longer representable
-    return np.linspace(mid - half, mid + half, S.norm_histogram_bins + 1)
+    return channel_window(t.steps["first"], t.steps["last"], t.output.shape[1])
 
 
 def histograms(before: np.ndarray, after: np.ndarray, series: np.ndarray, count: int) -> dict:
     """Counts per series (S, B) and in total (B,) over shared bin edges (B + 1,), before and after."""
-    out = {}
-    for name, values in (("before", before), ("after", after)):
-        edges = histogram_edges(values)
-        counts = np.stack([np.histogram(values[series == s], bins=edges)[0] for s in range(count)])
-        total = np.histogram(values, bins=edges)[0]
-        out[name] = {**_bins(edges), "counts": counts, "total": total}
-    return out
-
-
-def _bins(edges: np.ndarray) -> dict[str, np.ndarray | float]:
-    """The edges (B + 1,), and for drawing the bars their centres (B,) and common width."""
-    return {"edges": edges, "centers": (edges[:-1] + edges[1:]) / 2, "width": float(edges[1] - edges[0])}
+    bins = S.norm_histogram_bins
+    return {
+        name: series_histogram(values, series, count, bins)
+        for name, values in (("before", before), ("after", after))
+    }
 
 
 def dependence(req: NormParams, base: np.ndarray, changed: np.ndarray, output: np.ndarray) -> dict:
@@ -210,6 +178,8 @@ def small_batch(req: NormStreamRequest) -> dict:
                 "worst": float(np.abs(errors[-1]).max()),
             }
         )
-    edges = histogram_edges(np.concatenate([e.ravel() for e in errors]))
-    counts = np.stack([np.histogram(e, bins=edges)[0] for e in errors])
-    return {"trials": req.trials, "sizes": results, "histogram": {**_bins(edges), "counts": counts}}
+    values = np.concatenate([e.ravel() for e in errors])
+    trial_size = np.repeat(np.arange(len(errors)), [e.size for e in errors])
+    picture = series_histogram(values, trial_size, len(errors), S.norm_histogram_bins)
+    del picture["total"]
+    return {"trials": req.trials, "sizes": results, "histogram": picture}

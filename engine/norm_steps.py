@@ -1,0 +1,59 @@
+"""What the normalization page steps through beyond a norm's own trace: each element's group, the
+per-group sums its equations write out, lrn's channel windows, and histograms on shared bins."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def axis_ids(shape: tuple[int, ...], axis: int) -> np.ndarray:
+    """(shape) int64: each element's index along `axis` (the group of a per-channel step)."""
+    ids = np.arange(shape[axis]).reshape((1,) * axis + (-1,) + (1,) * (len(shape) - axis - 1))
+    return np.broadcast_to(ids, shape).astype(np.int64)
+
+
+def group_sums(x: np.ndarray, ids: np.ndarray, groups: int, mean: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Per group g: Σ x over the elements with ids == g and Σ (x - mean[g])² (about 0 when mean is None).
+
+    x, ids : ndarrays of one shape; mean : (groups,) or None. Returns "sum" and "square_sum", (groups,) each.
+    """
+    flat = ids.ravel()
+    deviation = x.ravel() - (0 if mean is None else mean[flat])
+    return {
+        "sum": np.bincount(flat, weights=x.ravel(), minlength=groups),
+        "square_sum": np.bincount(flat, weights=deviation * deviation, minlength=groups),
+    }
+
+
+def channel_window(first: np.ndarray, last: np.ndarray, channels: int) -> np.ndarray:
+    """(S, C) bool, True where channel c is in step s's window first[s]..last[s] (local_response_norm)."""
+    c = np.arange(channels)
+    return (c >= first[:, None]) & (c <= last[:, None])
+
+
+def histogram_edges(values: np.ndarray, bins: int) -> np.ndarray:
+    """`bins` equal bins over the values' range, (bins + 1,) edges.
+
+    A range too narrow to split into that many representable steps (a tensor scaled by a subnormal
+    gamma, or one value repeated) gets a single wider range centred on it, as NumPy does for equal
+    values, instead of NumPy's error.
+    """
+    lo, hi = float(values.min()), float(values.max())
+    edges = np.linspace(lo, hi, bins + 1)
+    if np.all(edges[1:] > edges[:-1]):
+        return edges
+    mid = lo / 2 + hi / 2
+    half = max(0.5, abs(mid) * 2.0**-20)  # past 2**20 a step of 0.5 is no longer representable
+    return np.linspace(mid - half, mid + half, bins + 1)
+
+
+def bin_layout(edges: np.ndarray) -> dict[str, np.ndarray | float]:
+    """The edges (B + 1,), and for drawing the bars their centres (B,) and common width."""
+    return {"edges": edges, "centers": (edges[:-1] + edges[1:]) / 2, "width": float(edges[1] - edges[0])}
+
+
+def series_histogram(values: np.ndarray, series: np.ndarray, count: int, bins: int) -> dict:
+    """Counts of `values` per series s in 0..count-1 (count, B) and in total (B,), on shared edges."""
+    edges = histogram_edges(values, bins)
+    counts = np.stack([np.histogram(values[series == s], bins=edges)[0] for s in range(count)])
+    return {**bin_layout(edges), "counts": counts, "total": np.histogram(values, bins=edges)[0]}

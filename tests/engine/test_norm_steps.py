@@ -1,0 +1,49 @@
+"""engine.norm_steps against plain loops: group ids, per-group sums, lrn windows and histograms."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from layerlab.engine.norm_steps import axis_ids, channel_window, group_sums, histogram_edges, series_histogram
+
+
+def test_axis_ids_give_each_element_its_channel():
+    ids = axis_ids((2, 3, 2, 2), 1)
+    for n, c, i, j in np.ndindex(ids.shape):
+        assert ids[n, c, i, j] == c
+
+
+def test_group_sums_match_a_loop_about_the_mean_and_about_zero():
+    rng = np.random.default_rng(16)
+    x = rng.normal(size=(2, 3, 4))
+    ids = rng.integers(0, 3, size=x.shape)
+    mean = np.array([0.5, -1.0, 2.0])
+    got, about_zero = group_sums(x, ids, 3, mean), group_sums(x, ids, 3, None)
+    for g in range(3):
+        members = [x[idx] for idx in np.ndindex(x.shape) if ids[idx] == g]
+        assert np.isclose(got["sum"][g], sum(members))
+        assert np.isclose(got["square_sum"][g], sum((v - mean[g]) ** 2 for v in members))
+        assert np.isclose(about_zero["square_sum"][g], sum(v * v for v in members))
+
+
+def test_channel_window_marks_first_to_last_inclusive():
+    window = channel_window(np.array([0, 1]), np.array([1, 3]), 4)
+    assert window.tolist() == [[True, True, False, False], [False, True, True, True]]
+
+
+def test_histogram_edges_widen_a_single_repeated_value():
+    edges = histogram_edges(np.full(5, 3.0), 4)
+    assert len(edges) == 5 and edges[0] < 3.0 < edges[-1] and np.all(np.diff(edges) > 0)
+    np.testing.assert_allclose(histogram_edges(np.array([0.0, 2.0]), 4), [0, 0.5, 1, 1.5, 2])
+
+
+def test_series_histogram_counts_each_series_and_the_total():
+    values = np.array([0.1, 0.9, 0.2, 0.8, 0.55])
+    series = np.array([0, 0, 1, 1, 1])
+    h = series_histogram(values, series, 2, 2)
+    lo, mid = h["edges"][0], h["edges"][1]
+    for s in range(2):
+        below = sum(1 for v, k in zip(values, series, strict=True) if k == s and lo <= v < mid)
+        assert h["counts"][s].tolist() == [below, int((series == s).sum()) - below]
+    assert h["total"].tolist() == h["counts"].sum(axis=0).tolist()
+    np.testing.assert_allclose(h["centers"], (h["edges"][:-1] + h["edges"][1:]) / 2)
