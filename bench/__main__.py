@@ -26,6 +26,7 @@ from bench import (
     networks_bench,
     pages_bench,
     soak_bench,
+    trace_bench,
 )
 from bench.common import ROOT, Section
 from layerlab.app.devserver import app_server
@@ -35,7 +36,7 @@ RESULTS = ROOT / "bench" / "results" / "latest.json"
 PARTS = ("engine", "family", "families", "api", "browser", "pages", "networks")  # the default run
 # load the machine for minutes and start their own production server: only with --only
 HEAVY_PARTS = ("load", "soak", "memory")
-ONLY_PARTS = ("latency",)  # a part of its own, run only when asked: `--only latency`
+ONLY_PARTS = ("latency", "trace")  # parts of their own, run only when asked: `--only latency`
 
 
 def _git_commit() -> str | None:
@@ -104,6 +105,8 @@ def main(argv: list[str] | None = None) -> None:
                 section = memory_bench.run(args.quick)
             elif part == "soak":
                 section = soak_bench.run(args.quick, args.minutes)
+            elif part == "trace":
+                section = trace_bench.run(args.quick)
             else:
                 section = browser_bench.run(args.quick, server)
             sections[part] = section

@@ -54,12 +54,12 @@ def linear(
     if record_steps is True:  # every step recorded now: their results are the output
         steps = recorder(range(total))
         result = steps["result"]
-    else:  # a chunk of steps at a time, only the results kept: the same bits, the record never whole
-        chunk = max(1, (1 << 22) // max(1, in_features))
+    else:  # sample rows at a time, the products summed as the steps sum them: the same bits
+        chunk = max(1, (1 << 20) // max(1, in_features * out_features))
         result = np.concatenate(
-            [recorder(range(i, min(i + chunk, total)))["result"] for i in range(0, total, chunk)]
-            or [np.zeros(0)]
-        )
+            [(rows[i : i + chunk, None, :] * w).sum(axis=2) + b for i in range(0, len(rows), chunk)]
+            or [np.zeros((0, out_features))]
+        ).reshape(-1)
     output = result.reshape(*lead, out_features)
     params = {"in_features": in_features, "out_features": out_features, "bias": bias is not None}
     params["input_shape"], params["output_shape"] = tuple(x.shape), tuple(output.shape)

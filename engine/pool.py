@@ -169,6 +169,17 @@ def _windows(padded: np.ndarray, grid: _Grid, steps: range) -> dict[str, np.ndar
     }
 
 
+def _plane_fields(grid: _Grid) -> dict[str, np.ndarray]:
+    """origin and valid of one (n, c) plane's windows: what `_divisor` reads."""
+    (kh, kw), (sh, sw), (oh, ow) = grid.kernel, grid.stride, grid.output_size
+    top, bottom, left, right = grid.pads
+    inside = np.zeros((grid.input_size[0] + top + bottom, grid.input_size[1] + left + right), dtype=bool)
+    inside[top : top + grid.input_size[0], left : left + grid.input_size[1]] = True
+    valid = np.array([inside[rows, cols].reshape(-1) for rows, cols in _tap_slices(grid)])  # (T, plane)
+    origin = np.indices((oh, ow), dtype=np.int32).reshape(2, -1) * np.array([[sh], [sw]], dtype=np.int32)
+    return {"origin": origin.T, "valid": valid.T.reshape(-1, kh, kw)}
+
+
 def _tap_major(field: np.ndarray) -> np.ndarray:
     """A (S, kH, kW) step field as (kH*kW, S): a view of how `_windows` lays it out, one row per tap."""
     return field.reshape(len(field), -1).T
@@ -402,7 +413,10 @@ def avg_pool2d(
     finish = functools.partial(_avg_steps, grid, count_include_pad, divisor_override)
     recorder = _Recorder(padded, grid, finish)
     plane = grid.output_size[0] * grid.output_size[1]
-    divisor = recorder(range(plane))["divisor"]  # the same on every (n, c) plane
+    if divisor_override is not None:
+        divisor = float(divisor_override)
+    else:  # the same on every (n, c) plane
+        divisor = _divisor(_plane_fields(grid), grid, count_include_pad)
     result = (_reduce_taps(padded, grid, np.add).reshape(-1, plane) / divisor).reshape(-1)
     params = grid.params(
         ceil_mode=ceil_mode, count_include_pad=count_include_pad, divisor_override=divisor_override
