@@ -21,6 +21,8 @@ from layerlab.app.pages.family.schemas import (
     TiledRequest,
     TransposedRequest,
 )
+from layerlab.engine import family_parts
+from layerlab.engine.family_parts import fit_kernel
 from layerlab.engine.images import sample_image
 from layerlab.engine.kernels import PRESETS
 
@@ -84,28 +86,27 @@ def seeded_bias(salt: str, c_out: int) -> np.ndarray:
     return np.array([seeded_kernel(salt + "-bias", o, 0, 1, 1)[0, 0] for o in range(c_out)])
 
 
-def _span_check(field: str, what: str, taps: int, dilation: int, padded: int) -> None:
-    span = dilation * (taps - 1) + 1
-    if span > padded:
+def _span_check(field: str, what: str, taps: int, padded: int) -> None:
+    if taps > padded:
         raise ApiError(
-            422,
-            field,
-            f"{what} of {taps} taps with dilation {dilation} covers {span}, more than the {padded} "
-            "of the padded input",
+            422, field, f"{what} of {taps} taps covers {taps}, more than the {padded} of the padded input"
         )
 
 
+# conv1d's arguments as the request names them (the engine's geometry errors name the first)
+CONV1D_FIELDS = {"input": "signal", "weight": "kernel"}
+
+
 def conv1d_args(req: Conv1dRequest) -> tuple[np.ndarray, np.ndarray, dict]:
-    """(signal (1, L), weight (1, 1, k), keyword arguments) for engine.grouped.conv1d."""
+    """(signal (1, L), weight (1, 1, k), keyword arguments) for engine.grouped.conv1d (which checks them)."""
     x = np.asarray(req.signal, dtype=np.float64)[None]
     w = np.asarray(req.kernel, dtype=np.float64)[None, None]
-    length, p = x.shape[1], req.padding
-    if req.padding_mode == "reflect" and p >= length:
-        raise ApiError(422, "padding", f"reflect padding {p} must be smaller than the signal length {length}")
-    if req.padding_mode == "circular" and p > length:
-        raise ApiError(422, "padding", f"circular padding {p} must not exceed the signal length {length}")
-    _span_check("kernel", "the kernel", w.shape[2], req.dilation, length + 2 * p)
-    kwargs = {"stride": req.stride, "padding": p, "dilation": req.dilation, "padding_mode": req.padding_mode}
+    kwargs = {
+        "stride": req.stride,
+        "padding": req.padding,
+        "dilation": req.dilation,
+        "padding_mode": req.padding_mode,
+    }
     return x, w, kwargs
 
 
@@ -135,8 +136,6 @@ def grouped_layer(req: GroupedRequest) -> dict:
     groups = {"grouped": req.groups, "depthwise": c_in}.get(req.mode, 1)
     if req.mode == "separable":
         groups = c_in  # of the depthwise half
-    if req.padding == "valid" and k > req.size:
-        raise ApiError(422, "kernel_size", f"kernel {k} is larger than the {req.size}x{req.size} image")
     layer = {"x": x, "names": names, "kernel": k, "groups": groups, "padding": req.padding}
     if req.mode == "separable":
         layer["depthwise"] = seeded_weight("depthwise", c_in, c_in, c_in, k)  # (C_in, 1, k, k)
@@ -149,29 +148,15 @@ def grouped_layer(req: GroupedRequest) -> dict:
     return layer
 
 
-def _fit(kernel: np.ndarray, k: int) -> np.ndarray:
-    """A square kernel cropped or zero-padded to k x k about its centre."""
-    out = np.zeros((k, k))
-    n = kernel.shape[0]
-    src, dst = max(0, (n - k) // 2), max(0, (k - n) // 2)
-    m = min(n, k)
-    out[dst : dst + m, dst : dst + m] = kernel[src : src + m, src : src + m]
-    return out
-
-
 def tiled_args(req: TiledRequest) -> tuple[np.ndarray, np.ndarray, dict]:
     """(grey scene (1, H, W), weight (tH, tW, 1, 1, k, k), keyword arguments) for tiled_conv2d."""
     th, tw = req.tile
     k = req.kernel_size
     if req.weight is None:
         names = [TILE_PRESETS[i % len(TILE_PRESETS)] for i in range(th * tw)]
-        kernels = np.array([_fit(PRESETS[n].weights, k) for n in names]).reshape(th, tw, k, k)
+        kernels = np.array([fit_kernel(PRESETS[n].weights, k) for n in names]).reshape(th, tw, k, k)
     else:
         kernels = np.asarray(req.weight, dtype=np.float64)
-    if k > req.size + 2 * req.padding:
-        raise ApiError(
-            422, "kernel_size", f"kernel {k} is larger than the padded image ({req.size} + 2·{req.padding})"
-        )
     x = sample_image("scene", req.size, "gray")
     kwargs = {"tile": (th, tw), "stride": req.stride, "padding": req.padding}
     return x, kernels[:, :, None, None], kwargs
@@ -181,7 +166,7 @@ def flattened_args(req: FlattenedRequest) -> tuple[np.ndarray, list[str], dict]:
     """(scene (C, H, W), channel names, keyword arguments) for flattened_conv2d (one output channel)."""
     x, names = gray_or_rgb(req.color, req.size)
     for field, taps in (("vertical", req.vertical), ("horizontal", req.horizontal)):
-        _span_check(field, f"the {field} filter", len(taps), 1, req.size + 2 * req.padding)
+        _span_check(field, f"the {field} filter", len(taps), req.size + 2 * req.padding)
     kwargs = {
         "channel_weight": np.array([req.channel], dtype=np.float64),  # (1, C_in)
         "vertical_weight": np.array([req.vertical], dtype=np.float64),  # (1, kH)
@@ -194,7 +179,7 @@ def flattened_args(req: FlattenedRequest) -> tuple[np.ndarray, list[str], dict]:
 def rank_one_kernel(kwargs: dict) -> np.ndarray:
     """(1, C_in, kH, kW) the full kernel a flattened convolution equals: channel x vertical x horizontal."""
     ch, vert, hor = kwargs["channel_weight"][0], kwargs["vertical_weight"][0], kwargs["horizontal_weight"][0]
-    return np.einsum("c,u,v->cuv", ch, vert, hor)[None]
+    return family_parts.rank_one_kernel(ch, vert, hor)[None]
 
 
 def residual_args(req: ResidualRequest) -> tuple[np.ndarray, list[str], dict]:
@@ -207,9 +192,9 @@ def residual_args(req: ResidualRequest) -> tuple[np.ndarray, list[str], dict]:
     x, names = gray_or_rgb(req.color, req.size)
     c, m, k = x.shape[0], req.mid_channels, req.kernel_size
     edges = np.array(
-        [_fit(PRESETS[RESIDUAL_PRESETS[i % len(RESIDUAL_PRESETS)]].weights, k) for i in range(m)]
+        [fit_kernel(PRESETS[RESIDUAL_PRESETS[i % len(RESIDUAL_PRESETS)]].weights, k) for i in range(m)]
     )
-    centre = _fit(PRESETS["identity"].weights, k)  # (k, k): 1 in the middle
+    centre = fit_kernel(PRESETS["identity"].weights, k)  # (k, k): 1 in the middle
     kwargs = {
         "weight1": np.repeat(edges[:, None] / c, c, axis=1),  # (M, C, k, k)
         "bias1": None,
@@ -217,32 +202,3 @@ def residual_args(req: ResidualRequest) -> tuple[np.ndarray, list[str], dict]:
         "bias2": None,
     }
     return x, names, kwargs
-
-
-def partial_outputs(steps: dict[str, np.ndarray], out_size: tuple[int, int]) -> np.ndarray:
-    """(S, OH, OW): the scatter reading's output after each step, its stamps added one by one.
-
-    steps : conv_transpose2d steps of a one-channel input and weight (stamp (S, 1, kH, kW)).
-    """
-    running = np.zeros(out_size)
-    partial = np.empty((len(steps["value"]), *out_size))
-    for s, (rows, cols, stamp, inside) in enumerate(
-        zip(steps["rows"], steps["cols"], steps["stamp"][:, 0], steps["inside"], strict=True)
-    ):
-        r, c = np.nonzero(inside)  # the taps that land on the output; the others the padding crops
-        running[rows[r], cols[c]] += stamp[r, c]
-        partial[s] = running
-    return partial
-
-
-def joint_schedule(scatter_steps: int, gather_steps: int) -> dict[str, np.ndarray]:
-    """Which step of each reading to show at each of max(S1, S2) joint steps, both ending together.
-
-    Joint step t shows step ceil((t + 1) * S / T) - 1 of a reading with S steps, so the reading
-    with fewer steps advances evenly and both show their complete output at the last step.
-    """
-    total = max(scatter_steps, gather_steps)
-    t = np.arange(1, total + 1)
-    return {
-        name: -(-t * n // total) - 1 for name, n in (("scatter", scatter_steps), ("gather", gather_steps))
-    }

@@ -24,6 +24,7 @@ from layerlab.app.pages.family.schemas import (
 )
 from layerlab.app.serialize import NumpyJSONResponse
 from layerlab.engine.conv import conv2d
+from layerlab.engine.family_parts import channel_groups, joint_schedule, scatter_partials
 from layerlab.engine.grouped import (
     channel_shuffle,
     connections,
@@ -89,7 +90,7 @@ def family_page(request: Request) -> HTMLResponse:
 def one_dimensional(req: Conv1dRequest) -> NumpyJSONResponse:
     """conv1d of a signal with a kernel, every window recorded."""
     x, w, kwargs = fr.conv1d_args(req)
-    with engine_errors():
+    with engine_errors(fields=fr.CONV1D_FIELDS):
         t = conv1d(x, w, **kwargs)
     steps = t.steps
     return NumpyJSONResponse(
@@ -124,7 +125,9 @@ def transposed(req: TransposedRequest) -> NumpyJSONResponse:
     params, s, g = scatter.params, scatter.steps, gather.steps
     top, bottom, left, right = params["gather_pads"]
     inserted = gather.stages["zero_inserted"][0]  # (Z_H, Z_W)
-    schedule = fr.joint_schedule(scatter.num_steps, gather.num_steps)
+    schedule = dict(
+        zip(("scatter", "gather"), joint_schedule(scatter.num_steps, gather.num_steps), strict=True)
+    )
     return NumpyJSONResponse(
         {
             "op": scatter.op,
@@ -137,7 +140,7 @@ def transposed(req: TransposedRequest) -> NumpyJSONResponse:
                 "input": x[0],
                 "kernel": w[0, 0],
                 "num_steps": scatter.num_steps,
-                "partial": fr.partial_outputs(s, params["output_size"]),  # (S, OH, OW)
+                "partial": scatter_partials(s, params["output_size"]),  # (S, OH, OW)
                 "steps": {
                     "index": s["index"][:, 2:],  # (S, 2) the input element (i, j)
                     "value": s["value"],
@@ -175,7 +178,7 @@ def _diagram(c_from: int, c_to: int, groups: int) -> dict:
     """Which channel feeds which, (C_to, C_from), and the group of each source channel, (C_from,)."""
     return {
         "connections": connections(c_from, c_to, groups),
-        "source_group": np.arange(c_from) // (c_from // groups),
+        "source_group": channel_groups(c_from, groups),
     }
 
 
@@ -192,7 +195,7 @@ def grouped(req: GroupedRequest) -> NumpyJSONResponse:
         req.out_channels,
     )
     middle = None
-    with engine_errors():
+    with engine_errors(fields={"weight": "kernel_size", "depthwise_weight": "kernel_size"}):
         if req.mode == "separable":
             weights = [layer[key] for key in ("depthwise", "pointwise", "depthwise_bias", "pointwise_bias")]
             t = depthwise_separable_conv2d(x, *weights, padding=req.padding)
@@ -252,7 +255,7 @@ def shuffle(req: ShuffleRequest) -> NumpyJSONResponse:
             "op": t.op,
             "params": {"groups": req.groups, "channels_per_group": t.params["channels_per_group"]},
             "permutation": permutation,  # output[k] = input[permutation[k]]
-            "input_group": np.arange(req.channels) // t.params["channels_per_group"],  # (C,)
+            "input_group": channel_groups(req.channels, req.groups),  # (C,)
             "input": x,
             "names": names,
             "output": t.output[0],
@@ -268,7 +271,7 @@ def shuffle(req: ShuffleRequest) -> NumpyJSONResponse:
 def tiled(req: TiledRequest) -> NumpyJSONResponse:
     """tiled_conv2d on the grey scene: which kernel each output uses and the parameter counts."""
     x, w, kwargs = fr.tiled_args(req)
-    with engine_errors():
+    with engine_errors(fields={"weight": "kernel_size"}):
         t = tiled_conv2d(x, w, None, **kwargs)
     tile_index = t.stages["tile_index"]  # (OH, OW, 2)
     plain = conv_cost(1, 1, req.kernel_size, t.params["output_size"], 1, False)["parameters"]
