@@ -122,21 +122,21 @@ def cases() -> list[Case]:
             "pool",
             "max_pool2d k2 s2",
             POOL_SHAPE,
-            lambda: max_pool2d(img, 2).output,
+            lambda: max_pool2d(img, 2, record_steps=True).output,
             {"view": lambda: bare_max_pool(img, 2, 2, 0), "taps": lambda: bare_max_pool_taps(img, 2, 2, 0)},
         ),
         Case(
             "pool",
             "max_pool2d k3 s2 p1",
             POOL_SHAPE,
-            lambda: max_pool2d(img, 3, 2, 1).output,
+            lambda: max_pool2d(img, 3, 2, 1, record_steps=True).output,
             {"view": lambda: bare_max_pool(img, 3, 2, 1), "taps": lambda: bare_max_pool_taps(img, 3, 2, 1)},
         ),
         Case(
             "pool",
             "avg_pool2d k2 s2",
             POOL_SHAPE,
-            lambda: avg_pool2d(img, 2).output,
+            lambda: avg_pool2d(img, 2, record_steps=True).output,
             {"view": lambda: bare_avg_pool(img, 2, 2), "taps": lambda: bare_avg_pool_taps(img, 2, 2)},
         ),
         Case(
@@ -164,7 +164,7 @@ def cases() -> list[Case]:
             "attention",
             "scaled_dot_product_attention",
             ATTENTION_SHAPE,
-            lambda: scaled_dot_product_attention(q, k, v).output,
+            lambda: scaled_dot_product_attention(q, k, v, record_steps=True).output,
             sdpa,
         ),
     ]

@@ -60,9 +60,11 @@ def _case(size: int, repeats: int) -> dict:
     if not np.allclose(conv2d(x, wg, padding=1, groups=2).output, bare_grouped_conv(x, wg, 2)):
         raise AssertionError(f"bare grouped conv disagrees with the engine at {size}")
     timings = {
-        "transposed_trace": measure(lambda: conv_transpose2d(x, wt, stride=STRIDE, padding=PADDING), repeats),
+        "transposed_trace": measure(
+            lambda: conv_transpose2d(x, wt, stride=STRIDE, padding=PADDING, record_steps=True), repeats
+        ),
         "transposed_bare": measure(lambda: bare_conv_transpose(x, wt, STRIDE, PADDING), repeats),
-        "grouped_trace": measure(lambda: conv2d(x, wg, padding=1, groups=2), repeats),
+        "grouped_trace": measure(lambda: conv2d(x, wg, padding=1, groups=2, record_steps=True), repeats),
         "grouped_bare": measure(lambda: bare_grouped_conv(x, wg, 2), repeats),
     }
     return {"size": size, **{k: v.__dict__ for k, v in timings.items()}}
