@@ -64,27 +64,47 @@ def trace_body(
     return body
 
 
-def body_model(name: str, doc: str, **fields: str) -> type[BaseModel]:
-    """A response model documenting an answer's top-level keys: field name -> what it holds.
+# what the keys most answers share hold
+COMMON_KEYS = {
+    "op": "the torch.nn.functional name of the operation",
+    "kind": "the kind of operation asked for",
+    "params": "the call's arguments, normalised, and derived sizes",
+    "output": "the operation's output (nested lists)",
+    "stages": "named intermediates, each an array",
+    "steps": "per-step fields, columnar: field -> array whose first axis is the step",
+    "num_steps": "how many steps the whole trace has (a chunk may send fewer)",
+    "torch": "the PyTorch code that computes the same",
+    "formulas": "formulas with this answer's numbers, MathML by name",
+    "formula": "the formula with this answer's numbers, MathML",
+    "input": "the input the operation read",
+}
 
-    A description ending in "(optional)" marks a key some answers leave out. Values are typed
-    Any (arrays, nested objects): the model documents the answer in /openapi.json, and extra keys
-    are allowed, so an answer validates against it without its arrays being copied.
+
+def body_model(name: str, doc: str, *keys: str, **described: str) -> type[BaseModel]:
+    """A response model documenting an answer's top-level keys.
+
+    keys : names described by COMMON_KEYS (or as "part of the answer: see the operation"); a name
+        ending in "?" is a key some answers leave out. described : name -> what it holds.
+    Values are typed Any (arrays, nested objects): the model documents the answer in /openapi.json,
+    and extra keys are allowed, so an answer validates against it without its arrays being copied.
     """
-    definitions: dict[str, Any] = {
-        key: (Any, Field(None if text.endswith("(optional)") else ..., description=text))
-        for key, text in fields.items()
-    }
-    return create_model(name, __doc__=doc, __config__=ConfigDict(extra="allow"), **definitions)
+    fields: dict[str, Any] = {}
+    for key in keys:
+        bare = key.rstrip("?")
+        text = COMMON_KEYS.get(bare, "part of the answer: see the operation's description")
+        fields[bare] = (Any, Field(None if key.endswith("?") else ..., description=text))
+    for key, text in described.items():
+        fields[key] = (Any, Field(..., description=text))
+    return create_model(name, __doc__=doc, __config__=ConfigDict(extra="allow"), **fields)
 
 
 TraceBody = body_model(
     "TraceBody",
     "An engine trace as JSON: the output, its named intermediates and its columnar steps.",
-    op="the torch.nn.functional name of the operation",
-    params="the call's arguments, normalised, and derived sizes",
-    output="exactly what the torch function returns (nested lists)",
-    stages="named intermediates (padded input, scores, ...), each an array (optional)",
-    steps="per-step fields, columnar: field -> array whose first axis is the step",
-    num_steps="how many steps the whole trace has (a chunk may send fewer)",
+    "op",
+    "params",
+    "output",
+    "stages?",
+    "steps",
+    "num_steps",
 )

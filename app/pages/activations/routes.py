@@ -21,13 +21,73 @@ from layerlab.app.pages.activations.schemas import (
     PointRequest,
     SoftmaxRequest,
 )
-from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.app.serialize import NumpyJSONResponse, body_model
 from layerlab.engine.activation_demos import dead_relu_training, sample_curve
 from layerlab.engine.activations import softmax
 from layerlab.engine.images import SAMPLES
 from layerlab.engine.kernels import PRESETS
 
 router = APIRouter(tags=["activations"])
+
+
+CurveAnswer = body_model(
+    "CurveAnswer",
+    "An activation's curve, its gradient and where it saturates.",
+    "kind",
+    "params",
+    "x",
+    "f",
+    "grad",
+    "saturated",
+    "intervals",
+    "pieces",
+    "winner",
+    "saturated_fraction",
+    "formulas",
+    "torch",
+)
+PointAnswer = body_model(
+    "PointAnswer",
+    "An activation and its gradient at one point.",
+    "x",
+    "f",
+    "grad",
+    "formulas",
+)
+MapAnswer = body_model(
+    "MapAnswer",
+    "A feature map through an activation: values, gradient, saturation.",
+    "conv",
+    "activated",
+    "grad",
+    "saturated_fraction",
+    "zero_fraction",
+    "conv_state",
+    "torch",
+)
+SoftmaxAnswer = body_model(
+    "SoftmaxAnswer",
+    "softmax of a vector, each stage and its Jacobian.",
+    "z",
+    "temperature",
+    "scaled",
+    "shifted",
+    "exp",
+    "sum",
+    "output",
+    "jacobian",
+    "text",
+)
+DeadReluAnswer = body_model(
+    "DeadReluAnswer",
+    "Training a small ReLU layer: which neurons die and when.",
+    "params",
+    "num_steps",
+    "x",
+    "target",
+    "steps",
+    "first_dead",
+)
 
 LABELS = {
     "sigmoid": "Sigmoid",
@@ -82,7 +142,7 @@ def activations_page(request: Request) -> HTMLResponse:
     )
 
 
-@router.post("/api/activations/curve", response_class=NumpyJSONResponse)
+@router.post("/api/activations/curve", response_model=CurveAnswer, response_class=NumpyJSONResponse)
 @heavy
 def curve(req: CurveRequest) -> NumpyJSONResponse:
     """f and f' on `points` x in [x_min, x_max], and where |f'| < threshold (saturated)."""
@@ -106,7 +166,7 @@ def curve(req: CurveRequest) -> NumpyJSONResponse:
     )
 
 
-@router.post("/api/activations/point", response_class=NumpyJSONResponse)
+@router.post("/api/activations/point", response_model=PointAnswer, response_class=NumpyJSONResponse)
 def point(req: PointRequest) -> NumpyJSONResponse:
     """f(x) and f'(x) at one x, and both formulas with that x's numbers filled in."""
     t = ar.apply(req, np.array([req.x]))
@@ -120,7 +180,7 @@ def point(req: PointRequest) -> NumpyJSONResponse:
     )
 
 
-@router.post("/api/activations/map", response_class=NumpyJSONResponse)
+@router.post("/api/activations/map", response_model=MapAnswer, response_class=NumpyJSONResponse)
 @heavy
 def feature_map(req: MapRequest) -> NumpyJSONResponse:
     """A conv feature map, the activation of it and its derivative (where gradients flow)."""
@@ -142,7 +202,7 @@ def feature_map(req: MapRequest) -> NumpyJSONResponse:
     )
 
 
-@router.post("/api/activations/softmax", response_class=NumpyJSONResponse)
+@router.post("/api/activations/softmax", response_model=SoftmaxAnswer, response_class=NumpyJSONResponse)
 @heavy
 def softmax_vector(req: SoftmaxRequest) -> NumpyJSONResponse:
     """softmax(z / T) with every stage: shifted, exponentials, their sum, the output and the Jacobian."""
@@ -164,7 +224,7 @@ def softmax_vector(req: SoftmaxRequest) -> NumpyJSONResponse:
     )
 
 
-@router.post("/api/activations/dead-relu", response_class=NumpyJSONResponse)
+@router.post("/api/activations/dead-relu", response_model=DeadReluAnswer, response_class=NumpyJSONResponse)
 @heavy
 def dead_relu(req: DeadReluRequest) -> NumpyJSONResponse:
     """The dying-ReLU run: per step the loss, which units are dead, their pre-activation ranges."""

@@ -15,12 +15,58 @@ from layerlab.app.mathml import tex
 from layerlab.app.pages.attention import request as ar
 from layerlab.app.pages.attention import text as at
 from layerlab.app.pages.attention.schemas import HEAD_COUNTS, AdditiveRequest, AttentionRequest
-from layerlab.app.serialize import NumpyJSONResponse, trace_body
+from layerlab.app.serialize import NumpyJSONResponse, body_model, trace_body
 from layerlab.engine.attention import additive_attention, sqrt_dk_demo
 from layerlab.engine.attention_heads import plane_picture, self_attention_heads
 from layerlab.engine.vocab import FEATURES, PRESETS, VOCAB
 
 router = APIRouter(tags=["attention"])
+
+
+AttentionAnswer = body_model(
+    "AttentionAnswer",
+    "Multi-head self-attention: every stage, one step per (head, query), the 2-D picture.",
+    "op",
+    "params",
+    "output",
+    "steps",
+    "num_steps",
+    "tokens",
+    "unknown",
+    "features",
+    "embeddings",
+    "weights",
+    "q",
+    "k",
+    "v",
+    "heads",
+    "allowed",
+    "concat",
+    "plane",
+    "sense",
+    "torch",
+    "formulas",
+)
+AdditiveAnswer = body_model(
+    "AdditiveAnswer",
+    "Additive (Bahdanau) attention of one decoder state over the encoder states.",
+    "op",
+    "tokens",
+    "unknown",
+    "features",
+    "params",
+    "decoder_state",
+    "encoder_states",
+    "weights",
+    "stages",
+    "context",
+    "num_steps",
+    "steps",
+    "equations",
+    "softmax",
+    "formula",
+    "torch",
+)
 
 DOC = {
     200: {"description": "Every stage, the per-query steps, the 2-D picture, formulas and the PyTorch line."}
@@ -77,7 +123,9 @@ def attention_page(request: Request) -> HTMLResponse:
     )
 
 
-@router.post("/api/attention", response_class=NumpyJSONResponse, responses=DOC)
+@router.post(
+    "/api/attention", response_model=AttentionAnswer, response_class=NumpyJSONResponse, responses=DOC
+)
 @heavy
 def attention(req: AttentionRequest) -> NumpyJSONResponse:
     """Multi-head self-attention of the sentence, one scaled_dot_product_attention call over the heads."""
@@ -126,7 +174,7 @@ def attention(req: AttentionRequest) -> NumpyJSONResponse:
     )
 
 
-@router.post("/api/attention/additive", response_class=NumpyJSONResponse)
+@router.post("/api/attention/additive", response_model=AdditiveAnswer, response_class=NumpyJSONResponse)
 @heavy
 def additive(req: AdditiveRequest) -> NumpyJSONResponse:
     """Additive (Bahdanau) attention of one decoder state over the sentence's embeddings."""

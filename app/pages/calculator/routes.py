@@ -21,7 +21,7 @@ from layerlab.app.pages.calculator.request import (
     preset_list,
     report_json,
 )
-from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.app.serialize import NumpyJSONResponse, body_model
 from layerlab.engine.calculator import Layer, StackError, StackReport, analyse
 
 # ---- requests -----------------------------------------------------------------------------------
@@ -93,6 +93,18 @@ def _focus(req: AnalyseRequest, report: StackReport) -> tuple[int, tuple[int, in
 # ---- routes -------------------------------------------------------------------------------------
 
 api = APIRouter(prefix="/api/calculator", tags=["calculator"])
+
+
+AnalyseAnswer = body_model(
+    "AnalyseAnswer",
+    "Per layer shapes, parameters, MACs and receptive fields; the totals; the selected layer's formulas.",
+    "input_shape",
+    "layers",
+    "total_parameters",
+    "total_macs",
+    "output_shape",
+    "selected?",
+)
 router = APIRouter()  # the page and, included at the end, the API
 
 ANALYSE_DOC = {
@@ -104,7 +116,7 @@ ANALYSE_DOC = {
 }
 
 
-@api.post("/analyse", response_class=NumpyJSONResponse, responses=ANALYSE_DOC)
+@api.post("/analyse", response_model=AnalyseAnswer, response_class=NumpyJSONResponse, responses=ANALYSE_DOC)
 @heavy
 def analyse_stack(req: AnalyseRequest) -> NumpyJSONResponse:
     """Shapes, parameters, MACs and receptive fields of every layer; a stack torch rejects is a 422."""

@@ -30,12 +30,31 @@ from layerlab.app.pages.conv.request import (
 )
 from layerlab.app.pages.conv.schemas import ConvParams, ConvTraceRequest
 from layerlab.app.routes.kernels import kernel_infos
-from layerlab.app.serialize import NumpyJSONResponse, trace_body
+from layerlab.app.serialize import NumpyJSONResponse, body_model, trace_body
 from layerlab.engine.activations import relu
 from layerlab.engine.conv import conv2d, filter_inputs
 from layerlab.engine.images import FIXED_SIZE, SAMPLES
 
 router = APIRouter(tags=["conv"])
+
+
+ConvTraceAnswer = body_model(
+    "ConvTraceAnswer",
+    "One filter's conv2d trace: its output, a chunk of steps, the stages asked for.",
+    "op",
+    "params",
+    "output",
+    "stages?",
+    "steps",
+    "num_steps",
+    "filter",
+    "activation",
+    "chunk",
+    "chunk_steps",
+    "step_offset",
+    "formulas",
+    "torch",
+)
 
 TRACE_DOC = {200: {"description": "The trace of one filter: output, stages, a chunk of steps, formulas."}}
 LIVE_DOC = {
@@ -48,7 +67,9 @@ LIVE_DOC = {
 CLIENT_GONE = 499  # the client closed the connection before its answer was ready (as nginx logs it)
 
 
-@router.post("/api/conv/trace", response_class=NumpyJSONResponse, responses=TRACE_DOC)
+@router.post(
+    "/api/conv/trace", response_model=ConvTraceAnswer, response_class=NumpyJSONResponse, responses=TRACE_DOC
+)
 async def trace(req: ConvTraceRequest, request: Request, uploads: Uploads) -> Response:
     """Step trace of output channel `filter`, steps in chunks of `trace_chunk_steps`."""
     # the page cancels a trace whose settings it has moved past: no work for a client that left

@@ -20,11 +20,69 @@ from layerlab.app.pages.dense.schemas import (
     PlaneRequest,
     PointRequest,
 )
-from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.app.serialize import NumpyJSONResponse, body_model
 from layerlab.engine.init_demo import TOY_SETS
 from layerlab.engine.linear import parameter_count
 
 router = APIRouter(tags=["dense"])
+
+
+PlaneAnswer = body_model(
+    "PlaneAnswer",
+    "A small MLP's lines, normals and regions over the plane.",
+    "sizes",
+    "axis",
+    "layers",
+    "lines",
+    "normals",
+    "weights",
+    "biases",
+    "region",
+)
+DensePointAnswer = body_model(
+    "DensePointAnswer",
+    "One point through the MLP, step by step.",
+    "layer",
+    "point",
+    "input",
+    "output",
+    "activation",
+    "activated",
+    "num_steps",
+    "steps",
+    "path",
+)
+LinearAnswer = body_model(
+    "LinearAnswer",
+    "linear's trace: the output and one step per output element.",
+    "op",
+    "params",
+    "output",
+    "num_steps",
+    "steps",
+    "torch",
+)
+ParametersAnswer = body_model(
+    "ParametersAnswer",
+    "The parameter count of each layer of an MLP.",
+    "sizes",
+    "total",
+    "weights",
+    "biases",
+    "parameters",
+    "neurons",
+    "torch",
+    "formula",
+)
+InitAnswer = body_model(
+    "InitAnswer",
+    "Training from an initialisation: the loss and activations by step.",
+    "params",
+    "probability",
+    "stages",
+    "steps",
+    "summary",
+)
 
 PAGE_LIMITS = (
     "max_dense_layers",
@@ -62,27 +120,27 @@ def dense_page(request: Request) -> HTMLResponse:
     )
 
 
-@router.post("/api/dense/plane", response_class=NumpyJSONResponse)
+@router.post("/api/dense/plane", response_model=PlaneAnswer, response_class=NumpyJSONResponse)
 @heavy
 def plane(req: PlaneRequest) -> NumpyJSONResponse:
     """Every layer's pre-activation and activation over the plane, the lines and the output's region."""
     return NumpyJSONResponse(dr.plane(req))
 
 
-@router.post("/api/dense/point", response_class=NumpyJSONResponse)
+@router.post("/api/dense/point", response_model=DensePointAnswer, response_class=NumpyJSONResponse)
 def point(req: PointRequest) -> NumpyJSONResponse:
     """One layer's weighted sums at one point, neuron by neuron (the linear trace's steps)."""
     return NumpyJSONResponse(dr.point(req))
 
 
-@router.post("/api/dense/linear", response_class=NumpyJSONResponse)
+@router.post("/api/dense/linear", response_model=LinearAnswer, response_class=NumpyJSONResponse)
 @heavy
 def linear(req: LinearRequest) -> NumpyJSONResponse:
     """torch.nn.functional.linear: output and one step per (sample, neuron)."""
     return NumpyJSONResponse(dr.linear_call(req))
 
 
-@router.post("/api/dense/parameters", response_class=NumpyJSONResponse)
+@router.post("/api/dense/parameters", response_model=ParametersAnswer, response_class=NumpyJSONResponse)
 def parameters(req: CountRequest) -> NumpyJSONResponse:
     """Weights and biases per layer and in total, with the formula's numbers plugged in."""
     with engine_errors("sizes"):
@@ -103,7 +161,7 @@ def parameters(req: CountRequest) -> NumpyJSONResponse:
     )
 
 
-@router.post("/api/dense/init", response_class=NumpyJSONResponse)
+@router.post("/api/dense/init", response_model=InitAnswer, response_class=NumpyJSONResponse)
 @heavy
 def init(req: InitRequest) -> NumpyJSONResponse:
     """The same small network trained from constant and from random weights, epoch by epoch."""

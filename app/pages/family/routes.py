@@ -22,7 +22,7 @@ from layerlab.app.pages.family.schemas import (
     TiledRequest,
     TransposedRequest,
 )
-from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.app.serialize import NumpyJSONResponse, body_model
 from layerlab.engine.conv import conv2d
 from layerlab.engine.family_parts import channel_groups, joint_schedule, scatter_partials
 from layerlab.engine.grouped import (
@@ -36,6 +36,107 @@ from layerlab.engine.transposed import conv_transpose2d, conv_transpose2d_as_con
 from layerlab.engine.variants import flattened_conv2d, residual_block, tiled_conv2d
 
 router = APIRouter(tags=["family"])
+
+
+Conv1dAnswer = body_model(
+    "Conv1dAnswer",
+    "conv1d of a signal with a kernel, every window recorded.",
+    "op",
+    "params",
+    "output",
+    "stages",
+    "steps",
+    "num_steps",
+    "torch",
+    "formulas",
+)
+TransposedAnswer = body_model(
+    "TransposedAnswer",
+    "Both readings of conv_transpose2d: the scatter steps with partial outputs and the gather conv2d trace.",
+    "op",
+    "params",
+    "output",
+    "max_difference",
+    "num_steps",
+    "schedule",
+    "scatter",
+    "gather",
+    "torch",
+    "formulas",
+)
+GroupedAnswer = body_model(
+    "GroupedAnswer",
+    "A standard, grouped, depthwise, pointwise or separable layer, its weights, output and cost.",
+    "op",
+    "mode",
+    "params",
+    "input",
+    "names",
+    "weights",
+    "middle",
+    "output",
+    "diagrams",
+    "cost",
+    "ratio",
+    "torch",
+    "formulas",
+)
+ShuffleAnswer = body_model(
+    "ShuffleAnswer",
+    "channel_shuffle: the permutation and the maps before and after.",
+    "op",
+    "params",
+    "permutation",
+    "input_group",
+    "input",
+    "names",
+    "output",
+    "output_names",
+    "torch",
+    "formulas",
+)
+TiledAnswer = body_model(
+    "TiledAnswer",
+    "tiled_conv2d: which kernel each output uses and the parameter counts.",
+    "op",
+    "params",
+    "input",
+    "padded",
+    "kernels",
+    "tile_id",
+    "output",
+    "parameters",
+    "torch",
+    "formulas",
+)
+FlattenedAnswer = body_model(
+    "FlattenedAnswer",
+    "flattened_conv2d's three 1-D passes beside the full rank-one conv2d.",
+    "op",
+    "params",
+    "input",
+    "names",
+    "filters",
+    "stages",
+    "output",
+    "full_kernel",
+    "full_output",
+    "max_difference",
+    "operations",
+    "torch",
+    "formulas",
+)
+ResidualAnswer = body_model(
+    "ResidualAnswer",
+    "residual_block: conv1, relu, conv2, the identity, their sum and the output.",
+    "op",
+    "params",
+    "names",
+    "stages",
+    "output",
+    "weights",
+    "torch",
+)
 
 VARIANTS = {  # tab id -> (label, request model)
     "1d": ("1-D", Conv1dRequest),
@@ -85,7 +186,9 @@ def family_page(request: Request) -> HTMLResponse:
     )
 
 
-@router.post("/api/family/conv1d", response_class=NumpyJSONResponse, responses=DOC)
+@router.post(
+    "/api/family/conv1d", response_model=Conv1dAnswer, response_class=NumpyJSONResponse, responses=DOC
+)
 @heavy
 def one_dimensional(req: Conv1dRequest) -> NumpyJSONResponse:
     """conv1d of a signal with a kernel, every window recorded."""
@@ -114,7 +217,9 @@ def one_dimensional(req: Conv1dRequest) -> NumpyJSONResponse:
     )
 
 
-@router.post("/api/family/transposed", response_class=NumpyJSONResponse, responses=DOC)
+@router.post(
+    "/api/family/transposed", response_model=TransposedAnswer, response_class=NumpyJSONResponse, responses=DOC
+)
 @heavy
 def transposed(req: TransposedRequest) -> NumpyJSONResponse:
     """Both readings of conv_transpose2d: scatter steps with partial outputs, the gather conv2d trace."""
@@ -182,7 +287,9 @@ def _diagram(c_from: int, c_to: int, groups: int) -> dict:
     }
 
 
-@router.post("/api/family/grouped", response_class=NumpyJSONResponse, responses=DOC)
+@router.post(
+    "/api/family/grouped", response_model=GroupedAnswer, response_class=NumpyJSONResponse, responses=DOC
+)
 @heavy
 def grouped(req: GroupedRequest) -> NumpyJSONResponse:
     """A standard, grouped, depthwise, pointwise or depthwise-separable layer and its cost."""
@@ -242,7 +349,9 @@ def grouped(req: GroupedRequest) -> NumpyJSONResponse:
     )
 
 
-@router.post("/api/family/shuffle", response_class=NumpyJSONResponse, responses=DOC)
+@router.post(
+    "/api/family/shuffle", response_model=ShuffleAnswer, response_class=NumpyJSONResponse, responses=DOC
+)
 @heavy
 def shuffle(req: ShuffleRequest) -> NumpyJSONResponse:
     """channel_shuffle of the scene's channels: the permutation and the maps before and after."""
@@ -266,7 +375,7 @@ def shuffle(req: ShuffleRequest) -> NumpyJSONResponse:
     )
 
 
-@router.post("/api/family/tiled", response_class=NumpyJSONResponse, responses=DOC)
+@router.post("/api/family/tiled", response_model=TiledAnswer, response_class=NumpyJSONResponse, responses=DOC)
 @heavy
 def tiled(req: TiledRequest) -> NumpyJSONResponse:
     """tiled_conv2d on the grey scene: which kernel each output uses and the parameter counts."""
@@ -291,7 +400,9 @@ def tiled(req: TiledRequest) -> NumpyJSONResponse:
     )
 
 
-@router.post("/api/family/flattened", response_class=NumpyJSONResponse, responses=DOC)
+@router.post(
+    "/api/family/flattened", response_model=FlattenedAnswer, response_class=NumpyJSONResponse, responses=DOC
+)
 @heavy
 def flattened(req: FlattenedRequest) -> NumpyJSONResponse:
     """flattened_conv2d's three 1-D passes beside the full conv2d with the rank-1 kernel they make."""
@@ -319,7 +430,9 @@ def flattened(req: FlattenedRequest) -> NumpyJSONResponse:
     )
 
 
-@router.post("/api/family/residual", response_class=NumpyJSONResponse, responses=DOC)
+@router.post(
+    "/api/family/residual", response_model=ResidualAnswer, response_class=NumpyJSONResponse, responses=DOC
+)
 @heavy
 def residual(req: ResidualRequest) -> NumpyJSONResponse:
     """residual_block with preset weights: conv1, relu, conv2, the identity, their sum and the output."""

@@ -18,11 +18,54 @@ from layerlab.app.pages.network.schemas import (
     NetworkInput,
     NetworkLinkRequest,
 )
-from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.app.serialize import NumpyJSONResponse, body_model
 from layerlab.engine.cnn import circle
 from layerlab.engine.cnn.model import parameter_count
 
 router = APIRouter(tags=["network"])
+
+
+ForwardAnswer = body_model(
+    "ForwardAnswer",
+    "The small CNN's forward pass: every map, the logits and the prediction.",
+    "source",
+    "blank",
+    "input",
+    "maps",
+    "flatten",
+    "logits",
+    "probs",
+    "predicted",
+    "shapes",
+)
+BackwardAnswer = body_model(
+    "BackwardAnswer",
+    "The small CNN's backward pass: the loss and every gradient.",
+    "source",
+    "target",
+    "loss",
+    "probs",
+    "grads",
+    "grad_flatten",
+    "grad_logits",
+    "weight_grads",
+    "transposed",
+)
+CircleAnswer = body_model(
+    "CircleAnswer",
+    "A detector of a circle from its parts: the kernels, contributions and output.",
+    "shape",
+    "input",
+    "kernels",
+    "parts",
+    "detector",
+    "contributions",
+    "bias",
+    "output",
+    "fires",
+    "part_names",
+    "formula",
+)
 
 PAGE_LIMITS = ("min_network_matrix_side", "max_network_matrix_side", "max_network_seed", "max_upload_bytes")
 DOC = {200: {"description": "Every layer's numbers for one input (channels first, N dropped)."}}
@@ -55,7 +98,9 @@ def network_page(request: Request) -> HTMLResponse:
     return request.app.state.templates.TemplateResponse(request, "network/page.html", context)
 
 
-@router.post("/api/network/forward", response_class=NumpyJSONResponse, responses=DOC)
+@router.post(
+    "/api/network/forward", response_model=ForwardAnswer, response_class=NumpyJSONResponse, responses=DOC
+)
 @heavy
 def forward(req: NetworkInput, uploads: Uploads) -> NumpyJSONResponse:
     """The input as the network sees it, every feature map, the flattened vector, logits and probabilities."""
@@ -63,7 +108,9 @@ def forward(req: NetworkInput, uploads: Uploads) -> NumpyJSONResponse:
     return NumpyJSONResponse(nr.forward_body(x, source))
 
 
-@router.post("/api/network/backward", response_class=NumpyJSONResponse, responses=DOC)
+@router.post(
+    "/api/network/backward", response_model=BackwardAnswer, response_class=NumpyJSONResponse, responses=DOC
+)
 @heavy
 def backward(req: NetworkBackwardRequest, uploads: Uploads) -> NumpyJSONResponse:
     """The gradient of -log P(target) at every layer; conv2's input gradient as a transposed convolution."""
@@ -78,7 +125,7 @@ def link(req: NetworkLinkRequest, uploads: Uploads) -> dict:
     return nr.links(req, uploads)
 
 
-@router.post("/api/network/circle", response_class=NumpyJSONResponse)
+@router.post("/api/network/circle", response_model=CircleAnswer, response_class=NumpyJSONResponse)
 @heavy
 def circle_detector(req: CircleRequest) -> NumpyJSONResponse:
     """Seed 000's two-layer circle detector on a named 5x5 shape or an edited grid."""

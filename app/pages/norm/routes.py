@@ -15,10 +15,52 @@ from layerlab.app.mathml import tex
 from layerlab.app.pages.norm import request as nr
 from layerlab.app.pages.norm import text as nt
 from layerlab.app.pages.norm.schemas import NORM_OFFSETS, NORM_SCALES, NormParams, NormStreamRequest
-from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.app.serialize import NumpyJSONResponse, body_model
 from layerlab.engine.norm import batch_norm_stream
 
 router = APIRouter(tags=["norm"])
+
+
+NormAnswer = body_model(
+    "NormAnswer",
+    "One normalization of the generated tensor: every group's statistics and one group's equation.",
+    "kind",
+    "op",
+    "params",
+    "shape",
+    "views",
+    "tensors",
+    "ranges",
+    "group_of",
+    "window",
+    "steps",
+    "num_steps",
+    "labels",
+    "running",
+    "histograms",
+    "dependence",
+    "equation",
+    "torch",
+)
+NormEquationAnswer = body_model(
+    "NormEquationAnswer",
+    "One group's transform written out with its numbers.",
+    "group",
+    "lines",
+)
+NormStreamAnswer = body_model(
+    "NormStreamAnswer",
+    "Batch norm in training over several batches: the running statistics and the small-batch study.",
+    "params",
+    "population",
+    "running_mean",
+    "running_var",
+    "batch_mean",
+    "batch_var",
+    "formula",
+    "small_batch",
+    "torch",
+)
 
 PAGE_LIMITS = (
     "max_norm_batch",
@@ -97,7 +139,7 @@ def _running(req: NormParams, c: dict) -> dict | None:
     return {"mean": stages["running_mean"], "var": stages["running_var"], "batches": req.batches}
 
 
-@router.post("/api/norm/apply", response_class=NumpyJSONResponse, responses=DOC)
+@router.post("/api/norm/apply", response_model=NormAnswer, response_class=NumpyJSONResponse, responses=DOC)
 @heavy
 def apply(req: NormParams) -> NumpyJSONResponse:
     """One normalization of the generated tensor: every group's statistics and one group's equation."""
@@ -138,14 +180,14 @@ def apply(req: NormParams) -> NumpyJSONResponse:
     )
 
 
-@router.post("/api/norm/equation", response_class=NumpyJSONResponse)
+@router.post("/api/norm/equation", response_model=NormEquationAnswer, response_class=NumpyJSONResponse)
 @heavy
 def equation(req: NormParams) -> NumpyJSONResponse:
     """Group `group`'s transform written out with its numbers (MathML), for stepping."""
     return NumpyJSONResponse(_equation(req, _compute(req)))
 
 
-@router.post("/api/norm/stream", response_class=NumpyJSONResponse)
+@router.post("/api/norm/stream", response_model=NormStreamAnswer, response_class=NumpyJSONResponse)
 @heavy
 def stream(req: NormStreamRequest) -> NumpyJSONResponse:
     """Batch norm in training over `batches` batches: the running statistics converging to the

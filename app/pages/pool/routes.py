@@ -21,11 +21,61 @@ from layerlab.app.pages.pool.schemas import (
     PoolTraceRequest,
     as_pair,
 )
-from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.app.serialize import NumpyJSONResponse, body_model
 from layerlab.engine.images import SAMPLES
 from layerlab.engine.pool import avg_pool2d, max_pool2d, min_pool2d
 
 router = APIRouter(tags=["pool"])
+
+
+PoolTraceAnswer = body_model(
+    "PoolTraceAnswer",
+    "One pooling kind's trace: output, a chunk of steps, the input and its padding.",
+    "op",
+    "kind",
+    "params",
+    "num_steps",
+    "chunk",
+    "chunk_steps",
+    "step_offset",
+    "steps",
+    "input",
+    "padded?",
+    "output",
+    "bins?",
+    "source?",
+    "formulas",
+    "torch",
+)
+PoolCompareAnswer = body_model(
+    "PoolCompareAnswer",
+    "Several pooling kinds over one input, side by side.",
+    "op",
+    "params",
+    "num_steps",
+    "chunk",
+    "chunk_steps",
+    "step_offset",
+    "steps",
+    "input",
+    "source?",
+    "outputs",
+    "formulas",
+    "torch",
+)
+PoolShiftAnswer = body_model(
+    "PoolShiftAnswer",
+    "How much pooling absorbs a shift of its input.",
+    "shift",
+    "input",
+    "shifted",
+    "pooled",
+    "pooled_shifted",
+    "changed_input",
+    "changed_pooled",
+    "fraction",
+    "count",
+)
 
 WINDOW = ["kernel_size", "stride"]
 KINDS = [  # the switcher: id, label, and the controls that kind reads
@@ -96,7 +146,9 @@ def pool_page(request: Request) -> HTMLResponse:
     )
 
 
-@router.post("/api/pool/trace", response_class=NumpyJSONResponse, responses=DOC)
+@router.post(
+    "/api/pool/trace", response_model=PoolTraceAnswer, response_class=NumpyJSONResponse, responses=DOC
+)
 @heavy
 def trace(req: PoolTraceRequest, uploads: Uploads) -> NumpyJSONResponse:
     """One pooling's steps (windows or bins) in chunks of `trace_chunk_steps`."""
@@ -128,7 +180,9 @@ def trace(req: PoolTraceRequest, uploads: Uploads) -> NumpyJSONResponse:
     return NumpyJSONResponse(body)
 
 
-@router.post("/api/pool/compare", response_class=NumpyJSONResponse, responses=DOC)
+@router.post(
+    "/api/pool/compare", response_model=PoolCompareAnswer, response_class=NumpyJSONResponse, responses=DOC
+)
 @heavy
 def compare(req: PoolCompareRequest, uploads: Uploads) -> NumpyJSONResponse:
     """Max, average, min and Lp pooling with the same windows: four outputs, one chunk of shared steps."""
@@ -174,7 +228,9 @@ def compare(req: PoolCompareRequest, uploads: Uploads) -> NumpyJSONResponse:
     return NumpyJSONResponse(body)
 
 
-@router.post("/api/pool/shift", response_class=NumpyJSONResponse, responses=DOC)
+@router.post(
+    "/api/pool/shift", response_model=PoolShiftAnswer, response_class=NumpyJSONResponse, responses=DOC
+)
 @heavy
 def shift(req: PoolShiftRequest, uploads: Uploads) -> NumpyJSONResponse:
     """The map and its pooling before and after moving the map by `shift`: which numbers changed."""

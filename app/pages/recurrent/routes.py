@@ -13,11 +13,48 @@ from layerlab.app.mathml import tex
 from layerlab.app.pages.recurrent import request as rr
 from layerlab.app.pages.recurrent import text as rt
 from layerlab.app.pages.recurrent.schemas import GradientRequest, RunRequest, SequenceRequest
-from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.app.serialize import NumpyJSONResponse, body_model
 from layerlab.engine.recurrent_grad import KIND_ORDER, vanishing_gradients
 from layerlab.engine.vocab import PRESETS, VOCAB
 
 router = APIRouter(tags=["recurrent"])
+
+
+RecurrentAnswer = body_model(
+    "RecurrentAnswer",
+    "An RNN, LSTM or GRU over the sequence: every gate and state by step.",
+    "op",
+    "kind",
+    "params",
+    "labels",
+    "words",
+    "features",
+    "input",
+    "output",
+    "stages",
+    "weights",
+    "num_steps",
+    "steps",
+    "torch",
+)
+RecurrentCompareAnswer = body_model(
+    "RecurrentCompareAnswer",
+    "The kinds side by side on one sequence.",
+    "kinds",
+    "bidirectional",
+    "labels",
+    "output",
+    "h_n",
+)
+GradientsAnswer = body_model(
+    "GradientsAnswer",
+    "How the gradient's norm changes back through time, per kind.",
+    "kinds",
+    "params",
+    "norms",
+    "step_norm",
+    "torch",
+)
 
 LIMITS = (
     "max_rnn_hidden",
@@ -52,7 +89,7 @@ def recurrent_page(request: Request) -> HTMLResponse:
     )
 
 
-@router.post("/api/recurrent/run", response_class=NumpyJSONResponse)
+@router.post("/api/recurrent/run", response_model=RecurrentAnswer, response_class=NumpyJSONResponse)
 @heavy
 def run(req: RunRequest) -> NumpyJSONResponse:
     """One kind of cell over the sequence: every stage, and every cell evaluation as a step."""
@@ -77,7 +114,9 @@ def run(req: RunRequest) -> NumpyJSONResponse:
     )
 
 
-@router.post("/api/recurrent/compare", response_class=NumpyJSONResponse)
+@router.post(
+    "/api/recurrent/compare", response_model=RecurrentCompareAnswer, response_class=NumpyJSONResponse
+)
 @heavy
 def compare(req: SequenceRequest) -> NumpyJSONResponse:
     """RNN, LSTM and GRU with the same settings on the same input: their outputs over time."""
@@ -94,7 +133,7 @@ def compare(req: SequenceRequest) -> NumpyJSONResponse:
     )
 
 
-@router.post("/api/recurrent/gradients", response_class=NumpyJSONResponse)
+@router.post("/api/recurrent/gradients", response_model=GradientsAnswer, response_class=NumpyJSONResponse)
 @heavy
 def gradients(req: GradientRequest) -> NumpyJSONResponse:
     """‖∂h_T/∂x_t‖ for t = 0 … T−1, one row per kind, on the same random sequence."""
