@@ -14,6 +14,7 @@ from layerlab.app.pages.dense.schemas import (
     PointRequest,
     tensor,
 )
+from layerlab.app.serialize import trace_body
 from layerlab.engine.init_demo import init_demo
 from layerlab.engine.linear import linear
 from layerlab.engine.mlp import activate, forward, mlp_plane
@@ -94,12 +95,7 @@ def linear_call(req: LinearRequest) -> dict:
         )
     with engine_errors("input"):
         t = linear(x, w, b)
-    return {
-        "op": t.op,
-        "params": t.params,
-        "output": t.output,
-        "num_steps": t.num_steps,
-        "steps": t.steps,
+    return trace_body(t, stages=False) | {
         "torch": dt.linear_torch(x.shape, w.shape[0], b is not None),
     }
 

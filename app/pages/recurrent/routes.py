@@ -13,7 +13,7 @@ from layerlab.app.mathml import tex
 from layerlab.app.pages.recurrent import request as rr
 from layerlab.app.pages.recurrent import text as rt
 from layerlab.app.pages.recurrent.schemas import GradientRequest, RunRequest, SequenceRequest
-from layerlab.app.serialize import NumpyJSONResponse, body_model
+from layerlab.app.serialize import NumpyJSONResponse, body_model, trace_body
 from layerlab.engine.recurrent_grad import KIND_ORDER, vanishing_gradients
 from layerlab.engine.vocab import PRESETS, VOCAB
 
@@ -96,19 +96,16 @@ def run(req: RunRequest) -> NumpyJSONResponse:
     x, labels, features = rr.sequence(req)
     trace, params = rr.run(req, req.kind)
     return NumpyJSONResponse(
-        {
-            "op": trace.op,
+        trace_body(trace)
+        | {
             "kind": req.kind,
-            "params": trace.params,
             "labels": labels,  # one per time step: the word, or the value of x_t
             "words": req.source == "sentence",  # whether the labels are words
             "features": features,  # one per input feature
             "input": x,  # (T, I)
-            "output": trace.output,  # (T, D·H): forward states, then reverse ones
-            "stages": trace.stages,  # the engine's, time-major, see engine.recurrent.lstm
+            # output (T, D·H): forward states, then reverse ones; stages time-major (engine.recurrent.lstm)
             "weights": params,  # torch's state_dict names
-            "num_steps": trace.num_steps,  # L·D·T, in the order computed
-            "steps": rr.step_columns(trace),
+            "steps": rr.step_columns(trace),  # L·D·T, in the order computed
             "torch": rt.torch_line(req, req.kind, x.shape[1], len(x)),
         }
     )
