@@ -183,8 +183,8 @@ def additive(req: AdditiveRequest) -> NumpyJSONResponse:
     with engine_errors():
         t = additive_attention(s, h, w1, w2, v)
     return NumpyJSONResponse(
-        {
-            "op": t.op,
+        trace_body(t)
+        | {
             "tokens": tokens,
             "unknown": unknown,
             "features": list(FEATURES),
@@ -192,11 +192,8 @@ def additive(req: AdditiveRequest) -> NumpyJSONResponse:
             "decoder_state": s,  # (D,)
             "encoder_states": h,  # (T, D)
             "weights": {"W1": w1, "W2": w2, "v": v},  # (A, D), (A, D), (A,)
-            # projected_state (A,); projected_keys, summed, tanh (T, A); scores, weights (T,)
-            "stages": t.stages,
-            "context": t.output,  # (D,)
-            "num_steps": t.num_steps,  # one per encoder state
-            "steps": t.steps,
+            # stages projected_state (A,); projected_keys, summed, tanh (T, A); scores, weights (T,)
+            "context": t.output,  # (D,); one step per encoder state
             "equations": [
                 tex(at.additive_step(token, row, v, score))
                 for token, row, score in zip(tokens, t.stages["tanh"], t.stages["scores"], strict=True)

@@ -22,7 +22,7 @@ from layerlab.app.pages.family.schemas import (
     TiledRequest,
     TransposedRequest,
 )
-from layerlab.app.serialize import NumpyJSONResponse, body_model
+from layerlab.app.serialize import NumpyJSONResponse, body_model, trace_body
 from layerlab.engine.conv import conv2d
 from layerlab.engine.family_parts import channel_groups, joint_schedule, scatter_partials
 from layerlab.engine.grouped import (
@@ -196,12 +196,11 @@ def one_dimensional(req: Conv1dRequest) -> NumpyJSONResponse:
     with engine_errors(fields=fr.CONV1D_FIELDS):
         t = conv1d(x, w, **kwargs)
     steps = t.steps
+    stages = {"signal": x[0], "padded": t.stages["padded"][0], "kernel": w[0, 0]}
     return NumpyJSONResponse(
-        {
-            "op": t.op,
-            "params": t.params,
+        trace_body(t, steps=False, stages=stages)
+        | {
             "output": t.output[0],  # (L_out,)
-            "stages": {"signal": x[0], "padded": t.stages["padded"][0], "kernel": w[0, 0]},
             "steps": {
                 "position": steps["index"][:, 2],  # (S,) the output position
                 "positions": steps["positions"],  # (S, k) padded positions the taps read
@@ -210,7 +209,6 @@ def one_dimensional(req: Conv1dRequest) -> NumpyJSONResponse:
                 "sum": steps["sum"],
                 "result": steps["result"],
             },
-            "num_steps": t.num_steps,
             "torch": ft.torch_conv1d(req),
             "formulas": {"size": ft.conv1d_size(t.params)},
         }
