@@ -23,6 +23,7 @@ from layerlab.app.pages.activations.schemas import (
 )
 from layerlab.app.serialize import NumpyJSONResponse, body_model
 from layerlab.engine.activation_demos import dead_relu_training, sample_curve
+from layerlab.engine.activation_parts import first_step, saturated
 from layerlab.engine.activations import softmax
 from layerlab.engine.images import SAMPLES
 from layerlab.engine.kernels import PRESETS
@@ -187,14 +188,14 @@ def feature_map(req: MapRequest) -> NumpyJSONResponse:
     conv = ar.feature_map(req)  # (H, W)
     t = ar.apply(req, conv)
     grad = t.stages["grad"].reshape(conv.shape)
-    saturated = np.abs(grad) < req.threshold
+    flat = saturated(grad, req.threshold)
     kernel = req.kernel if req.gain == 1 else f"{req.gain!r} * {req.kernel}"
     return NumpyJSONResponse(
         {
             "conv": conv,
             "activated": t.output.reshape(conv.shape),
             "grad": grad,
-            "saturated_fraction": float(saturated.mean()),
+            "saturated_fraction": float(flat.mean()),
             "zero_fraction": float((grad == 0).mean()),
             "conv_state": ar.conv_state(req),
             "torch": f"y = {at.torch_line(req)}  # x = F.conv2d(image, {kernel}, padding='same')",
@@ -231,7 +232,7 @@ def dead_relu(req: DeadReluRequest) -> NumpyJSONResponse:
     with engine_errors("lr"):
         t = dead_relu_training(req.seed, req.neurons, req.lr, req.steps, req.bias_shift, req.negative_slope)
     steps = t.steps
-    first_dead = np.where(steps["dead"].any(axis=0), steps["dead"].argmax(axis=0), -1)  # (neurons,)
+    first_dead = first_step(steps["dead"])  # (neurons,)
     return NumpyJSONResponse(
         {
             "params": t.params,
