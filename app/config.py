@@ -1,8 +1,17 @@
-"""Settings: paths and every limit the app enforces, in one place."""
+"""Settings: paths and every limit the app enforces, in one place.
+
+An app holds its own (`create_app(Settings(max_kernel_side=3))`, kept as `app.state.settings`); while it
+serves a request they are the settings in effect, which the request schemas and handlers read through
+`in_effect` (`in_effect.max_kernel_side`), never the module's defaults, so two apps in one process
+enforce each their own.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +69,7 @@ class Settings:
     # its peak, for RGBA): 8 MP keeps one upload under ~65 MB of memory
     max_png_pixels: int = 8_000_000
     max_uploads_kept: int = 64  # uploads live in memory, least recently used dropped first
-    # decoding an upload (engine/images.py decode_bytes estimates its memory from the header): at most
+    # decoding an upload (app/uploads.py decode_bytes estimates its memory from the header): at most
     # max_decodes at once per worker, each within max_decode_bytes, so decodes hold at most ~512 MiB
     max_decode_bytes: int = 256 * 2**20  # a 7000x7000 progressive JPEG takes 143 MiB (4:2:0), 283 (4:4:4)
     max_decodes: int = 2  # uploads decoding at once per worker (decoding is CPU-bound: one per core)
@@ -187,3 +196,35 @@ def from_environment() -> Settings:
 
 
 settings = from_environment()
+
+
+_in_effect: ContextVar[Settings] = ContextVar("layerlab_settings", default=settings)
+
+
+@contextmanager
+def settings_in_effect(config: Settings) -> Iterator[Settings]:
+    """Make `config` the settings in effect within the block (a request being served, a test)."""
+    token = _in_effect.set(config)
+    try:
+        yield config
+    finally:
+        _in_effect.reset(token)
+
+
+# the settings of the app serving this request (the defaults, `settings`, outside any request): a C-level
+# call, since request-time bounds (app/fields.py) read it once per validated number
+current_settings = _in_effect.get
+
+
+class _InEffect:
+    """Reads each limit from the settings in effect when it is read (`in_effect.max_filters`), so a
+    handler or a validator that reads it at request time sees the limits of the app serving it."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(_in_effect.get(), name)
+
+    def __repr__(self) -> str:
+        return f"in_effect({_in_effect.get()!r})"
+
+
+in_effect = _InEffect()

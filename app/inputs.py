@@ -10,7 +10,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from layerlab.app.config import settings as S
+from layerlab.app.config import in_effect as S
 from layerlab.app.errors import ApiError
 from layerlab.engine.images import SAMPLES, sample_image, to_color
 

@@ -16,6 +16,7 @@ from layerlab.app.body_size import BodyLimit
 from layerlab.app.cache import CacheHeaders
 from layerlab.app.compress import Compress
 from layerlab.app.config import Settings, from_environment, settings
+from layerlab.app.deps import SettingsInEffect
 from layerlab.app.inputs import UploadStore
 from layerlab.app.jobs import Jobs
 from layerlab.app.mathml import tex
@@ -64,10 +65,12 @@ def create_app(config: Settings = settings) -> FastAPI:
         max_json_bytes=config.max_json_bytes,
         max_query_bytes=config.max_query_bytes,
     )
-    # outside gzip, so the ETag hashes the bytes actually sent; outermost, the security headers, so that
+    # outside gzip, so the ETag hashes the bytes actually sent; outside them, the security headers, so that
     # every answer (a 304, the body limit's 413 and 414) carries them
     app.add_middleware(CacheHeaders)
     app.add_middleware(SecurityHeaders, embed_origins=config.embed_origins)
+    # outermost: everything inside, the routes' validation and handlers, reads this app's limits
+    app.add_middleware(SettingsInEffect, config=config)
     # uploads never touch the disk: Starlette spools a file part to a temporary file past this size
     # (1 MiB by default), and no part can be larger than the body limit just set
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, max_form_bytes)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from layerlab.app.assets import encoded
-from layerlab.app.config import settings as S
+from layerlab.app.config import in_effect as S
 from layerlab.app.lessons import cards as lesson_cards
 from layerlab.app.operations import OPERATIONS
 

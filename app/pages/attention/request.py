@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from layerlab.app.config import settings as S
+from layerlab.app.config import in_effect as S
 from layerlab.app.errors import ApiError
 from layerlab.app.pages.attention.schemas import AdditiveRequest, AttentionRequest
 from layerlab.engine.attention_heads import attention_mask, cosine_similarity

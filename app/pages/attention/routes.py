@@ -8,7 +8,7 @@ from functools import lru_cache
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from layerlab.app.config import settings as S
+from layerlab.app.config import in_effect as S
 from layerlab.app.errors import engine_errors
 from layerlab.app.jobs import heavy
 from layerlab.app.mathml import tex

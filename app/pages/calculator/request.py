@@ -11,7 +11,7 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from layerlab.app.config import settings as S
+from layerlab.app.config import in_effect as S
 from layerlab.app.errors import ApiError
 from layerlab.app.mathml import num, tex
 from layerlab.engine.calculator import PRESETS, Layer, LayerReport, StackReport

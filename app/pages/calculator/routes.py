@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-from layerlab.app.config import settings as S
+from layerlab.app.config import in_effect as S
 from layerlab.app.errors import ApiError
+from layerlab.app.fields import Field, limit
 from layerlab.app.jobs import heavy
 from layerlab.app.pages.calculator.request import (
     GENERAL,
@@ -27,7 +28,7 @@ from layerlab.engine.calculator import Layer, StackError, StackReport, analyse
 # ---- requests -----------------------------------------------------------------------------------
 
 ArgName = Annotated[str, Field(max_length=32)]
-Side = Annotated[int, Field(ge=0, lt=S.max_stack_side)]
+Side = Annotated[int, Field(ge=0, lt=limit.max_stack_side)]
 
 
 class StackLayer(BaseModel):
@@ -52,8 +53,8 @@ class AnalyseRequest(BaseModel):
 
     # (F,), (C, L) or (C, H, W): channels first, no batch axis
     input_shape: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=3)]
-    layers: Annotated[list[StackLayer], Field(max_length=S.max_layers)] = []
-    selected: Annotated[int, Field(ge=0, lt=S.max_layers)] | None = None  # a layer index
+    layers: Annotated[list[StackLayer], Field(max_length=limit.max_layers)] = []
+    selected: Annotated[int, Field(ge=0, lt=limit.max_layers)] | None = None  # a layer index
     # an output position (row, col) of the selected layer; None: its centre
     position: tuple[Side, Side] | None = None
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from layerlab.app.config import settings as S
+from layerlab.app.config import in_effect as S
 from layerlab.app.deps import Uploads
 from layerlab.app.errors import ApiError, engine_errors, error_body, validation_body
 from layerlab.app.examples import CONV_EXAMPLES

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-from layerlab.app.config import settings as S
-from layerlab.app.fields import Dilation, ImageName, Kernel2d, Number, Pad, Stride
+from layerlab.app.fields import Dilation, Field, ImageName, Kernel2d, Number, Pad, Stride, limit
 
 
 class ConvParams(BaseModel):
@@ -16,13 +15,13 @@ class ConvParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     image: ImageName = "scene"  # a sample name or an upload id "upload:<16 hex>"
-    size: int = Field(32, ge=4, le=S.max_image_side)  # side length the image is fitted to
+    size: int = Field(32, ge=4, le=limit.max_image_side)  # side length the image is fitted to
     color: Literal["gray", "rgb"] = "gray"
     weight: Annotated[
-        list[Annotated[list[Kernel2d], Field(min_length=1, max_length=S.max_channels)]],
-        Field(min_length=1, max_length=S.max_filters),
+        list[Annotated[list[Kernel2d], Field(min_length=1, max_length=limit.max_channels)]],
+        Field(min_length=1, max_length=limit.max_filters),
     ]  # (C_out, C_in, kH, kW)
-    bias: Annotated[list[Number], Field(max_length=S.max_filters)] | None = None  # (C_out,)
+    bias: Annotated[list[Number], Field(max_length=limit.max_filters)] | None = None  # (C_out,)
     stride: Stride | tuple[Stride, Stride] = 1
     padding: Pad | tuple[Pad, Pad] | Literal["same", "valid"] = 0
     dilation: Dilation | tuple[Dilation, Dilation] = 1
@@ -63,7 +62,7 @@ class ConvParams(BaseModel):
 class ConvTraceRequest(ConvParams):
     """A chunk of one filter's step trace."""
 
-    filter: int = Field(0, ge=0, lt=S.max_filters)  # which output channel to step through
+    filter: int = Field(0, ge=0, lt=limit.max_filters)  # which output channel to step through
     chunk: int = Field(0, ge=0)  # steps [chunk * chunk_steps, (chunk + 1) * chunk_steps)
     # instead of chunk: the chunk holding this step (clamped to the last step)
     step: int | None = Field(None, ge=0)

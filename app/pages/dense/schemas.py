@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-from layerlab.app.config import settings as S
-from layerlab.app.fields import Number, rectangular
+from layerlab.app.config import in_effect as S
+from layerlab.app.fields import Field, Number, limit, rectangular
 
 Activation = Literal["identity", "relu", "step", "sign", "sigmoid", "tanh"]
-Weight = Annotated[float, Field(allow_inf_nan=False, ge=-S.max_dense_weight, le=S.max_dense_weight)]
-Row = Annotated[list[Weight], Field(min_length=1, max_length=S.max_dense_neurons)]
-Coordinate = Annotated[float, Field(allow_inf_nan=False, ge=-S.max_plane_extent, le=S.max_plane_extent)]
-Features = Annotated[list[Number], Field(min_length=1, max_length=S.max_linear_features)]
+Weight = Annotated[float, Field(allow_inf_nan=False, ge=-limit.max_dense_weight, le=limit.max_dense_weight)]
+Row = Annotated[list[Weight], Field(min_length=1, max_length=limit.max_dense_neurons)]
+Coordinate = Annotated[
+    float, Field(allow_inf_nan=False, ge=-limit.max_plane_extent, le=limit.max_plane_extent)
+]
+Features = Annotated[list[Number], Field(min_length=1, max_length=limit.max_linear_features)]
 
 
 def _layer(weight: list, bias: list, activation: str) -> dict:
@@ -53,8 +55,8 @@ class DenseLayer(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    weight: Annotated[list[Row], Field(min_length=1, max_length=S.max_dense_neurons)]
-    bias: Annotated[list[Weight], Field(min_length=1, max_length=S.max_dense_neurons)]
+    weight: Annotated[list[Row], Field(min_length=1, max_length=limit.max_dense_neurons)]
+    bias: Annotated[list[Weight], Field(min_length=1, max_length=limit.max_dense_neurons)]
     activation: Activation = "step"
 
     @field_validator("weight")
@@ -78,7 +80,7 @@ class DenseNet(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    layers: Annotated[list[DenseLayer], Field(min_length=1, max_length=S.max_dense_layers)] = Field(
+    layers: Annotated[list[DenseLayer], Field(min_length=1, max_length=limit.max_dense_layers)] = Field(
         TRIANGLE, validate_default=True
     )
 
@@ -101,15 +103,15 @@ class DenseNet(BaseModel):
 class PlaneRequest(DenseNet):
     """Every layer's maps over the plane [-extent, extent]^2 on a resolution x resolution grid."""
 
-    extent: float = Field(3.0, gt=0, le=S.max_plane_extent, allow_inf_nan=False)
-    resolution: int = Field(61, ge=2, le=S.max_plane_resolution)
+    extent: float = Field(3.0, gt=0, le=limit.max_plane_extent, allow_inf_nan=False)
+    resolution: int = Field(61, ge=2, le=limit.max_plane_resolution)
 
 
 class PointRequest(DenseNet):
     """One layer's weighted sums, neuron by neuron, at one point of the plane."""
 
     point: tuple[Coordinate, Coordinate] = (0.5, 0.5)
-    layer: int = Field(0, ge=0, lt=S.max_dense_layers)  # from 0
+    layer: int = Field(0, ge=0, lt=limit.max_dense_layers)  # from 0
 
     @field_validator("layer")
     @classmethod
@@ -126,7 +128,7 @@ class LinearRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     input: Any = [1.0, 2.0, 3.0]  # (*, in_features): a number list, or nested lists of them
-    weight: Annotated[list[Features], Field(min_length=1, max_length=S.max_linear_features)] = [
+    weight: Annotated[list[Features], Field(min_length=1, max_length=limit.max_linear_features)] = [
         [0.5, -1.0, 0.25],
         [1.0, 0.0, -0.5],
     ]  # (out_features, in_features)
@@ -189,8 +191,8 @@ class CountRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sizes: Annotated[
-        list[Annotated[int, Field(ge=1, le=S.max_count_size)]],
-        Field(min_length=2, max_length=S.max_count_layers),
+        list[Annotated[int, Field(ge=1, le=limit.max_count_size)]],
+        Field(min_length=2, max_length=limit.max_count_layers),
     ] = SEED001_SIZES["3-4-2"]
     bias: bool = True
 
@@ -201,10 +203,10 @@ class InitRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["xor", "circle"] = "xor"  # the toy set
-    points: int = Field(80, ge=4, le=S.max_init_points)
-    hidden: int = Field(4, ge=1, le=S.max_init_hidden)
+    points: int = Field(80, ge=4, le=limit.max_init_points)
+    hidden: int = Field(4, ge=1, le=limit.max_init_hidden)
     activation: Literal["tanh", "sigmoid", "relu"] = "tanh"  # the hidden layer's; the output is sigmoid
-    epochs: int = Field(300, ge=1, le=S.max_init_epochs)
-    lr: float = Field(0.5, gt=0, le=S.max_init_lr, allow_inf_nan=False)
-    constant: float = Field(0.5, ge=-S.max_init_constant, le=S.max_init_constant, allow_inf_nan=False)
-    seed: int = Field(0, ge=0, le=S.max_init_seed)
+    epochs: int = Field(300, ge=1, le=limit.max_init_epochs)
+    lr: float = Field(0.5, gt=0, le=limit.max_init_lr, allow_inf_nan=False)
+    constant: float = Field(0.5, ge=-limit.max_init_constant, le=limit.max_init_constant, allow_inf_nan=False)
+    seed: int = Field(0, ge=0, le=limit.max_init_seed)

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-from layerlab.app.config import settings as S
-from layerlab.app.fields import Dilation, Kernel2d, Number, Pad, Stride, rectangular
+from layerlab.app.fields import Dilation, Field, Kernel2d, Limit, Number, Pad, Stride, limit, rectangular
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
-FamilySize = Annotated[int, Field(ge=4, le=S.max_family_image_side)]  # side of the sample image
-FamilyChannels = Annotated[int, Field(ge=1, le=S.max_family_channels)]
-KernelSide = Annotated[int, Field(ge=1, le=S.max_kernel_side)]
-TransposedSide = Annotated[list[Number], Field(min_length=1, max_length=S.max_transposed_side)]
-TransposedMatrix = Annotated[list[TransposedSide], Field(min_length=1, max_length=S.max_transposed_side)]
-Taps = Annotated[list[Number], Field(min_length=1, max_length=S.max_kernel_side)]  # a 1-D filter
-TileSide = Annotated[int, Field(ge=1, le=S.max_tile_side)]
+FamilySize = Annotated[int, Field(ge=4, le=limit.max_family_image_side)]  # side of the sample image
+FamilyChannels = Annotated[int, Field(ge=1, le=limit.max_family_channels)]
+KernelSide = Annotated[int, Field(ge=1, le=limit.max_kernel_side)]
+TransposedSide = Annotated[list[Number], Field(min_length=1, max_length=limit.max_transposed_side)]
+TransposedMatrix = Annotated[list[TransposedSide], Field(min_length=1, max_length=limit.max_transposed_side)]
+Taps = Annotated[list[Number], Field(min_length=1, max_length=limit.max_kernel_side)]  # a 1-D filter
+TileSide = Annotated[int, Field(ge=1, le=limit.max_tile_side)]
+BELOW_STRIDE_OR_DILATION = Limit(  # output_padding's bound, as in PyTorch
+    lambda s: max(s.max_transposed_stride, s.max_transposed_dilation) - 1,
+    "max(max_transposed_stride, max_transposed_dilation) - 1",
+)
 SEED002_SIGNAL = [0, 0, 1, 2, 4, 4, 4, 3, 1, 0]  # the 1-D signal of seed 002's derivative example
 LUMA_LIKE = [0.3, 0.6, 0.1]  # roughly the eye's weights for R, G, B
 
@@ -26,10 +29,10 @@ class Conv1dRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    signal: Annotated[list[Number], Field(min_length=1, max_length=S.max_signal_length)] = (
+    signal: Annotated[list[Number], Field(min_length=1, max_length=limit.max_signal_length)] = (
         SEED002_SIGNAL  # (L,)
     )
-    kernel: Annotated[list[Number], Field(min_length=1, max_length=S.max_kernel_length)] = [-1, 1]  # (k,)
+    kernel: Annotated[list[Number], Field(min_length=1, max_length=limit.max_kernel_length)] = [-1, 1]  # (k,)
     stride: Stride = 1
     padding: Pad = 0  # on both ends
     dilation: Dilation = 1
@@ -43,12 +46,13 @@ class TransposedRequest(BaseModel):
 
     input: TransposedMatrix = [[1, 2], [3, 4]]  # (H, W)
     kernel: TransposedMatrix = [[1, 1, 1], [1, 1, 1], [1, 1, 1]]  # (kH, kW)
-    stride: Annotated[int, Field(ge=1, le=S.max_transposed_stride)] = 1
-    padding: Annotated[int, Field(ge=0, le=S.max_transposed_padding)] = 0
-    dilation: Annotated[int, Field(ge=1, le=S.max_transposed_dilation)] = 1
+    stride: Annotated[int, Field(ge=1, le=limit.max_transposed_stride)] = 1
+    padding: Annotated[int, Field(ge=0, le=limit.max_transposed_padding)] = 0
+    dilation: Annotated[int, Field(ge=1, le=limit.max_transposed_dilation)] = 1
     # extra rows/columns at the bottom/right; below the stride or the dilation
     output_padding: Annotated[
-        int, Field(ge=0, le=max(S.max_transposed_stride, S.max_transposed_dilation) - 1)
+        int,
+        Field(ge=0, le=BELOW_STRIDE_OR_DILATION),
     ] = 0
 
     @field_validator("input", "kernel")
@@ -139,8 +143,8 @@ class TiledRequest(BaseModel):
     # (tH, tW, k, k); None: the default kernels (presets, one per tile position)
     weight: (
         Annotated[
-            list[Annotated[list[Kernel2d], Field(min_length=1, max_length=S.max_tile_side)]],
-            Field(min_length=1, max_length=S.max_tile_side),
+            list[Annotated[list[Kernel2d], Field(min_length=1, max_length=limit.max_tile_side)]],
+            Field(min_length=1, max_length=limit.max_tile_side),
         ]
         | None
     ) = None
@@ -189,7 +193,7 @@ class ResidualRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     color: Literal["gray", "rgb"] = "gray"
-    mid_channels: Annotated[int, Field(ge=1, le=S.max_mid_channels)] = 2
+    mid_channels: Annotated[int, Field(ge=1, le=limit.max_mid_channels)] = 2
     kernel_size: KernelSide = 3
     scale: Annotated[float, Field(ge=0, le=2, allow_inf_nan=False)] = 1.0  # 0: the block is relu(x)
     size: FamilySize = 16

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from layerlab.app.config import settings as S
+from layerlab.app.config import in_effect as S
 from layerlab.app.errors import ApiError, engine_errors
 from layerlab.app.inputs import UploadStore, load_image
 from layerlab.app.pages.network import text as nt

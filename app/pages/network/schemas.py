@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-from layerlab.app.config import settings as S
-from layerlab.app.fields import ImageName, rectangular
+from layerlab.app.fields import Field, ImageName, limit, rectangular
 
 Ink = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 InkRow = Annotated[
-    list[Ink], Field(min_length=S.min_network_matrix_side, max_length=S.max_network_matrix_side)
+    list[Ink], Field(min_length=limit.min_network_matrix_side, max_length=limit.max_network_matrix_side)
 ]
 CircleRow = Annotated[list[Ink], Field(min_length=5, max_length=5)]
 Digit = Annotated[int, Field(ge=0, le=9)]
@@ -27,12 +26,13 @@ class NetworkInput(BaseModel):
     # source "matrix": the canvas, (H, W) ink in [0, 1] (1 = ink), fitted to 28x28 like the training digits
     matrix: (
         Annotated[
-            list[InkRow], Field(min_length=S.min_network_matrix_side, max_length=S.max_network_matrix_side)
+            list[InkRow],
+            Field(min_length=limit.min_network_matrix_side, max_length=limit.max_network_matrix_side),
         ]
         | None
     ) = Field(None, validate_default=True)
     digit: Digit = 3  # source "sample": which digit the generator draws
-    seed: int = Field(1, ge=0, le=S.max_network_seed)  # and with which seed
+    seed: int = Field(1, ge=0, le=limit.max_network_seed)  # and with which seed
     image: ImageName = "digit"  # source "image": a built-in sample or an upload id
     invert: Literal["auto", "yes", "no"] = "auto"  # "auto": dark ink on light paper is turned to ink = 1
 

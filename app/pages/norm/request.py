@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from layerlab.app.config import settings as S
+from layerlab.app.config import in_effect as S
 from layerlab.app.pages.norm.schemas import NormInput, NormParams, NormStreamRequest
 from layerlab.engine.norm import (
     batch_norm,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from layerlab.app.config import settings as S
+from layerlab.app.config import in_effect as S
 from layerlab.app.errors import ApiError, engine_errors
 from layerlab.app.inputs import UploadStore, load_image
 from layerlab.app.pages.conv.request import engine_args, torch_line

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-from layerlab.app.config import settings as S
-from layerlab.app.fields import Dilation, ImageName, Number, Pad, Stride, rectangular
+from layerlab.app.fields import Dilation, Field, ImageName, Number, Pad, Stride, limit, rectangular
 from layerlab.app.pages.conv.schemas import ConvParams
 
 PoolKind = Literal[
     "max", "avg", "min", "lp", "mixed", "stochastic",  # windowed: a window slides over the input
     "adaptive_avg", "adaptive_max", "global_avg", "global_max", "spp", "roi",  # bins cut the input
 ]  # fmt: skip
-PoolSide = Annotated[int, Field(ge=1, le=S.max_pool_kernel)]
-PoolOut = Annotated[int, Field(ge=1, le=S.max_pool_output)]
-Shift = Annotated[int, Field(ge=-S.max_shift, le=S.max_shift)]
-MatrixRow = Annotated[list[Number], Field(min_length=1, max_length=S.max_pool_matrix_side)]
+PoolSide = Annotated[int, Field(ge=1, le=limit.max_pool_kernel)]
+PoolOut = Annotated[int, Field(ge=1, le=limit.max_pool_output)]
+Shift = Annotated[int, Field(ge=-limit.max_shift, le=limit.max_shift)]
+MatrixRow = Annotated[list[Number], Field(min_length=1, max_length=limit.max_pool_matrix_side)]
 SEED004_MATRIX = [[1, 0, 2], [3, 1, 2], [1, 2, 3]]  # seed 004's max-pool example
 
 
@@ -31,14 +30,14 @@ class PoolSource(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: Literal["matrix", "image", "conv"] = "matrix"
-    matrix: Annotated[list[MatrixRow], Field(min_length=1, max_length=S.max_pool_matrix_side)] = (
+    matrix: Annotated[list[MatrixRow], Field(min_length=1, max_length=limit.max_pool_matrix_side)] = (
         SEED004_MATRIX  # (H, W), read when source is "matrix"
     )
     image: ImageName = "scene"  # read when source is "image"
-    size: int = Field(16, ge=4, le=S.max_image_side)
+    size: int = Field(16, ge=4, le=limit.max_image_side)
     # source "conv": the conv page's settings; the map is filter conv_filter's output (after its ReLU)
     conv: ConvParams | None = Field(None, validate_default=True)
-    conv_filter: int = Field(0, ge=0, lt=S.max_filters, validate_default=True)
+    conv_filter: int = Field(0, ge=0, lt=limit.max_filters, validate_default=True)
 
     @field_validator("matrix")
     @classmethod
@@ -71,15 +70,15 @@ class PoolParams(PoolSource):
     dilation: Dilation | tuple[Dilation, Dilation] = (1, 1)  # max and min only
     ceil_mode: bool = False  # max, min, avg, lp
     count_include_pad: bool = True  # avg
-    divisor_override: int | None = Field(None, ge=1, le=S.max_divisor)  # avg
-    norm_type: float = Field(2.0, gt=0, le=S.max_lp_norm_type, allow_inf_nan=False)  # lp: its p
+    divisor_override: int | None = Field(None, ge=1, le=limit.max_divisor)  # avg
+    norm_type: float = Field(2.0, gt=0, le=limit.max_lp_norm_type, allow_inf_nan=False)  # lp: its p
     mix: float = Field(0.5, ge=0, le=1, allow_inf_nan=False)  # mixed: the weight of the max
     training: bool = True  # stochastic: draw a cell (True) or take the probability-weighted mean
-    seed: int = Field(0, ge=0, le=S.max_pool_seed)  # stochastic: the same seed draws the same cells
+    seed: int = Field(0, ge=0, le=limit.max_pool_seed)  # stochastic: the same seed draws the same cells
     output_size: PoolOut | tuple[PoolOut, PoolOut] = (2, 2)  # adaptive and roi
     levels: Annotated[
-        list[Annotated[int, Field(ge=1, le=S.max_pyramid_level)]],
-        Field(min_length=1, max_length=S.max_pyramid_levels),
+        list[Annotated[int, Field(ge=1, le=limit.max_pyramid_level)]],
+        Field(min_length=1, max_length=limit.max_pyramid_levels),
     ] = [1, 2, 4]  # spp: an l x l grid per level
     pyramid_mode: Literal["max", "avg"] = "max"  # spp
     # roi: the box's corners (x1, y1, x2, y2), both inclusive as in torchvision, in input pixels
@@ -121,7 +120,7 @@ class PoolCompareRequest(PoolSource):
     kernel_size: PoolSide | tuple[PoolSide, PoolSide] = (2, 2)
     stride: Stride | tuple[Stride, Stride] | None = (1, 1)
     ceil_mode: bool = False
-    norm_type: float = Field(2.0, gt=0, le=S.max_lp_norm_type, allow_inf_nan=False)
+    norm_type: float = Field(2.0, gt=0, le=limit.max_lp_norm_type, allow_inf_nan=False)
     chunk: int = Field(0, ge=0)
     step: int | None = Field(None, ge=0)
     stages: bool = True

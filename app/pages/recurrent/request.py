@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from layerlab.app.config import settings as S
+from layerlab.app.config import in_effect as S
 from layerlab.app.errors import ApiError, engine_errors
 from layerlab.app.pages.recurrent.schemas import SequenceRequest
 from layerlab.engine.recurrent import DIRECTIONS, gru, init_params, lstm, rnn

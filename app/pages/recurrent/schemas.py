@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from layerlab.app.config import settings as S
+from layerlab.app.fields import Field, limit
 
 Kind = Literal["rnn", "lstm", "gru"]
 Source = Literal["numbers", "sine", "step", "sentence"]
-InputValue = Annotated[float, Field(allow_inf_nan=False, ge=-S.max_rnn_input_abs, le=S.max_rnn_input_abs)]
-Scale = Annotated[float, Field(allow_inf_nan=False, ge=S.min_rnn_scale, le=S.max_rnn_scale)]
-Seed = Annotated[int, Field(ge=0, le=S.max_rnn_seed)]
-HiddenSize = Annotated[int, Field(ge=1, le=S.max_rnn_hidden)]
+InputValue = Annotated[
+    float, Field(allow_inf_nan=False, ge=-limit.max_rnn_input_abs, le=limit.max_rnn_input_abs)
+]
+Scale = Annotated[float, Field(allow_inf_nan=False, ge=limit.min_rnn_scale, le=limit.max_rnn_scale)]
+Seed = Annotated[int, Field(ge=0, le=limit.max_rnn_seed)]
+HiddenSize = Annotated[int, Field(ge=1, le=limit.max_rnn_hidden)]
 
 
 class SequenceRequest(BaseModel):
@@ -22,18 +24,18 @@ class SequenceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: Source = "sine"  # where x comes from; sine and step are generated on the server
-    numbers: Annotated[list[InputValue], Field(min_length=1, max_length=S.max_rnn_seq_len)] = [
+    numbers: Annotated[list[InputValue], Field(min_length=1, max_length=limit.max_rnn_seq_len)] = [
         0.5,
         -1.0,
         1.0,
         0.0,
         2.0,
     ]  # source "numbers": one x_t per entry (input_size 1)
-    length: int = Field(12, ge=1, le=S.max_rnn_seq_len)  # T of the sine and step signals
-    period: float = Field(8.0, ge=2, le=S.max_rnn_period, allow_inf_nan=False)  # of the sine, in steps
-    sentence: str = Field("the dog ran to the cat", max_length=S.max_sentence_chars)  # source "sentence"
+    length: int = Field(12, ge=1, le=limit.max_rnn_seq_len)  # T of the sine and step signals
+    period: float = Field(8.0, ge=2, le=limit.max_rnn_period, allow_inf_nan=False)  # of the sine, in steps
+    sentence: str = Field("the dog ran to the cat", max_length=limit.max_sentence_chars)  # source "sentence"
     hidden_size: HiddenSize = 4
-    num_layers: int = Field(1, ge=1, le=S.max_rnn_layers)
+    num_layers: int = Field(1, ge=1, le=limit.max_rnn_layers)
     bidirectional: bool = False
     nonlinearity: Literal["tanh", "relu"] = "tanh"  # the simple RNN's f
     seed: Seed = 0
@@ -51,11 +53,11 @@ class GradientRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    seq_len: int = Field(30, ge=2, le=S.max_rnn_grad_len)
-    input_size: int = Field(4, ge=1, le=S.max_rnn_input_size)
+    seq_len: int = Field(30, ge=2, le=limit.max_rnn_grad_len)
+    input_size: int = Field(4, ge=1, le=limit.max_rnn_input_size)
     hidden_size: HiddenSize = 8
     scale: Scale = 1.0
     forget_bias: float = Field(
-        3.0, ge=-S.max_rnn_forget_bias, le=S.max_rnn_forget_bias, allow_inf_nan=False
+        3.0, ge=-limit.max_rnn_forget_bias, le=limit.max_rnn_forget_bias, allow_inf_nan=False
     )  # the LSTM's forget gate starts this open
     seed: Seed = 0
