@@ -8,7 +8,7 @@ system on free, so the next trace gets fresh pages from the kernel again: about 
 The bound stays: blocks of MMAP_THRESHOLD and more are still mapped and unmapped per use, and free heap
 beyond TRIM_THRESHOLD is still returned.
 
-An upload's decode is far larger (tens to hundreds of megabytes, engine/images.py decode_bytes) and
+An upload's decode is far larger (tens to hundreds of megabytes, app/uploads.py decode_bytes) and
 rare, and it runs in a worker thread, whose glibc arena keeps what it freed up to TRIM_THRESHOLD each:
 after a burst of uploads a worker stayed 1.8 GB over its start. So decodes are bounded (`Decodes`), and
 when the last decode of a burst ends `malloc_trim(0)` returns every arena's free pages to the system;

@@ -14,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-import layerlab.app.routes.images as image_routes
+import layerlab.app.uploads as uploads
 from layerlab.app.config import settings
 from layerlab.app.main import create_app
-from layerlab.engine.images import decode_bytes
+from layerlab.app.uploads import decode_bytes
 from tests.app.helpers import _chunk, assert_error
 
 SOF0, SOF2 = 0xC0, 0xC2  # baseline and progressive frames
@@ -122,14 +122,14 @@ def test_upload_over_the_decode_budget_is_refused_from_its_header_naming_file_an
 
 def test_decodes_past_the_cap_and_its_queue_are_refused_503_with_retry_after(monkeypatch):
     entered, release = threading.Event(), threading.Event()
-    real = image_routes.decode_image
+    real = uploads.decode_image
 
     def slow_decode(*args, **kwargs):
         entered.set()
         release.wait(10)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(image_routes, "decode_image", slow_decode)
+    monkeypatch.setattr(uploads, "decode_image", slow_decode)
     config = replace(settings, max_decodes=1, max_decodes_waiting=0)
     png = io.BytesIO()
     Image.new("RGB", (8, 8), (10, 200, 30)).save(png, "PNG")

@@ -8,8 +8,9 @@ from playwright.sync_api import BrowserContext, Page
 
 from layerlab.app.config import settings as S
 from layerlab.app.inputs import fit
+from layerlab.app.uploads import decode_image
 from layerlab.engine.conv import output_size
-from layerlab.engine.images import decode_image, sample_image, to_color
+from layerlab.engine.images import sample_image, to_color
 from layerlab.engine.kernels import PRESETS
 from tests.browser.conftest import BrowserLog
 from tests.browser.helpers import (

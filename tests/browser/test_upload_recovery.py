@@ -14,7 +14,8 @@ from playwright.sync_api import Page, Route
 from layerlab.app.config import settings as S
 from layerlab.app.devserver import app_server
 from layerlab.app.inputs import fit
-from layerlab.engine.images import decode_image, to_color
+from layerlab.app.uploads import decode_image
+from layerlab.engine.images import to_color
 from tests.browser.conftest import BrowserLog
 from tests.browser.helpers import DEFAULT_STATE, assert_map, engine_maps, idle, open_conv
 

@@ -1,0 +1,112 @@
+"""`create_app(config)` enforces `config`'s limits: request schemas, handlers, jobs, uploads and the pages'
+own data read the settings of the app serving the request, so two apps in one process keep each its own."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from layerlab.app.config import Settings, current_settings, settings
+from layerlab.app.main import create_app
+from tests.app.helpers import assert_error
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = Settings(max_kernel_side=3, max_upload_bytes=1000, max_image_side=64, trace_chunk_steps=10)
+PAGE_DATA = re.compile(r'<script id="page-data" type="application/json">(.*?)</script>', re.S)
+
+
+def _conv(side: int = 3, size: int = 32) -> dict:
+    return {"image": "scene", "size": size, "weight": [[[[0.1] * side] * side]]}
+
+
+def _png(side: int) -> bytes:
+    """A side x side PNG of seeded noise (noise does not compress: the file is over side**2 bytes)."""
+    buffer = io.BytesIO()
+    noise = np.random.default_rng(0).integers(0, 256, (side, side), dtype=np.uint8)
+    Image.fromarray(noise).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def small():
+    with TestClient(create_app(SMALL)) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def default():
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def test_a_smaller_config_refuses_what_the_default_accepts_naming_the_field_and_its_limit(small, default):
+    four = _conv(side=4)
+    assert default.post("/api/conv/trace", json=four).status_code == 200
+    assert_error(small.post("/api/conv/trace", json=four), 422, "weight", "at most 3 items")
+    big = _conv(size=128)
+    assert default.post("/api/conv/trace", json=big).status_code == 200
+    assert_error(small.post("/api/conv/trace", json=big), 422, "size", "less than or equal to 64")
+    png = _png(40)
+    assert len(png) > 1000
+    files = {"file": ("noise.png", png, "image/png")}
+    assert default.post("/api/images", files=files).status_code == 201
+    assert_error(small.post("/api/images", files=files), 413, "file", "1,000 bytes")
+
+
+def test_limits_hold_in_the_websocket_and_in_job_threads(small):
+    with small.websocket_connect("/api/conv/live/ws") as ws:
+        ws.send_text(json.dumps({**_conv(side=4), "seq": 1}))
+        answer = json.loads(ws.receive_text())
+    assert answer["status"] == 422 and "at most 3 items" in answer["message"]
+    # the trace is computed and chunked in a job's worker thread: it chunks by this app's setting
+    assert small.post("/api/conv/trace", json=_conv()).json()["chunk_steps"] == SMALL.trace_chunk_steps
+
+
+def test_two_apps_in_one_process_keep_their_own_limits(small, default):
+    results: dict[str, list[int]] = {"small": [], "default": []}
+
+    def ask(name: str, client: TestClient) -> None:
+        for _ in range(6):
+            results[name].append(client.post("/api/conv/trace", json=_conv(side=5)).status_code)
+
+    threads = [threading.Thread(target=ask, args=item) for item in (("small", small), ("default", default))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert results == {"small": [422] * 6, "default": [200] * 6}
+    assert current_settings() is settings  # nothing leaks out of a request either
+
+
+def test_page_data_listings_and_the_schema_follow_the_config(small, default):
+    limits = json.loads(PAGE_DATA.search(small.get("/conv").text)[1])["limits"]
+    assert (limits["max_kernel_side"], limits["max_image_side"], limits["max_upload_bytes"]) == (3, 64, 1000)
+    assert json.loads(PAGE_DATA.search(default.get("/conv").text)[1])["limits"]["max_kernel_side"] == 7
+    listing = small.get("/api/images").json()
+    assert (listing["max_side"], listing["max_upload_bytes"]) == (64, 1000)
+    for client, side in ((small, 64), (default, settings.max_image_side)):
+        schemas = client.get("/openapi.json").json()["components"]["schemas"]
+        assert schemas["ConvTraceRequest"]["properties"]["size"]["maximum"] == side
+
+
+def test_no_app_module_reads_the_default_settings_at_import():
+    """Only the factory's default and the server process (one per process, app/server.py) may import the
+    module's `settings`; everything else reads the settings in effect (`in_effect`, `limit`)."""
+    allowed = {"app/main.py", "app/server.py", "app/config.py"}
+    found = []
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        name = str(path.relative_to(ROOT))
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "layerlab.app.config":
+                if any(alias.name == "settings" for alias in node.names) and name not in allowed:
+                    found.append(name)
+    assert not found, f"modules reading the default settings instead of the app's: {found}"
