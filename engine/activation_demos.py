@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import Held, RecordSteps, Trace, recorded_trace
 
 
 def saturated_runs(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -54,6 +54,8 @@ def dead_relu_training(
     bias_shift: float = 0.0,
     negative_slope: float = 0.0,
     samples: int = 40,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """A 1-16-1 ReLU network fitted to a 1-D curve by full-batch gradient descent on the mean squared
     error, recording how its hidden units die (seed 001: a large update knocks a unit off the data).
@@ -69,7 +71,8 @@ def dead_relu_training(
     0..steps (state i is after i updates): "loss" (S,), "dead" (S, neurons) bool, "dead_fraction"
     (S,), "pre_min" and "pre_max" (S, neurons) each unit's range of z over the data,
     "grad_w1", "grad_b1" (S, neurons) the gradient at that state, "w1", "b1", "w2" (S, neurons),
-    "b2" (S,), "prediction" (S, samples).
+    "b2" (S,), "prediction" (S, samples). record_steps as conv2d's: the states are the training
+    loop's own, so on demand means their columns are stacked from its lists when first read.
     """
     rng = np.random.default_rng(seed)
     x, target = _toy_data(samples)  # (N,)
@@ -98,9 +101,15 @@ def dead_relu_training(
             record[name].append(value)
         if i < steps:
             w1, b1, w2, b2 = w1 - lr * grads[0], b1 - lr * grads[1], w2 - lr * grads[2], b2 - lr * grads[3]
-    columns = {name: np.array(values) for name, values in record.items()}
-    columns["dead_fraction"] = columns["dead"].mean(axis=1)
+
+    def columns() -> dict[str, np.ndarray]:
+        stacked = {name: np.array(values) for name, values in record.items()}
+        return stacked | {"dead_fraction": stacked["dead"].mean(axis=1)}
+
     params = {"seed": seed, "neurons": neurons, "lr": lr, "steps": steps, "bias_shift": bias_shift}
     params |= {"negative_slope": negative_slope, "samples": samples}
     stages = {"x": x, "target": target}
-    return Trace("dead_relu_training", params, np.array(columns["loss"][-1]), stages, columns)
+    output = np.array(record["loss"][-1])
+    return recorded_trace(
+        "dead_relu_training", params, output, stages, record_steps, Held(columns), steps + 1
+    )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from layerlab.engine.mlp import ACTIVATIONS, plane_grid
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import Held, RecordSteps, Trace, recorded_trace
 
 Params = dict[str, np.ndarray]  # W1 (H, 2), b1 (H,), w2 (H,), b2 ()
 
@@ -126,6 +126,8 @@ def init_demo(
     seed: int = 0,
     extent: float = 3.0,
     resolution: int = 41,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """The same network trained from constant and from random weights (seed 000).
 
@@ -134,7 +136,8 @@ def init_demo(
     (R, R), 1 where the final network says class 1.
     steps : one per epoch, 0 being the start: epoch, and per run loss, accuracy, hidden
     (E + 1, H, 3) each hidden neuron's (w1, w2, b), output (E + 1, H + 1) the output neuron's weights
-    and bias.
+    and bias. record_steps as conv2d's: the epochs are the training loops' own, so on demand means
+    their columns are sliced from what the loops kept when first read.
     """
     if activation not in HIDDEN:
         raise ValueError(f"hidden activation must be one of {', '.join(HIDDEN)}, got {activation!r}")
@@ -160,4 +163,4 @@ def init_demo(
         "constant": constant,
         "seed": seed,
     }
-    return Trace("init_demo", params, np.stack(maps), stages=stages, steps=steps)
+    return recorded_trace("init_demo", params, np.stack(maps), stages, record_steps, Held(steps), epochs + 1)

@@ -20,6 +20,10 @@ shape, int64, a read-only broadcast view) each element's group id and "normalize
 affine step; output y; one step per group with fields group, count, mean, var (biased), eps and
 inv_std = 1 / sqrt(var + eps), each (S,). params["reduce_axes"] are the axes a group spans,
 params["affine_axes"] those gamma and beta vary along.
+
+Each takes record_steps (keyword) as conv2d does, "lazy" by default. The steps are few (one per
+group, or per batch for batch_norm_stream) and computed with the output, so on demand here means the
+record is sliced, when read, from the statistics the output's computation already holds.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from numbers import Real
 
 import numpy as np
 
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import Held, RecordSteps, Trace, recorded_trace
 
 
 def batch_norm(
@@ -41,6 +45,8 @@ def batch_norm(
     training: bool = False,
     momentum: float = 0.1,
     eps: float = 1e-5,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Normalize each channel over (N, *spatial): batch statistics in training, running ones in eval.
 
@@ -72,7 +78,7 @@ def batch_norm(
     outer = x.shape[0]  # x as (N, C, *spatial flattened): group c is [:, c, :]
     if not training:
         stats = (running["running_mean"], running["running_var"], np.full(c, x.size // c))
-        return _trace("batch_norm", params, x, group_of, stats, eps, weight, bias, outer=outer)
+        return _trace("batch_norm", params, x, group_of, stats, eps, weight, bias, record_steps, outer=outer)
     if x.size == c:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {x.shape}")
     stats = group_stats(x.reshape(outer, c, -1))
@@ -80,7 +86,9 @@ def batch_norm(
     unbiased = var * count / (count - 1)
     batch = {"running_mean": mean, "running_var": unbiased}
     updated = {name: (1 - momentum) * old + momentum * batch[name] for name, old in running.items()}
-    return _trace("batch_norm", params, x, group_of, stats, eps, weight, bias, updated, unbiased)
+    return _trace(
+        "batch_norm", params, x, group_of, stats, eps, weight, bias, record_steps, (updated, unbiased)
+    )
 
 
 def batch_norm_stream(
@@ -89,6 +97,8 @@ def batch_norm_stream(
     running_var: np.ndarray | None = None,
     momentum: float = 0.1,
     eps: float = 1e-5,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Feed batches through batch_norm in training mode one after another, as a training loop does.
 
@@ -120,7 +130,9 @@ def batch_norm_stream(
     steps |= {name: np.stack([t.stages[name] for t in traces]) for name in ("running_mean", "running_var")}
     params = {"momentum": float(momentum), "eps": float(eps), "num_batches": len(traces), "channels": c}
     stages |= {"running_mean": mean, "running_var": var}
-    return Trace("batch_norm_stream", params, np.stack([mean, var]), stages, steps)
+    return recorded_trace(
+        "batch_norm_stream", params, np.stack([mean, var]), stages, record_steps, Held(steps), len(traces)
+    )
 
 
 def instance_norm(
@@ -132,6 +144,8 @@ def instance_norm(
     use_input_stats: bool = True,
     momentum: float = 0.1,
     eps: float = 1e-5,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Normalize each (sample, channel) plane over its spatial positions.
 
@@ -156,9 +170,8 @@ def instance_norm(
     plane = x.size // (n * c)
     if not use_input_stats:
         mean, var = np.tile(running["running_mean"], n), np.tile(running["running_var"], n)
-        return _trace(
-            "instance_norm", params, x, group_of, (mean, var, np.full(n * c, plane)), eps, weight, bias
-        )
+        stats = (mean, var, np.full(n * c, plane))
+        return _trace("instance_norm", params, x, group_of, stats, eps, weight, bias, record_steps)
     if plane == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {x.shape}")
     stats = group_stats(x.reshape(1, n * c, -1))
@@ -168,7 +181,9 @@ def instance_norm(
     updated = {
         name: ((1 - momentum) * old + momentum * planes[name]).mean(axis=0) for name, old in running.items()
     }
-    return _trace("instance_norm", params, x, group_of, stats, eps, weight, bias, updated, unbiased)
+    return _trace(
+        "instance_norm", params, x, group_of, stats, eps, weight, bias, record_steps, (updated, unbiased)
+    )
 
 
 def group_norm(
@@ -177,6 +192,8 @@ def group_norm(
     weight: np.ndarray | None = None,
     bias: np.ndarray | None = None,
     eps: float = 1e-5,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Split the C channels into num_groups runs of C / num_groups and normalize each (n, run).
 
@@ -199,7 +216,7 @@ def group_norm(
         "affine_axes": (1,),
     }
     stats = group_stats(x.reshape(1, n * num_groups, -1))
-    return _trace("group_norm", params, x, group_of, stats, eps, weight, bias)
+    return _trace("group_norm", params, x, group_of, stats, eps, weight, bias, record_steps)
 
 
 def layer_norm(
@@ -208,6 +225,8 @@ def layer_norm(
     weight: np.ndarray | None = None,
     bias: np.ndarray | None = None,
     eps: float = 1e-5,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Normalize over the trailing dims named by normalized_shape, one group per leading index.
 
@@ -218,7 +237,9 @@ def layer_norm(
     x, eps = _input(input, 1), _eps(eps)
     shape, group_of, params = _trailing(x, normalized_shape)
     stats = group_stats(x.reshape(1, x.size // int(np.prod(shape)), -1))
-    return _trace("layer_norm", params, x, group_of, stats, eps, weight, bias, affine_shape=shape)
+    return _trace(
+        "layer_norm", params, x, group_of, stats, eps, weight, bias, record_steps, affine_shape=shape
+    )
 
 
 def rms_norm(
@@ -226,6 +247,8 @@ def rms_norm(
     normalized_shape: int | Sequence[int],
     weight: np.ndarray | None = None,
     eps: float | None = None,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Divide by the root mean square over the trailing normalized_shape dims: no centring, no bias.
 
@@ -242,7 +265,7 @@ def rms_norm(
     mean, mean_square, count, _ = group_stats(x.reshape(1, x.size // int(np.prod(shape)), -1), centered=False)
     stats = (mean, mean_square, count)  # no deviation: x itself, which the normalization must not overwrite
     params["centered"] = False
-    return _trace("rms_norm", params, x, group_of, stats, eps, weight, None, affine_shape=shape)
+    return _trace("rms_norm", params, x, group_of, stats, eps, weight, None, record_steps, affine_shape=shape)
 
 
 def group_stats(
@@ -261,12 +284,13 @@ def group_stats(
 
 
 def _trace(
-    op, params, x, group_of, stats, eps, weight, bias, stages=None, unbiased=None, affine_shape=None, outer=1
+    op, params, x, group_of, stats, eps, weight, bias, record_steps, running=None, affine_shape=None, outer=1
 ):
     """x_hat = (x - mean) * inv_std for each element's group, then y = gamma * x_hat + beta.
 
     stats: (mean, var, count), or group_stats's four with the deviation x - mean, which becomes x_hat
     in place (its last use); without it x viewed as (outer, G, rest) has group g at [:, g, :].
+    running: (the updated running statistics, the unbiased variance) in training, or None.
     """
     mean, var, count, *computed = stats
     per_channel = affine_shape is None  # else gamma and beta have the trailing shape and broadcast as is
@@ -286,9 +310,11 @@ def _trace(
     params = params | {"eps": eps} | flags
     steps = {"group": np.arange(len(mean)), "count": count, "mean": mean, "var": var}
     steps |= {"eps": np.full(len(mean), eps), "inv_std": inv_std}
-    if unbiased is not None:
-        steps["unbiased_var"] = unbiased
-    return Trace(op, params, out, {"group_of": group_of, "normalized": normalized} | (stages or {}), steps)
+    stages = {"group_of": group_of, "normalized": normalized}
+    if running is not None:
+        stages |= running[0]
+        steps["unbiased_var"] = running[1]
+    return recorded_trace(op, params, out, stages, record_steps, Held(steps), len(mean))
 
 
 def _ids(ids: np.ndarray, shape: tuple[int, ...], axis: int) -> np.ndarray:

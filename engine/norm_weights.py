@@ -5,6 +5,9 @@ linear weight (out, in), one output unit at a time; seed 003 describes both (Sal
 2016: w = g * v / ||v||; Qiao et al. 2019: each output channel to zero mean and unit variance).
 local_response_norm (torch.nn.functional.local_response_norm, Krizhevsky et al. 2012) divides
 each activation by a power of the energy in a window of neighbouring channels.
+
+Each takes record_steps (keyword) as conv2d does, "lazy" by default; the steps (one per slice or
+channel) are computed with the output and sliced from it when read.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from __future__ import annotations
 import numpy as np
 
 from layerlab.engine.norm import layer_norm
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import Held, RecordSteps, Trace, recorded_trace
 
 
-def weight_norm(v: np.ndarray, g: np.ndarray | float, dim: int | None = 0) -> Trace:
+def weight_norm(
+    v: np.ndarray, g: np.ndarray | float, dim: int | None = 0, *, record_steps: RecordSteps = "lazy"
+) -> Trace:
     """w = g * v / ||v||, the norm taken over every dim but `dim`, as torch.nn.utils.weight_norm.
 
     Parameters
@@ -54,10 +59,14 @@ def weight_norm(v: np.ndarray, g: np.ndarray | float, dim: int | None = 0) -> Tr
         "w_norm": np.abs(gain).ravel(),
     }
     stages = {"v": v, "direction": direction, "norm": norm, "g": gain}
-    return Trace("weight_norm", params, v * (gain / norm), stages, steps)
+    return recorded_trace(
+        "weight_norm", params, v * (gain / norm), stages, record_steps, Held(steps), norm.size
+    )
 
 
-def weight_standardization(weight: np.ndarray, eps: float = 1e-5) -> Trace:
+def weight_standardization(
+    weight: np.ndarray, eps: float = 1e-5, *, record_steps: RecordSteps = "lazy"
+) -> Trace:
     """Each output channel's weights minus their mean, divided by sqrt(var + eps) (biased var).
 
     weight : (C_out, *), e.g. (C_out, C_in, kH, kW) or (out, in).
@@ -72,13 +81,19 @@ def weight_standardization(weight: np.ndarray, eps: float = 1e-5) -> Trace:
     w = np.asarray(weight, dtype=np.float64)
     if w.ndim < 2:
         raise ValueError(f"weight must have shape (C_out, *) with at least 2 dims, got {w.shape}")
-    trace = layer_norm(w, w.shape[1:], eps=eps)
+    trace = layer_norm(w, w.shape[1:], eps=eps, record_steps=record_steps)
     params = {name: trace.params[name] for name in ("eps", "reduce_axes", "group_size")}
-    return Trace("weight_standardization", params, trace.output, trace.stages, trace.steps)
+    return trace.derive("weight_standardization", params, trace.output, trace.stages)
 
 
 def local_response_norm(
-    input: np.ndarray, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+    input: np.ndarray,
+    size: int,
+    alpha: float = 1e-4,
+    beta: float = 0.75,
+    k: float = 1.0,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """b_c = a_c / (k + alpha / size * sum of a_c'^2 over the window of channels c')^beta.
 
@@ -116,4 +131,6 @@ def local_response_norm(
     params = {"size": int(size), "alpha": alpha, "beta": beta, "k": k, "window": (before, after)}
     steps = {"channel": channel, "first": first, "last": last, "count": last - first + 1}
     stages = {"square_sum": square_sum, "denominator": denominator}
-    return Trace("local_response_norm", params, x / denominator, stages, steps)
+    return recorded_trace(
+        "local_response_norm", params, x / denominator, stages, record_steps, Held(steps), c
+    )

@@ -6,6 +6,10 @@
 direction). Layer k > 0 reads the concatenation [forward, reverse] of layer k − 1's hidden states;
 h_n is indexed by layer·num_directions + direction. Seed 003 covers the cells and the bidirectional
 and deep (stacked) RNNs built from them. The cells themselves live in `engine.recurrent_cells`.
+
+Each takes record_steps (keyword) as conv2d does, "lazy" by default. The steps are the time steps
+the forward pass runs anyway (their states are stages), so on demand means their (layer, direction,
+time) columns are assembled from the loop's order when first read.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from layerlab.engine.recurrent_cells import (
     step,
 )
 from layerlab.engine.recurrent_params import cell_params, init_params, param_names
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import Held, RecordSteps, Trace, recorded_trace
 
 __all__ = ["cell_params", "gru", "gru_cell", "init_params", "lstm", "lstm_cell", "rnn", "rnn_cell"]
 DIRECTIONS = ("forward", "reverse")
@@ -39,6 +43,8 @@ def rnn(
     bias: bool = True,
     batch_first: bool = False,
     bidirectional: bool = False,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """`torch.nn.RNN` forward: h_t = f(W_ih·x_t + b_ih + W_hh·h_{t−1} + b_hh) per layer (seed 003).
 
@@ -56,7 +62,16 @@ def rnn(
     "l{k}.{dir}.ih", ".hh", ".h_pre", ".h", each (T, N, H).
     """
     return _sequence(
-        rnn_mode(nonlinearity), input, hx, None, params, num_layers, bias, batch_first, bidirectional
+        rnn_mode(nonlinearity),
+        input,
+        hx,
+        None,
+        params,
+        num_layers,
+        bias,
+        batch_first,
+        bidirectional,
+        record_steps,
     )
 
 
@@ -68,6 +83,8 @@ def lstm(
     bias: bool = True,
     batch_first: bool = False,
     bidirectional: bool = False,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """`torch.nn.LSTM` forward (proj_size=0, no dropout): `lstm_cell` run over the sequence (seed 003).
 
@@ -93,7 +110,9 @@ def lstm(
     1 reverse), "time" (S,) ints, S = num_layers·D·T.
     """
     h0, c0 = state_pair(hx, "(h_0, c_0)")
-    return _sequence("lstm", input, h0, c0, params, num_layers, bias, batch_first, bidirectional)
+    return _sequence(
+        "lstm", input, h0, c0, params, num_layers, bias, batch_first, bidirectional, record_steps
+    )
 
 
 def gru(
@@ -104,6 +123,8 @@ def gru(
     bias: bool = True,
     batch_first: bool = False,
     bidirectional: bool = False,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """`torch.nn.GRU` forward (no dropout): `gru_cell` run over the sequence (seed 003).
 
@@ -111,7 +132,9 @@ def gru(
     "gru" laid out as `lstm`'s, without "c_0"/"c_n"; stages per layer and direction: "l{k}.{dir}.ih",
     ".hh" (T, N, 3H), ".r_pre", ".r", ".z_pre", ".z", ".n_pre", ".n", ".h" (T, N, H).
     """
-    return _sequence("gru", input, hx, None, params, num_layers, bias, batch_first, bidirectional)
+    return _sequence(
+        "gru", input, hx, None, params, num_layers, bias, batch_first, bidirectional, record_steps
+    )
 
 
 def _layer_weights(mode, params, num_layers, directions, input_size, bias):
@@ -154,7 +177,9 @@ def _state(value, name, shape, unbatched):
     return s[:, None] if unbatched else s
 
 
-def _sequence(mode, input, h0, c0, params, num_layers, bias, batch_first, bidirectional) -> Trace:
+def _sequence(
+    mode, input, h0, c0, params, num_layers, bias, batch_first, bidirectional, record_steps
+) -> Trace:
     """Shared body of rnn / lstm / gru: check, run every layer and direction, trace."""
     x = as_float(input, "input")
     if x.ndim not in (2, 3) or 0 in x.shape:
@@ -211,6 +236,9 @@ def _sequence(mode, input, h0, c0, params, num_layers, bias, batch_first, bidire
         "input_size": input_size,
         "hidden_size": hidden,
     }
-    columns = np.array(order, dtype=np.int32).reshape(-1, 3)
-    steps = {"layer": columns[:, 0], "direction": columns[:, 1], "time": columns[:, 2]}
-    return Trace(mode, params_out, output, stages, steps)
+
+    def steps() -> dict[str, np.ndarray]:
+        columns = np.array(order, dtype=np.int32).reshape(-1, 3)
+        return {"layer": columns[:, 0], "direction": columns[:, 1], "time": columns[:, 2]}
+
+    return recorded_trace(mode, params_out, output, stages, record_steps, Held(steps), len(order))

@@ -60,6 +60,20 @@ def recorded_trace(
     return Trace(op, params, output, stages, {} if picked is None else recorder(picked))
 
 
+class Held:
+    """A recorder over step columns the output's computation already holds (few steps, e.g. one per
+    group or time step): its chunks are slices of them. Given a function instead, it builds the
+    columns on first access."""
+
+    def __init__(self, columns: dict[str, np.ndarray] | Callable[[], dict[str, np.ndarray]]):
+        self.columns = columns
+
+    def __call__(self, steps: range) -> dict[str, np.ndarray]:
+        if callable(self.columns):
+            self.columns = self.columns()
+        return {name: column[steps.start : steps.stop] for name, column in self.columns.items()}
+
+
 class _Mapped:
     """A recorder whose chunks pass through `convert` (a derived operation's view of another's steps)."""
 

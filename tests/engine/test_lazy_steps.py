@@ -12,13 +12,25 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from layerlab.engine.activation_demos import dead_relu_training
 from layerlab.engine.attention import additive_attention, multi_head_attention, scaled_dot_product_attention
 from layerlab.engine.conv import conv2d
 from layerlab.engine.grouped import conv1d
+from layerlab.engine.init_demo import init_demo
 from layerlab.engine.linear import linear
+from layerlab.engine.norm import (
+    batch_norm,
+    batch_norm_stream,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    rms_norm,
+)
+from layerlab.engine.norm_weights import local_response_norm, weight_norm, weight_standardization
 from layerlab.engine.pool import avg_pool2d, max_pool2d, min_pool2d
 from layerlab.engine.pool1d import avg_pool1d, lp_pool1d, max_pool1d
 from layerlab.engine.pool_variants import lp_pool2d, mixed_pool2d, stochastic_pool2d
+from layerlab.engine.recurrent import gru, init_params, lstm, rnn
 from layerlab.engine.trace import Trace
 from layerlab.engine.transposed import conv_transpose1d, conv_transpose2d, conv_transpose2d_as_conv
 
@@ -62,6 +74,24 @@ FAMILIES: dict[str, Callable[..., Trace]] = {
         SEQ[0, 0], SEQ[1], rng_w((4, E)), rng_w((4, E)), rng_w((4,)), record_steps=r
     ),
     "linear": lambda r: linear(SEQ, rng_w((3, E)), rng_w((3,)), record_steps=r),
+    # the families whose steps are few and computed with the output (held, sliced when read)
+    "batch_norm training": lambda r: batch_norm(X, np.zeros(C), np.ones(C), training=True, record_steps=r),
+    "batch_norm eval": lambda r: batch_norm(X, rng_w((C,)), np.ones(C), rng_w((C,)), record_steps=r),
+    "instance_norm": lambda r: instance_norm(X, record_steps=r),
+    "group_norm": lambda r: group_norm(X, 3, rng_w((C,)), rng_w((C,)), record_steps=r),
+    "layer_norm": lambda r: layer_norm(X, (H, W), record_steps=r),
+    "rms_norm": lambda r: rms_norm(X, W, record_steps=r),
+    "batch_norm_stream": lambda r: batch_norm_stream([X, X[:1] + 1], record_steps=r),
+    "weight_norm": lambda r: weight_norm(rng_w((4, C, 3, 3)), rng_w((4,)), record_steps=r),
+    "weight_standardization": lambda r: weight_standardization(rng_w((4, C, 3, 3)), record_steps=r),
+    "local_response_norm": lambda r: local_response_norm(X, 2, record_steps=r),
+    "rnn": lambda r: rnn(SEQ, None, init_params("rnn", E, 3, 2), 2, record_steps=r),
+    "lstm bidirectional": lambda r: lstm(
+        SEQ[0], None, init_params("lstm", E, 2, bidirectional=True), bidirectional=True, record_steps=r
+    ),
+    "gru": lambda r: gru(SEQ, None, init_params("gru", E, 2), batch_first=True, record_steps=r),
+    "init_demo": lambda r: init_demo(points=12, hidden=2, epochs=4, resolution=5, record_steps=r),
+    "dead_relu_training": lambda r: dead_relu_training(neurons=4, steps=4, samples=8, record_steps=r),
 }
 
 
