@@ -4,6 +4,7 @@ own data read the settings of the app serving the request, so two apps in one pr
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 import json
 import re
@@ -17,6 +18,7 @@ from PIL import Image
 
 from layerlab.app.config import Settings, current_settings, settings
 from layerlab.app.main import create_app
+from layerlab.app.pages import PAGES
 from tests.app.helpers import assert_error
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,6 +98,26 @@ def test_page_data_listings_and_the_schema_follow_the_config(small, default):
     for client, side in ((small, 64), (default, settings.max_image_side)):
         schemas = client.get("/openapi.json").json()["components"]["schemas"]
         assert schemas["ConvTraceRequest"]["properties"]["size"]["maximum"] == side
+
+
+def _named_settings(data: object, names: dict) -> list[tuple[str, object]]:
+    """Every (key, value) in the nested page data whose key is one of `names`."""
+    if isinstance(data, dict):
+        return [(k, v) for k, v in data.items() if k in names] + [
+            item for v in data.values() for item in _named_settings(v, names)
+        ]
+    return [item for v in data for item in _named_settings(v, names)] if isinstance(data, list) else []
+
+
+def test_every_page_hands_its_controls_the_limits_of_its_app():
+    """An app with every integer limit one lower: each page's data carries the lowered ones, no default."""
+    defaults = {f.name: getattr(settings, f.name) for f in dataclasses.fields(Settings)}
+    lowered = {k: v - 1 for k, v in defaults.items() if k.startswith("max_") and type(v) is int and v > 3}
+    with TestClient(create_app(Settings(**lowered))) as client:
+        for page in PAGES:
+            found = _named_settings(json.loads(PAGE_DATA.search(client.get(f"/{page}").text)[1]), lowered)
+            assert found, f"/{page} hands its controls no limit"
+            assert all(value == lowered[key] for key, value in found), (page, found)
 
 
 def test_no_app_module_reads_the_default_settings_at_import():
