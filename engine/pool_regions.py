@@ -16,6 +16,13 @@ half-open, in input coordinates; window (S, bH, bW) its cells top-left aligned i
 largest bin, valid (S, bH, bW) True on the bin's cells (the rest is -inf for max, 0 for avg); result (S,);
 for max, winner (S, 2) the (row, col) of the first largest cell ((-1, -1) if the bin is empty); for avg,
 count (S,).
+
+Each takes record_steps (keyword) as conv2d does, "lazy" by default: the trace keeps the input and
+the bin edges, and a chunk of steps gathers only its bins' cells. Adaptive and pyramid outputs are
+reduced straight from the input (a reshape when the bins are equal, else rows then columns), so an
+avg step's result may differ from its output element in the last bits (~1e-16); max ones agree
+exactly. ROI pooling and adaptive max with return_indices gather their outputs from the steps, a
+chunk at a time.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from layerlab.engine.pool import _batched
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import RecordSteps, Trace, recorded_trace
 
 OutputSize = int | None | tuple[int | None, int | None]
 
@@ -48,44 +55,47 @@ def adaptive_edges(size: int, out: int) -> np.ndarray:
     return np.stack([i * size // out, ((i + 1) * size + out - 1) // out], axis=1)
 
 
-def _gather(
-    x: np.ndarray, batch: np.ndarray, row_bins: np.ndarray, col_bins: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Every bin's cells, vectorized over bins with fancy indexing (no loop).
+class _Bins:
+    """The steps of bins steps.start..steps.stop (flat over (B, C, OH, OW), C order), for any range.
 
     x : (N, C, H, W); batch : (B,) the image each region reads; row_bins : (B, OH, 2) and
-    col_bins : (B, OW, 2) half-open edges, inside the input.
-    Returns index, box, window and valid in C order (b, c, row, col).
+    col_bins : (B, OW, 2) half-open edges, inside the input; mode "max" or "avg". Every chunk's
+    windows are (bH, bW), the largest bin's extent, so chunks read as rows of one record.
+    Holds only the input and the bin edges.
     """
-    b, c, oh, ow = len(batch), x.shape[1], row_bins.shape[1], col_bins.shape[1]
-    bh = max(1, int(np.ptp(row_bins, axis=2).max()))
-    bw = max(1, int(np.ptp(col_bins, axis=2).max()))
-    rows = row_bins[:, :, :1] + np.arange(bh)  # (B, OH, bH)
-    cols = col_bins[:, :, :1] + np.arange(bw)  # (B, OW, bW)
-    in_rows, in_cols = rows < row_bins[:, :, 1:], cols < col_bins[:, :, 1:]
-    rows, cols = np.clip(rows, 0, x.shape[2] - 1), np.clip(cols, 0, x.shape[3] - 1)
-    cells = x[
-        batch[:, None, None, None, None, None],
-        np.arange(c)[None, :, None, None, None, None],
-        rows[:, None, :, :, None, None],
-        cols[:, None, None, None, :, :],
-    ]  # (B, C, OH, bH, OW, bW)
-    valid = np.broadcast_to(
-        in_rows[:, None, :, :, None, None] & in_cols[:, None, None, None, :, :], cells.shape
-    )
-    index = np.indices((b, c, oh, ow), dtype=np.int32).reshape(4, -1).T
-    box = np.concatenate([row_bins[index[:, 0], index[:, 2]], col_bins[index[:, 0], index[:, 3]]], axis=1)
-    return {
-        "index": index,
-        "box": box.astype(np.int32),
-        "window": cells.transpose(0, 1, 2, 4, 3, 5).reshape(-1, bh, bw),
-        "valid": valid.transpose(0, 1, 2, 4, 3, 5).reshape(-1, bh, bw),
-    }
+
+    def __init__(self, x, batch, row_bins, col_bins, mode: str, roi: bool = False):
+        self.x, self.batch, self.row_bins, self.col_bins, self.mode = x, batch, row_bins, col_bins, mode
+        self.roi = roi  # the steps also name the image each region reads: batch (S,)
+        self.shape = (len(batch), x.shape[1], row_bins.shape[1], col_bins.shape[1])
+        self.block = tuple(max(1, int(np.ptp(bins, axis=2).max())) for bins in (row_bins, col_bins))
+        self.total = int(np.prod(self.shape))
+
+    def __call__(self, steps: range) -> dict[str, np.ndarray]:
+        bh, bw = self.block
+        index = np.stack(np.unravel_index(np.arange(steps.start, steps.stop), self.shape), axis=1)
+        k, c, i, j = index.T
+        row, col = self.row_bins[k, i], self.col_bins[k, j]  # (S, 2) each
+        rows, cols = row[:, :1] + np.arange(bh), col[:, :1] + np.arange(bw)  # (S, bH), (S, bW)
+        valid = (rows < row[:, 1:])[:, :, None] & (cols < col[:, 1:])[:, None, :]  # (S, bH, bW)
+        rows, cols = np.clip(rows, 0, self.x.shape[2] - 1), np.clip(cols, 0, self.x.shape[3] - 1)
+        window = self.x[self.batch[k][:, None, None], c[:, None, None], rows[:, :, None], cols[:, None, :]]
+        steps = {"index": index.astype(np.int32), "box": np.concatenate([row, col], axis=1).astype(np.int32)}
+        steps = _reduce(steps | {"window": window, "valid": valid}, self.mode)
+        if self.roi:
+            steps["batch"] = self.batch[k].astype(np.int32)
+        return steps
+
+    def fields(self, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Fields of every step, gathered a chunk at a time so the whole record never exists at once."""
+        chunk = max(1, (1 << 18) // (self.block[0] * self.block[1]))
+        parts = [self(range(a, min(a + chunk, self.total))) for a in range(0, self.total, chunk)]
+        return {name: np.concatenate([part[name] for part in parts]) for name in names}
 
 
 def _reduce(steps: dict[str, np.ndarray], mode: str) -> dict[str, np.ndarray]:
     """Pool each bin, max (first largest cell wins; an empty bin gives 0) or avg; adds result and more."""
-    valid = steps["valid"].reshape(len(steps["index"]), -1)
+    valid = steps["valid"].reshape(len(steps["index"]), int(np.prod(steps["valid"].shape[1:])))
     if mode == "avg":
         window = np.where(steps["valid"], steps["window"], 0.0)
         count = valid.sum(axis=1)
@@ -105,49 +115,123 @@ def _reduce(steps: dict[str, np.ndarray], mode: str) -> dict[str, np.ndarray]:
     }
 
 
-def _adaptive(op: str, input: np.ndarray, output_size: OutputSize, mode: str, return_indices: bool) -> Trace:
+def _pooled(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, mode: str) -> np.ndarray:
+    """Adaptive pooling's output without its steps: (N, C, OH, OW), bins reduced along rows, then columns.
+
+    max is exact; avg sums a bin's cells in another order than its step does (within ~1e-16).
+    """
+    n, c, height, width = x.shape
+    oh, ow = len(rows), len(cols)
+    if height % oh == 0 and width % ow == 0:  # equal, disjoint bins: one reshape
+        blocks = x.reshape(n, c, oh, height // oh, ow, width // ow)
+        return blocks.max(axis=(3, 5)) if mode == "max" else blocks.mean(axis=(3, 5))
+    reduce = np.max if mode == "max" else np.sum
+    by_rows = np.stack([reduce(x[:, :, a:b], axis=2) for a, b in rows], axis=2)  # (N, C, OH, W)
+    out = np.stack([reduce(by_rows[..., a:b], axis=3) for a, b in cols], axis=3)
+    return out if mode == "max" else out / np.outer(np.ptp(rows, axis=1), np.ptp(cols, axis=1))
+
+
+def _adaptive_bins(x: np.ndarray, oh: int, ow: int, mode: str) -> tuple[np.ndarray, np.ndarray, _Bins]:
+    """torch's adaptive bin edges of x (N, C, H, W) for an (oh, ow) output, and their step recorder."""
+    n, _, height, width = x.shape
+    rows, cols = adaptive_edges(height, oh), adaptive_edges(width, ow)
+    bins = _Bins(x, np.arange(n), np.broadcast_to(rows, (n, oh, 2)), np.broadcast_to(cols, (n, ow, 2)), mode)
+    return rows, cols, bins
+
+
+def _adaptive(
+    op: str,
+    input: np.ndarray,
+    output_size: OutputSize,
+    mode: str,
+    return_indices: bool,
+    record_steps: RecordSteps,
+) -> Trace:
     x, unbatched = _batched(input)
     n, c, height, width = x.shape
     oh, ow = _output_size(output_size, (height, width))
-    rows, cols = adaptive_edges(height, oh), adaptive_edges(width, ow)
-    steps = _reduce(
-        _gather(x, np.arange(n), np.broadcast_to(rows, (n, oh, 2)), np.broadcast_to(cols, (n, ow, 2))), mode
-    )
-    out = steps["result"].reshape(n, c, oh, ow)
+    rows, cols, bins = _adaptive_bins(x, oh, ow, mode)
     stages = {"row_bins": rows, "col_bins": cols}
-    if return_indices:
-        flat = steps["winner"][:, 0] * width + steps["winner"][:, 1]
-        stages["indices"] = flat.reshape(n, c, oh, ow)[0] if unbatched else flat.reshape(n, c, oh, ow)
+    if return_indices:  # the winners come from the steps, gathered a chunk at a time
+        fields = bins.fields(("result", "winner"))
+        out = fields["result"].reshape(n, c, oh, ow)
+        flat = (fields["winner"][:, 0] * width + fields["winner"][:, 1]).reshape(n, c, oh, ow)
+        stages["indices"] = flat[0] if unbatched else flat
+    else:
+        out = _pooled(x, rows, cols, mode)
     params = {"output_size": (oh, ow), "input_size": (height, width), "return_indices": return_indices}
-    return Trace(op, params, out[0] if unbatched else out, stages, steps)
+    return recorded_trace(op, params, out[0] if unbatched else out, stages, record_steps, bins, bins.total)
 
 
-def adaptive_avg_pool2d(input: np.ndarray, output_size: OutputSize) -> Trace:
+def adaptive_avg_pool2d(
+    input: np.ndarray, output_size: OutputSize, *, record_steps: RecordSteps = "lazy"
+) -> Trace:
     """torch.nn.functional.adaptive_avg_pool2d: input (N, C, H, W) or (C, H, W) -> (N, C, OH, OW).
 
     output_size : int or pair, an entry None keeping that input size. Stages "row_bins" (OH, 2) and
     "col_bins" (OW, 2), the bin edges.
     """
-    return _adaptive("adaptive_avg_pool2d", input, output_size, "avg", False)
+    return _adaptive("adaptive_avg_pool2d", input, output_size, "avg", False, record_steps)
 
 
-def adaptive_max_pool2d(input: np.ndarray, output_size: OutputSize, return_indices: bool = False) -> Trace:
+def adaptive_max_pool2d(
+    input: np.ndarray,
+    output_size: OutputSize,
+    return_indices: bool = False,
+    *,
+    record_steps: RecordSteps = "lazy",
+) -> Trace:
     """torch.nn.functional.adaptive_max_pool2d; with return_indices, stage "indices" (N, C, OH, OW) holds
     torch's second return value, the winner's flat row*W + col."""
-    return _adaptive("adaptive_max_pool2d", input, output_size, "max", return_indices)
+    return _adaptive("adaptive_max_pool2d", input, output_size, "max", return_indices, record_steps)
 
 
-def global_avg_pool2d(input: np.ndarray) -> Trace:
+def global_avg_pool2d(input: np.ndarray, *, record_steps: RecordSteps = "lazy") -> Trace:
     """Mean over each whole channel: adaptive_avg_pool2d(input, 1), output (N, C, 1, 1)."""
-    return _adaptive("global_avg_pool2d", input, 1, "avg", False)
+    return _adaptive("global_avg_pool2d", input, 1, "avg", False, record_steps)
 
 
-def global_max_pool2d(input: np.ndarray, return_indices: bool = False) -> Trace:
+def global_max_pool2d(
+    input: np.ndarray, return_indices: bool = False, *, record_steps: RecordSteps = "lazy"
+) -> Trace:
     """Max over each whole channel: adaptive_max_pool2d(input, 1), output (N, C, 1, 1)."""
-    return _adaptive("global_max_pool2d", input, 1, "max", return_indices)
+    return _adaptive("global_max_pool2d", input, 1, "max", return_indices, record_steps)
 
 
-def spatial_pyramid_pool2d(input: np.ndarray, levels: Sequence[int] = (1, 2, 4), mode: str = "max") -> Trace:
+class _Levels:
+    """spatial_pyramid_pool2d's steps: each level's bins in turn, without window and valid, with
+    feature (the position in the output vector) and level."""
+
+    def __init__(self, levels: list[tuple[int, int, _Bins]]):  # (level, feature offset, its bins)
+        self.levels = levels
+
+    def __call__(self, steps: range) -> dict[str, np.ndarray]:
+        parts, start = [], 0
+        for level, offset, bins in self.levels:
+            lo, hi = max(steps.start - start, 0), min(steps.stop - start, bins.total)
+            if lo < hi:
+                parts.append(self._part(level, offset, bins, range(lo, hi)))
+            start += bins.total
+        if not parts:  # an empty range: empty fields of the right dtypes
+            parts.append(self._part(*self.levels[0], range(0)))
+        return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+
+    @staticmethod
+    def _part(level: int, offset: int, bins: _Bins, steps: range) -> dict[str, np.ndarray]:
+        part = {k: v for k, v in bins(steps).items() if k not in ("window", "valid")}
+        i = part["index"]
+        part["feature"] = offset + (i[:, 1] * level + i[:, 2]) * level + i[:, 3]
+        part["level"] = np.full(len(i), level, dtype=np.int32)
+        return part
+
+
+def spatial_pyramid_pool2d(
+    input: np.ndarray,
+    levels: Sequence[int] = (1, 2, 4),
+    mode: str = "max",
+    *,
+    record_steps: RecordSteps = "lazy",
+) -> Trace:
     """Spatial pyramid pooling (seed 003; He et al. 2014): a fixed-length vector from any input size.
 
     input : (N, C, H, W) or (C, H, W); levels : distinct positive ints; mode : "max" or "avg".
@@ -167,26 +251,26 @@ def spatial_pyramid_pool2d(input: np.ndarray, levels: Sequence[int] = (1, 2, 4),
         raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
     x, unbatched = _batched(input)
     n, c = x.shape[:2]
-    outputs, stages, parts, offset = [], {}, [], 0
+    outputs, stages, recorders, offset = [], {}, [], 0
     for level in levels:
-        trace = _adaptive("", x, int(level), mode, False)
-        outputs.append(trace.output.reshape(n, -1))
-        stages[f"level_{level}"] = trace.output[0] if unbatched else trace.output
-        steps = {k: v for k, v in trace.steps.items() if k not in ("window", "valid")}
-        i = steps["index"]
-        steps["feature"] = offset + (i[:, 1] * level + i[:, 2]) * level + i[:, 3]
-        steps["level"] = np.full(len(i), level, dtype=np.int32)
-        parts.append(steps)
+        rows, cols, bins = _adaptive_bins(x, int(level), int(level), mode)
+        pooled = _pooled(x, rows, cols, mode)
+        outputs.append(pooled.reshape(n, -1))
+        stages[f"level_{level}"] = pooled[0] if unbatched else pooled
+        recorders.append((int(level), offset, bins))
         offset += c * level * level
     out = np.concatenate(outputs, axis=1)
-    steps = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     params = {
         "levels": tuple(int(level) for level in levels),
         "mode": mode,
         "input_size": x.shape[2:],
         "output_length": offset,
     }
-    return Trace("spatial_pyramid_pool2d", params, out[0] if unbatched else out, stages, steps)
+    total = sum(bins.total for *_, bins in recorders)
+    out = out[0] if unbatched else out
+    return recorded_trace(
+        "spatial_pyramid_pool2d", params, out, stages, record_steps, _Levels(recorders), total
+    )
 
 
 def _round_half_away(values: np.ndarray) -> np.ndarray:
@@ -195,7 +279,12 @@ def _round_half_away(values: np.ndarray) -> np.ndarray:
 
 
 def roi_pool2d(
-    input: np.ndarray, boxes: np.ndarray, output_size: int | tuple[int, int], spatial_scale: float = 1.0
+    input: np.ndarray,
+    boxes: np.ndarray,
+    output_size: int | tuple[int, int],
+    spatial_scale: float = 1.0,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """Region-of-interest max pooling (seed 003), as torchvision.ops.roi_pool.
 
@@ -231,13 +320,13 @@ def roi_pool2d(
         return np.clip(np.stack([lo, hi], axis=2), 0, size)  # (K, out, 2)
 
     batch = b[:, 0].astype(np.int64)
-    steps = _reduce(
-        _gather(x, batch, bins(y1, bin_h, oh, x.shape[2]), bins(x1, bin_w, ow, x.shape[3])), "max"
+    regions = _Bins(
+        x, batch, bins(y1, bin_h, oh, x.shape[2]), bins(x1, bin_w, ow, x.shape[3]), "max", roi=True
     )
-    steps["batch"] = batch[steps["index"][:, 0]].astype(np.int32)
+    out = regions.fields(("result",))["result"].reshape(len(b), x.shape[1], oh, ow)
     stages = {
         "rois": np.stack([y1, y1 + heights, x1, x1 + widths], axis=1),
         "bin_size": np.stack([bin_h, bin_w], axis=1),
     }
     params = {"output_size": (oh, ow), "spatial_scale": float(spatial_scale), "input_size": x.shape[2:]}
-    return Trace("roi_pool2d", params, steps["result"].reshape(len(b), x.shape[1], oh, ow), stages, steps)
+    return recorded_trace("roi_pool2d", params, out, stages, record_steps, regions, regions.total)

@@ -29,6 +29,13 @@ from layerlab.engine.norm import (
 from layerlab.engine.norm_weights import local_response_norm, weight_norm, weight_standardization
 from layerlab.engine.pool import avg_pool2d, max_pool2d, min_pool2d
 from layerlab.engine.pool1d import avg_pool1d, lp_pool1d, max_pool1d
+from layerlab.engine.pool_regions import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    global_avg_pool2d,
+    roi_pool2d,
+    spatial_pyramid_pool2d,
+)
 from layerlab.engine.pool_variants import lp_pool2d, mixed_pool2d, stochastic_pool2d
 from layerlab.engine.recurrent import gru, init_params, lstm, rnn
 from layerlab.engine.trace import Trace
@@ -74,6 +81,11 @@ FAMILIES: dict[str, Callable[..., Trace]] = {
         SEQ[0, 0], SEQ[1], rng_w((4, E)), rng_w((4, E)), rng_w((4,)), record_steps=r
     ),
     "linear": lambda r: linear(SEQ, rng_w((3, E)), rng_w((3,)), record_steps=r),
+    "adaptive_avg_pool2d": lambda r: adaptive_avg_pool2d(X, (3, 4), record_steps=r),
+    "adaptive_max_pool2d indices": lambda r: adaptive_max_pool2d(X[0], (4, None), True, record_steps=r),
+    "global_avg_pool2d": lambda r: global_avg_pool2d(X, record_steps=r),
+    "spatial_pyramid_pool2d": lambda r: spatial_pyramid_pool2d(X, (1, 2, 3), "avg", record_steps=r),
+    "roi_pool2d": lambda r: roi_pool2d(X, np.array([[1, 0, 1, 4, 3], [0, 2, 2, 1, 1]]), 2, record_steps=r),
     # the families whose steps are few and computed with the output (held, sliced when read)
     "batch_norm training": lambda r: batch_norm(X, np.zeros(C), np.ones(C), training=True, record_steps=r),
     "batch_norm eval": lambda r: batch_norm(X, rng_w((C,)), np.ones(C), rng_w((C,)), record_steps=r),
