@@ -1,0 +1,124 @@
+"""Fractional max pooling (Graham 2014, "Fractional Max-Pooling", arXiv:1412.6071), as
+torch.nn.functional.fractional_max_pool2d: k x k windows whose starts follow a pseudo-random sequence,
+so the output size need not divide the input size.
+
+Each plane draws a sample u in [0, 1) per axis; with alpha = (H - k) / (OH - 1) window i starts at
+floor((i + u) * alpha) - floor(u * alpha), and the last window ends at the input's edge (torch's
+`generate_intervals`). torch computes alpha in the input's dtype; here it is float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from layerlab.engine.errors import ArgumentError
+from layerlab.engine.trace import Trace
+
+Pair = int | tuple[int, int]
+
+
+def _pair(value: Pair | None, name: str) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    pair = (value, value) if isinstance(value, int | np.integer) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int | np.integer) and v >= 1 for v in pair):
+        raise ArgumentError(name, f"{name} must be a positive int or a pair of them, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def fractional_starts(sample: np.ndarray, size: int, out: int, kernel: int) -> np.ndarray:
+    """Window starts (..., out) for samples (...,) in [0, 1): torch's generate_intervals."""
+    if out == 1:
+        return np.full((*sample.shape, 1), size - kernel, dtype=np.int64)
+    alpha = (size - kernel) / (out - 1)
+    i = np.arange(out - 1)
+    starts = np.floor((i + sample[..., None]) * alpha) - np.floor(sample[..., None] * alpha)
+    last = np.full((*sample.shape, 1), size - kernel)
+    return np.concatenate([starts, last], axis=-1).astype(np.int64)
+
+
+def _windows(planes: np.ndarray, rows: np.ndarray, cols: np.ndarray, kernel: tuple[int, int]) -> dict:
+    """Every window's cells and its max, vectorized: planes (P, H, W), starts rows (P, OH) and cols (P, OW).
+
+    Steps in C order (plane, i, j): index (plane, i, j), box (row0, row1, col0, col1) half-open, window
+    (kH, kW), valid (all true: every window lies inside), winner (row, col) of the first largest, result.
+    """
+    (kh, kw), (p, oh), ow = kernel, rows.shape, cols.shape[1]
+    r = rows[:, :, None] + np.arange(kh)  # (P, OH, kH)
+    q = cols[:, :, None] + np.arange(kw)  # (P, OW, kW)
+    cells = planes[np.arange(p)[:, None, None, None, None], r[:, :, :, None, None], q[:, None, None, :, :]]
+    window = cells.transpose(0, 1, 3, 2, 4).reshape(-1, kh, kw)  # (P * OH * OW, kH, kW)
+    index = np.indices((p, oh, ow)).reshape(3, -1).T
+    top, left = rows[index[:, 0], index[:, 1]], cols[index[:, 0], index[:, 2]]
+    first = window.reshape(len(window), -1).argmax(axis=1)  # argmax keeps the first largest, as torch
+    return {
+        "index": index.astype(np.int32),
+        "box": np.stack([top, top + kh, left, left + kw], axis=1).astype(np.int32),
+        "window": window,
+        "valid": np.ones(window.shape, dtype=bool),
+        "winner": np.stack([top + first // kw, left + first % kw], axis=1).astype(np.int32),
+        "result": window.reshape(len(window), -1).max(axis=1),
+    }
+
+
+def fractional_max_pool2d(
+    input: np.ndarray,
+    kernel_size: Pair,
+    output_size: Pair | None = None,
+    output_ratio: float | tuple[float, float] | None = None,
+    return_indices: bool = False,
+    _random_samples: np.ndarray | None = None,
+    seed: int = 0,
+) -> Trace:
+    """torch.nn.functional.fractional_max_pool2d: input (N, C, H, W) or (C, H, W) -> (N, C, OH, OW).
+
+    output_size, or output_ratio (OH = int(H * ratio)); _random_samples (N, C, 2) holds each plane's
+    (u_width, u_height) as in torch, drawn from `seed` when not given. Steps as adaptive pooling's:
+    index, box (row0, row1, col0, col1), window, valid, winner, result. Stage "samples" (N, C, 2).
+    """
+    x = np.asarray(input, dtype=np.float64)
+    unbatched = x.ndim == 3
+    x = x[None] if unbatched else x
+    if x.ndim != 4 or 0 in x.shape:
+        raise ArgumentError(
+            "input", f"input must be a non-empty (N, C, H, W) or (C, H, W) array, got {x.shape}"
+        )
+    n, c, height, width = x.shape
+    kh, kw = _pair(kernel_size, "kernel_size")
+    if output_size is None:
+        if output_ratio is None:
+            raise ArgumentError("output_size", "give output_size or output_ratio")
+        rh, rw = output_ratio if isinstance(output_ratio, tuple | list) else (output_ratio, output_ratio)
+        if not (0 < rh < 1 and 0 < rw < 1):
+            raise ArgumentError("output_ratio", f"output_ratio must be in (0, 1), got {output_ratio!r}")
+        output_size = (int(height * rh), int(width * rw))
+    oh, ow = _pair(output_size, "output_size")
+    if oh + kh - 1 > height or ow + kw - 1 > width:
+        raise ArgumentError(
+            "kernel_size",
+            f"output_size {(oh, ow)} with kernel_size {(kh, kw)} needs an input of at least "
+            f"{(oh + kh - 1, ow + kw - 1)}, got {(height, width)}",
+        )
+    samples = (
+        np.random.default_rng(seed).random((n, c, 2))
+        if _random_samples is None
+        else np.asarray(_random_samples, dtype=np.float64).reshape(n, c, 2)
+    )
+    rows = fractional_starts(samples[..., 1], height, oh, kh).reshape(n * c, oh)  # window starts per plane
+    cols = fractional_starts(samples[..., 0], width, ow, kw).reshape(n * c, ow)
+    steps = _windows(x.reshape(n * c, height, width), rows, cols, (kh, kw))
+    plane = steps["index"][:, 0]
+    steps["index"] = np.stack([plane // c, plane % c, steps["index"][:, 1], steps["index"][:, 2]], axis=1)
+    out = steps["result"].reshape(n, c, oh, ow)
+    stages = {"samples": samples[0] if unbatched else samples}
+    if return_indices:
+        flat = (steps["winner"][:, 0] * width + steps["winner"][:, 1]).reshape(n, c, oh, ow)
+        stages["indices"] = flat[0] if unbatched else flat
+    params = {
+        "kernel_size": (kh, kw),
+        "output_size": (oh, ow),
+        "input_size": (height, width),
+        "alpha": tuple((s - k) / max(o - 1, 1) for s, k, o in ((height, kh, oh), (width, kw, ow))),
+        "return_indices": return_indices,
+    }
+    return Trace("fractional_max_pool2d", params, out[0] if unbatched else out, stages, steps)
