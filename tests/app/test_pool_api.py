@@ -11,10 +11,12 @@ import pytest
 
 from layerlab.app.config import settings
 from layerlab.app.examples import CONV_EXAMPLES
+from layerlab.app.pages.pool.kinds import KINDS
 from layerlab.engine.activations import relu
 from layerlab.engine.conv import conv2d
 from layerlab.engine.images import sample_image
 from layerlab.engine.pool import avg_pool2d, max_pool2d, min_pool2d
+from layerlab.engine.pool_fractional import fractional_max_pool2d
 from layerlab.engine.pool_regions import (
     adaptive_avg_pool2d,
     adaptive_edges,
@@ -84,6 +86,8 @@ CASES = [  # (request fields, the engine call on x of shape (1, H, W))
     ({"kind": "adaptive_avg", "output_size": [4, 3]}, lambda x: adaptive_avg_pool2d(x, (4, 3))),
     ({"kind": "spp", "levels": [1, 3], "pyramid_mode": "avg"},
      lambda x: spatial_pyramid_pool2d(x, (1, 3), "avg")),
+    ({"kind": "fractional_max", "kernel_size": [2, 3], "output_size": [4, 3], "seed": 5},
+     lambda x: fractional_max_pool2d(x, (2, 3), (4, 3), seed=5)),
 ]  # fmt: skip
 
 
@@ -95,6 +99,13 @@ def test_trace_output_is_the_engines(client, fields, engine):
     got = output(client, matrix=x.tolist(), **fields)
     expected = engine(x[None]).output
     np.testing.assert_allclose(got, expected.reshape(got.shape), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)
+def test_every_kind_of_the_registry_answers_with_its_torch_line_and_formula(client, kind):
+    body = client.post("/api/pool/trace", json={"kind": kind.name, "matrix": matrix(1)}).json()
+    assert body["kind"] == kind.name and body["num_steps"] == len(body["steps"]["result"]) > 0
+    assert "{" not in body["torch"] and body["formulas"]["statistic"].startswith("<math")
 
 
 def test_closed_forms_on_seed_004(client):
@@ -144,7 +155,7 @@ def test_roi_pools_the_box_into_a_fixed_grid(client):
     body = client.post("/api/pool/trace", json=fields).json()
     expected = roi_pool2d(x[None, None], np.array([[0, 1, 2, 6, 7]]), (2, 3)).output[0, 0]
     np.testing.assert_allclose(body["output"], expected, rtol=1e-6)
-    assert body["bins"]["roi"] == [2, 8, 1, 7]  # rows 2..7 and columns 1..6 as half-open edges
+    assert body["bins"]["box"] == [2, 8, 1, 7]  # rows 2..7 and columns 1..6 as half-open edges
     assert body["torch"].startswith("torchvision.ops.roi_pool(x, [torch.tensor([[1., 2., 6., 7.]])]")
 
 
@@ -275,7 +286,7 @@ BAD = [
     ("/api/pool/trace", {"source": "conv"}, "conv", "needs the conv page's settings"),
     ("/api/pool/trace", {"source": "conv", "conv": CONV, "conv_filter": 2}, "conv_filter", "filters (2)"),
     ("/api/pool/trace", {"source": "conv", "conv": {**CONV, "padding": 16, "padding_mode": "reflect"}},
-     "conv.padding", "smaller than the input height 16"),
+     "conv.padding", "smaller than the input size (16x16)"),
     ("/api/pool/trace", {"source": "conv", "conv": {**CONV, "weight": [[[[1], [3, 4]]]]}}, "conv", None),
     ("/api/pool/trace", {"pool": 2}, "pool", "Extra inputs are not permitted"),
     ("/api/pool/trace", {"source": "image", "size": 256, "kernel_size": 8, "stride": 1}, "kernel_size",

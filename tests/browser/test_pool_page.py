@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Page
 from layerlab.engine.activations import relu
 from layerlab.engine.images import sample_image
 from layerlab.engine.pool import avg_pool2d, max_pool2d, min_pool2d
+from layerlab.engine.pool_fractional import fractional_max_pool2d
 from layerlab.engine.pool_regions import roi_pool2d
 from layerlab.engine.pool_variants import lp_pool2d, stochastic_pool2d
 from tests.browser.conftest import BrowserLog, guarded_context
@@ -205,6 +206,25 @@ def test_url_reload_gives_the_same_view(page: Page, server_url: str) -> None:
     assert_map(page, "pool-output", trace.output[0, 0])
     assert page.locator('#kind-tabs button[aria-selected="true"]').inner_text() == "ROI"
     assert page.input_value("#box-x2") == "11"
+
+
+def test_fractional_max_shows_its_controls_and_steps_its_windows(page: Page, server_url: str) -> None:
+    open_pool(page, server_url, "?source=image&image=scene&size=16")
+    page.click('#kind-tabs button[data-kind="fractional_max"]')
+    for selector, value in (("#o-h", "5"), ("#o-w", "5"), ("#seed", "3")):
+        page.fill(selector, value)
+    idle(page)
+    shown = page.eval_on_selector_all("[data-control]:not([hidden])", "s => s.map(e => e.dataset.control)")
+    assert shown == ["kernel_size", "seed", "output_size"]  # in the panel's order; no stride, no padding
+    trace = fractional_max_pool2d(sample_image("scene", 16, "gray")[None], 2, (5, 5), seed=3)
+    assert_map(page, "pool-output", trace.output[0, 0])
+    press(page, "ArrowRight", 6)
+    box = trace.steps["box"][6].tolist()
+    assert marked(page, "pool-input", "window") == [
+        (r, c) for r in range(box[0], box[1]) for c in range(box[2], box[3])
+    ]
+    assert text(page, "#step-title") == "Step through the bins"
+    assert text(page, "#torch-line").startswith("F.fractional_max_pool2d(x, 2, output_size=5, _random_")
 
 
 def test_presenter_view_shows_the_whole_step_on_one_projector_screen(

@@ -8,31 +8,14 @@ from layerlab.app.config import in_effect as S
 from layerlab.app.errors import ApiError, engine_errors
 from layerlab.app.inputs import UploadStore, load_image
 from layerlab.app.pages.conv.request import engine_args, torch_line
-from layerlab.app.pages.pool.schemas import PoolParams, PoolSource, as_pair
+from layerlab.app.pages.pool.kinds import BY_NAME, Kind
+from layerlab.app.pages.pool.schemas import PoolCompareRequest, PoolParams, PoolSource, as_pair
 from layerlab.engine.activations import relu
 from layerlab.engine.conv import conv2d, filter_inputs
-from layerlab.engine.pool import avg_pool2d, max_pool2d, min_pool2d
-from layerlab.engine.pool_regions import (
-    adaptive_avg_pool2d,
-    adaptive_max_pool2d,
-    global_avg_pool2d,
-    global_max_pool2d,
-    roi_pool2d,
-    spatial_pyramid_pool2d,
-)
-from layerlab.engine.pool_variants import lp_pool2d, mixed_pool2d, stochastic_pool2d
 from layerlab.engine.trace import Trace
 
-WINDOWED = ("max", "avg", "min", "lp", "mixed", "stochastic")
-# the window arguments each windowed kind's torch function takes; the others keep torch's neutral value
-TAKES = {
-    "max": {"padding", "dilation", "ceil_mode"},
-    "min": {"padding", "dilation", "ceil_mode"},
-    "avg": {"padding", "ceil_mode"},
-    "lp": {"ceil_mode"},
-    "mixed": {"padding"},
-    "stochastic": set(),
-}
+PAIRS = ("kernel_size", "stride", "padding", "dilation", "output_size")  # an int means (n, n)
+NEUTRAL = {"padding": (0, 0), "dilation": (1, 1), "ceil_mode": False}  # for a kind that takes none
 
 
 def load_map(req: PoolSource, uploads: UploadStore) -> tuple[np.ndarray, dict | None]:
@@ -44,27 +27,36 @@ def load_map(req: PoolSource, uploads: UploadStore) -> tuple[np.ndarray, dict | 
     conv = req.conv
     try:
         x, w, b, kwargs = engine_args(conv, uploads)
+        line = torch_line(conv, x.shape)
+        x, w, b = filter_inputs(x, w, b, 1, req.conv_filter)
+        with engine_errors():
+            out = conv2d(x, w, b, **kwargs, record_steps=False).output[0]  # (OH, OW)
     except ApiError as exc:  # name the field inside "conv", not the pooling's own padding
-        raise ApiError(exc.status, f"conv.{exc.field}", exc.message) from exc
-    line = torch_line(conv, x.shape)
-    x, w, b = filter_inputs(x, w, b, 1, req.conv_filter)
-    with engine_errors("conv"):
-        out = conv2d(x, w, b, **kwargs, record_steps=False).output[0]  # (OH, OW)
+        field = "conv" if exc.field == "request" else f"conv.{exc.field}"
+        raise ApiError(exc.status, field, exc.message) from exc
     pooled = relu(out).output if conv.relu else out
     return pooled, {"conv_output": out, "relu": conv.relu, "filter": req.conv_filter, "torch": line}
 
 
+def field_value(req: PoolParams, name: str) -> object:
+    """A request field as the engine takes it: pairs as tuples, a stride of None as the kernel size."""
+    value = getattr(req, name)
+    if name == "stride" and value is None:
+        value = req.kernel_size
+    return as_pair(value) if name in PAIRS else value
+
+
 def window_args(req: PoolParams) -> dict:
     """kernel_size, stride, padding, dilation and ceil_mode as pairs, neutral where the kind takes none."""
-    takes = TAKES[req.kind]
-    kernel = as_pair(req.kernel_size)
-    return {
-        "kernel_size": kernel,
-        "stride": kernel if req.stride is None else as_pair(req.stride),
-        "padding": as_pair(req.padding) if "padding" in takes else (0, 0),
-        "dilation": as_pair(req.dilation) if "dilation" in takes else (1, 1),
-        "ceil_mode": req.ceil_mode if "ceil_mode" in takes else False,
-    }
+    reads = BY_NAME[req.kind].controls
+    window = {name: field_value(req, name) for name in ("kernel_size", "stride")}
+    return window | {name: field_value(req, name) if name in reads else v for name, v in NEUTRAL.items()}
+
+
+def compared(req: PoolCompareRequest, kind: str) -> PoolParams:
+    """One of the side-by-side poolings as a one-pooling request: the shared window, no padding."""
+    shared = ("kernel_size", "stride", "ceil_mode", "norm_type")
+    return PoolParams.model_construct(kind=kind, **{key: getattr(req, key) for key in shared})
 
 
 def check_windows(size: tuple[int, int], args: dict) -> None:
@@ -106,47 +98,26 @@ def check_box(size: tuple[int, int], box: tuple[int, int, int, int]) -> None:
 
 def pool(req: PoolParams, x: np.ndarray) -> Trace:
     """The engine's trace of req.kind on the map x (H, W), taken as one channel."""
-    if req.kind in WINDOWED:
-        return _windowed(req, x[None])
-    kind, c = req.kind, x[None]  # (1, H, W)
-    with engine_errors():
-        if kind in ("adaptive_avg", "adaptive_max"):
-            pooling = adaptive_avg_pool2d if kind == "adaptive_avg" else adaptive_max_pool2d
-            return pooling(c, as_pair(req.output_size))
-        if kind in ("global_avg", "global_max"):
-            return (global_avg_pool2d if kind == "global_avg" else global_max_pool2d)(c)
-        if kind == "spp":
-            return spatial_pyramid_pool2d(c, req.levels, req.pyramid_mode)
+    kind = BY_NAME[req.kind]
+    args = {name: field_value(req, name) for name in kind.controls}
+    field = "request"
+    if kind.windowed:
+        check_windows(x.shape, window_args(req))
+        field = "kernel_size"
+    if "box" in args:
         check_box(x.shape, req.box)
-        return roi_pool2d(c[None], np.array([[0, *req.box]]), as_pair(req.output_size))
-
-
-def _windowed(req: PoolParams, c: np.ndarray) -> Trace:
-    """A sliding-window pooling of c (1, H, W), its windows checked first."""
-    args = window_args(req)
-    check_windows(c.shape[1:], args)
-    k, s, p, d, ceil = (args[key] for key in ("kernel_size", "stride", "padding", "dilation", "ceil_mode"))
-    with engine_errors("kernel_size"):
-        if req.kind in ("max", "min"):
-            pooling = max_pool2d if req.kind == "max" else min_pool2d
-            return pooling(c, k, s, p, d, ceil, return_indices=True)
-        if req.kind == "avg":
-            return avg_pool2d(c, k, s, p, ceil, req.count_include_pad, req.divisor_override)
-        if req.kind == "lp":
-            return lp_pool(c, req.norm_type, k, s, ceil)
-        if req.kind == "mixed":
-            return mixed_pool2d(c, k, s, p, req.mix)
-        return stochastic_pool2d(c, k, s, req.training, req.seed)
-
-
-def lp_pool(c: np.ndarray, p: float, k: tuple, s: tuple, ceil: bool) -> Trace:
-    """Lp pooling, refused (422 naming norm_type) when (sum of x^p)^(1/p) overflows (a tiny p): torch
-    gives inf there, which no JSON number can carry."""
-    with np.errstate(over="ignore"):
-        trace = lp_pool2d(c, p, k, s, ceil)
-    if not np.isfinite(trace.output).all():
-        raise ApiError(422, "norm_type", f"with p = {p:g}, (sum of x^p)^(1/p) overflows for this input")
+    with engine_errors(field), np.errstate(over="ignore"):
+        trace = kind.call(x[None], args)  # (1, H, W)
+    refuse_overflow(kind, trace, args)
     return trace
+
+
+def refuse_overflow(kind: Kind, trace: Trace, args: dict) -> None:
+    """A 422 naming the kind's field when its output overflows (Lp with a tiny p): torch gives inf
+    there, which no JSON number can carry."""
+    if kind.overflow and not np.isfinite(trace.output).all():
+        field, message = kind.overflow
+        raise ApiError(422, field, message.format(**args))
 
 
 def output_map(trace: Trace) -> np.ndarray:
@@ -184,7 +155,7 @@ def bins(trace: Trace) -> dict[str, np.ndarray] | None:
     if "level" in trace.steps:
         drawn["level"] = trace.steps["level"]
     if "rois" in trace.stages:
-        drawn["roi"] = trace.stages["rois"][0]  # the rounded box, before clipping
+        drawn["box"] = trace.stages["rois"][0]  # the ROI box, rounded, before clipping
     return drawn
 
 

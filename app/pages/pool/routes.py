@@ -8,22 +8,20 @@ from fastapi.responses import HTMLResponse
 
 from layerlab.app.config import in_effect as S
 from layerlab.app.deps import Uploads
-from layerlab.app.errors import engine_errors
 from layerlab.app.examples import CONV_EXAMPLES
 from layerlab.app.jobs import heavy
 from layerlab.app.mathml import tex
 from layerlab.app.pages.pool import request as pr
 from layerlab.app.pages.pool import text as pt
+from layerlab.app.pages.pool.kinds import BY_NAME, COMPARED, KINDS, PYRAMID_MODES
 from layerlab.app.pages.pool.schemas import (
     SEED004_MATRIX,
     PoolCompareRequest,
     PoolShiftRequest,
     PoolTraceRequest,
-    as_pair,
 )
 from layerlab.app.serialize import NumpyJSONResponse, body_model
 from layerlab.engine.images import SAMPLES
-from layerlab.engine.pool import avg_pool2d, max_pool2d, min_pool2d
 
 router = APIRouter(tags=["pool"])
 
@@ -77,21 +75,6 @@ PoolShiftAnswer = body_model(
     "count",
 )
 
-WINDOW = ["kernel_size", "stride"]
-KINDS = [  # the switcher: id, label, and the controls that kind reads
-    ("max", "Max", [*WINDOW, "padding", "dilation", "ceil_mode"]),
-    ("avg", "Average", [*WINDOW, "padding", "ceil_mode", "count_include_pad", "divisor_override"]),
-    ("min", "Min", [*WINDOW, "padding", "dilation", "ceil_mode"]),
-    ("lp", "Lp", [*WINDOW, "ceil_mode", "norm_type"]),
-    ("mixed", "Mixed", [*WINDOW, "padding", "mix"]),
-    ("stochastic", "Stochastic", [*WINDOW, "training", "seed"]),
-    ("adaptive_avg", "Adaptive average", ["output_size"]),
-    ("adaptive_max", "Adaptive max", ["output_size"]),
-    ("global_avg", "Global average", []),
-    ("global_max", "Global max", []),
-    ("spp", "Spatial pyramid", ["levels", "pyramid_mode"]),
-    ("roi", "ROI", ["output_size", "box"]),
-]
 PAGE_LIMITS = (
     "max_pool_kernel",
     "max_pool_matrix_side",
@@ -134,7 +117,12 @@ def pool_page(request: Request) -> HTMLResponse:
     """The pooling explainer."""
     data = {
         "defaults": PoolShiftRequest().model_dump(),
-        "kinds": [{"id": k, "label": label, "controls": controls} for k, label, controls in KINDS],
+        "kinds": [kind.page() for kind in KINDS],
+        # the side by side mode's controls: those of its request that a compared kind reads
+        "compare_controls": [
+            name for name in PoolCompareRequest.model_fields if any(name in k.controls for k in COMPARED)
+        ],
+        "pyramid_modes": list(PYRAMID_MODES.items()),
         "presets": PRESETS,
         "samples": [{"name": k, "description": v} for k, v in SAMPLES.items()],
         "sizes": list(S.image_sizes),
@@ -166,7 +154,7 @@ def trace(req: PoolTraceRequest, uploads: Uploads) -> NumpyJSONResponse:
         "steps": pr.step_fields(t, steps),
     }
     if req.stages:
-        windowed = req.kind in pr.WINDOWED
+        windowed = BY_NAME[req.kind].windowed
         formulas = pt.size_formulas(t.params) if windowed else {}
         body |= {
             "input": x,  # (H, W)
@@ -175,7 +163,7 @@ def trace(req: PoolTraceRequest, uploads: Uploads) -> NumpyJSONResponse:
             "bins": pr.bins(t),
             "source": source,
             "formulas": formulas | {"statistic": pt.statistic_formula(req, t)},
-            "torch": pt.torch_line(req),
+            "torch": pt.torch_line(req, t),
         }
     return NumpyJSONResponse(body)
 
@@ -185,23 +173,13 @@ def trace(req: PoolTraceRequest, uploads: Uploads) -> NumpyJSONResponse:
 )
 @heavy
 def compare(req: PoolCompareRequest, uploads: Uploads) -> NumpyJSONResponse:
-    """Max, average, min and Lp pooling with the same windows: four outputs, one chunk of shared steps."""
+    """Max, average, min and Lp pooling with the same windows: their outputs, one chunk of shared steps."""
     x, source = pr.load_map(req, uploads)
-    kernel = as_pair(req.kernel_size)
-    stride = kernel if req.stride is None else as_pair(req.stride)
-    window = {"kernel_size": kernel, "stride": stride, "padding": (0, 0), "dilation": (1, 1)}
-    pr.check_windows(x.shape, {**window, "ceil_mode": req.ceil_mode})
-    c, k, s, ceil = x[None], kernel, stride, req.ceil_mode
-    with engine_errors("kernel_size"):
-        traces = {
-            "max": max_pool2d(c, k, s, 0, 1, ceil),
-            "avg": avg_pool2d(c, k, s, 0, ceil),
-            "min": min_pool2d(c, k, s, 0, 1, ceil),
-            "lp": pr.lp_pool(c, req.norm_type, k, s, ceil),
-        }
-    first = traces["max"]
+    traces = {kind.name: pr.pool(pr.compared(req, kind.name), x) for kind in COMPARED}
+    first = next(iter(traces.values()))
     chunk, steps = pr.chunk_slice(first.num_steps, req.chunk, req.step)
     shared = pr.step_fields(first, steps)
+    divisor = next(t for t in traces.values() if "divisor" in t.steps)
     body = {
         "op": "compare",
         "params": first.params | {"norm_type": req.norm_type},
@@ -211,9 +189,9 @@ def compare(req: PoolCompareRequest, uploads: Uploads) -> NumpyJSONResponse:
         "step_offset": steps.start,
         "steps": {
             **{key: shared[key] for key in ("index", "rows", "cols", "window", "valid")},
-            "winner_max": shared["winner"],
-            "winner_min": traces["min"].steps["winner"][steps],
-            "divisor": traces["avg"].steps["divisor"][steps],
+            # the cell each extreme kind keeps: winner_max, winner_min
+            **{f"winner_{k}": t.steps["winner"][steps] for k, t in traces.items() if "winner" in t.steps},
+            "divisor": divisor.steps["divisor"][steps],
             "results": {kind: t.steps["result"][steps] for kind, t in traces.items()},
         },
     }

@@ -8,11 +8,9 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from layerlab.app.fields import Dilation, Field, ImageName, Number, Pad, Stride, limit, rectangular
 from layerlab.app.pages.conv.schemas import ConvParams
+from layerlab.app.pages.pool.kinds import NAMES, PYRAMID_MODES
 
-PoolKind = Literal[
-    "max", "avg", "min", "lp", "mixed", "stochastic",  # windowed: a window slides over the input
-    "adaptive_avg", "adaptive_max", "global_avg", "global_max", "spp", "roi",  # bins cut the input
-]  # fmt: skip
+PoolKind = Literal[NAMES]  # every kind of the registry (kinds.py)
 PoolSide = Annotated[int, Field(ge=1, le=limit.max_pool_kernel)]
 PoolOut = Annotated[int, Field(ge=1, le=limit.max_pool_output)]
 Shift = Annotated[int, Field(ge=-limit.max_shift, le=limit.max_shift)]
@@ -63,7 +61,7 @@ class PoolSource(BaseModel):
 class PoolParams(PoolSource):
     """One pooling of the map; each kind reads the arguments its torch function takes (the rest wait)."""
 
-    kind: PoolKind = "max"
+    kind: PoolKind = NAMES[0]  # the registry's first: max
     kernel_size: PoolSide | tuple[PoolSide, PoolSide] = (2, 2)
     stride: Stride | tuple[Stride, Stride] | None = (1, 1)  # None: the kernel size, torch's default
     padding: Pad | tuple[Pad, Pad] = (0, 0)  # at most half the kernel (torch's rule)
@@ -80,7 +78,7 @@ class PoolParams(PoolSource):
         list[Annotated[int, Field(ge=1, le=limit.max_pyramid_level)]],
         Field(min_length=1, max_length=limit.max_pyramid_levels),
     ] = [1, 2, 4]  # spp: an l x l grid per level
-    pyramid_mode: Literal["max", "avg"] = "max"  # spp
+    pyramid_mode: Literal[tuple(PYRAMID_MODES)] = next(iter(PYRAMID_MODES))  # spp: max
     # roi: the box's corners (x1, y1, x2, y2), both inclusive as in torchvision, in input pixels
     box: tuple[int, int, int, int] = (0, 0, 1, 1)
 

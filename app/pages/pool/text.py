@@ -8,7 +8,8 @@ Every `*_formula` returns a MathML string.
 from __future__ import annotations
 
 from layerlab.app.mathml import num, tex
-from layerlab.app.pages.pool.request import window_args
+from layerlab.app.pages.pool.kinds import BY_NAME, COMPARED
+from layerlab.app.pages.pool.request import compared, window_args
 from layerlab.app.pages.pool.schemas import PoolCompareRequest, PoolParams, as_pair
 from layerlab.engine.trace import Trace
 
@@ -25,85 +26,65 @@ def _value(v: object) -> str:
     return repr(v[0] if isinstance(v, tuple) and v[0] == v[1] else v)
 
 
-def _args(*positional: object, **named: object) -> str:
-    """'a, b, k=v' with the named arguments that are not None."""
-    parts = [str(p) for p in positional] + [f"{k}={_value(v)}" for k, v in named.items() if v is not None]
-    return ", ".join(parts)
-
-
 def _unless(value: object, default: object) -> object | None:
     return None if value == default else value
 
 
-def _window(req: PoolParams, *takes: str) -> dict[str, object]:
-    """The window arguments torch would be given: those of `takes` that differ from its defaults."""
-    a = window_args(req)
+# torch's defaults of the arguments a torch line writes out only when they differ
+TORCH_DEFAULTS = {
+    "padding": (0, 0),
+    "dilation": (1, 1),
+    "ceil_mode": False,
+    "count_include_pad": True,
+    "divisor_override": None,
+}
+
+
+def _window(req: PoolParams) -> str:
+    """The window arguments torch would be given: kernel_size, then those that differ from its defaults."""
+    a = window_args(req) | {key: getattr(req, key) for key in ("count_include_pad", "divisor_override")}
+    reads = BY_NAME[req.kind].controls
     named = {"kernel_size": a["kernel_size"], "stride": _unless(a["stride"], a["kernel_size"])}
-    defaults = {"padding": (0, 0), "dilation": (1, 1), "ceil_mode": False}
-    named.update({k: _unless(a[k], defaults[k]) for k in takes})
-    return named
+    named |= {key: _unless(a[key], default) for key, default in TORCH_DEFAULTS.items() if key in reads}
+    return ", ".join(f"{key}={_value(v)}" for key, v in named.items() if v is not None)
 
 
-def torch_line(req: PoolParams) -> str:
-    kind = req.kind
-    if kind == "max":
-        return f"nn.MaxPool2d({_args(**_window(req, 'padding', 'dilation', 'ceil_mode'))})"
-    if kind == "min":
-        window = _args("-x", **_window(req, "padding", "dilation", "ceil_mode"))
-        return f"-F.max_pool2d({window})  # min pooling is not a built-in: the max of -x, negated"
-    if kind == "avg":
-        extra = {
-            "count_include_pad": _unless(req.count_include_pad, True),
-            "divisor_override": req.divisor_override,
-        }
-        return f"nn.AvgPool2d({_args(**_window(req, 'padding', 'ceil_mode'), **extra)})"
-    if kind == "lp":
-        return f"nn.LPPool2d({_args(num(req.norm_type), **_window(req, 'ceil_mode'))})"
-    if kind == "mixed":
-        window = _args("x", **_window(req, "padding"))
-        lam = num(req.mix)
-        return (
-            f"{lam} * F.max_pool2d({window}) + (1 - {lam}) * F.avg_pool2d({window})"
-            "  # mixed pooling is not a built-in"
-        )
-    if kind == "stochastic":
-        window = _args(**_window(req))
-        if not req.training:
-            return f"a = x.clamp(min=0); F.avg_pool2d(a * a, {window}) / F.avg_pool2d(a, {window})"
-        return (
-            "# stochastic pooling is not a built-in: in each window draw a cell with probability a / a.sum()"
-        )
-    if kind in ("adaptive_avg", "adaptive_max"):
-        name = "AdaptiveAvgPool2d" if kind == "adaptive_avg" else "AdaptiveMaxPool2d"
-        return f"nn.{name}({_value(as_pair(req.output_size))})"
-    if kind in ("global_avg", "global_max"):
-        return f"nn.{'AdaptiveAvgPool2d' if kind == 'global_avg' else 'AdaptiveMaxPool2d'}(1)"
-    if kind == "spp":
-        levels = ", ".join(map(str, req.levels)) + ("," if len(req.levels) == 1 else "")
-        return (
-            f"torch.cat([F.adaptive_{req.pyramid_mode}_pool2d(x, l).flatten(1) for l in ({levels})], dim=1)"
-            "  # spatial pyramid pooling"
-        )
-    box = ", ".join(f"{v}." for v in req.box)
-    size = _value(as_pair(req.output_size))
-    return f"torchvision.ops.roi_pool(x, [torch.tensor([[{box}]])], output_size={size})"
+class _Fields(dict):
+    """A request's fields as a torch line writes them, looked up by a Kind's template (a name that is
+    no field is a stage of the trace, e.g. the samples a draw used)."""
+
+    def __init__(self, req: PoolParams, trace: Trace | None) -> None:
+        super().__init__()
+        self.req, self.trace = req, trace
+
+    def __missing__(self, key: str) -> str:
+        req = self.req
+        if key == "window":
+            return _window(req)
+        if key not in PoolParams.model_fields:
+            return str(self.trace.stages[key].tolist())
+        value = getattr(req, key)
+        if key in ("norm_type", "mix"):
+            return num(value)
+        if key in ("kernel_size", "output_size"):
+            return _value(as_pair(value))
+        if key == "levels":
+            return ", ".join(map(str, value)) + ("," if len(value) == 1 else "")
+        if key == "box":
+            return ", ".join(f"{v}." for v in value)
+        return str(value)
+
+
+def torch_line(req: PoolParams, trace: Trace | None = None) -> str:
+    """The kind's PyTorch line (kinds.py) with the request's numbers (and the trace's, if it names any)."""
+    kind = BY_NAME[req.kind]
+    template = kind.torch_eval if kind.torch_eval and not req.training else kind.torch
+    return template.format_map(_Fields(req, trace))
 
 
 def compare_lines(req: PoolCompareRequest) -> dict[str, str]:
-    """The PyTorch line of each of the four side-by-side poolings."""
-    kernel = as_pair(req.kernel_size)
-    stride = kernel if req.stride is None else as_pair(req.stride)
-    named = {
-        "kernel_size": kernel,
-        "stride": _unless(stride, kernel),
-        "ceil_mode": _unless(req.ceil_mode, False),
-    }
-    return {
-        "max": f"nn.MaxPool2d({_args(**named)})",
-        "avg": f"nn.AvgPool2d({_args(**named)})",
-        "min": f"-F.max_pool2d({_args('-x', **named)})",
-        "lp": f"nn.LPPool2d({_args(num(req.norm_type), **named)})",
-    }
+    """The PyTorch line of each of the side-by-side poolings, without its comment (they share a box)."""
+    return {kind.name: torch_line(compared(req, kind.name)).split("  #")[0] for kind in COMPARED}
 
 
 def size_formulas(params: dict) -> dict[str, str]:
@@ -127,51 +108,86 @@ def size_formulas(params: dict) -> dict[str, str]:
     return formulas
 
 
+def _divisor(req: PoolParams, params: dict) -> str:
+    kh, kw = params["kernel_size"]
+    if req.divisor_override is not None:
+        return rf"\text{{divisor}} = {req.divisor_override}\quad(\text{{divisor\_override}})"
+    if req.count_include_pad:
+        return rf"\text{{divisor}} = k_H\,k_W = {kh}\cdot {kw} = {kh * kw}\ \text{{(padding cells count)}}"
+    return r"\text{divisor} = \text{the window's cells inside the input}"
+
+
+def _power(req: PoolParams, params: dict) -> str:
+    p = num(req.norm_type)
+    return rf"y = \Big(\sum x^{{{p}}}\Big)^{{1/{p}}}"
+
+
+def _blend(req: PoolParams, params: dict) -> str:
+    lam = num(req.mix)
+    return rf"y = {lam}\cdot \max + (1 - {lam})\cdot \operatorname{{avg}}"
+
+
+def _draw(req: PoolParams, params: dict) -> str:
+    rule = r"y = x_{k},\ k \sim p" if req.training else r"y = \sum_i p_i\, x_i"
+    return rf"p_i = \frac{{a_i}}{{\sum_j a_j}},\ a = \max(x, 0);\quad {rule}"
+
+
+def _bins(req: PoolParams, params: dict) -> str:
+    (h, w), (oh, ow) = params["input_size"], params["output_size"]
+    return (
+        rf"\text{{bin }} i \text{{ covers rows }}"
+        rf" \left\lfloor \frac{{i\cdot {h}}}{{{oh}}} \right\rfloor"
+        rf" \ldots \left\lceil \frac{{(i+1)\cdot {h}}}{{{oh}}} \right\rceil - 1,\ \text{{columns}}"
+        rf" \left\lfloor \frac{{j\cdot {w}}}{{{ow}}} \right\rfloor \ldots"
+        rf" \left\lceil \frac{{(j+1)\cdot {w}}}{{{ow}}} \right\rceil - 1"
+    )
+
+
+def _pyramid(req: PoolParams, params: dict) -> str:
+    squares = " + ".join(f"{level}^2" for level in req.levels)
+    return rf"\text{{length}} = C\sum_l l^2 = 1\cdot({squares}) = {params['output_length']}"
+
+
+def _roi(req: PoolParams, params: dict) -> str:
+    (bh, bw), (oh, ow) = params["bin_size"], params["output_size"]
+    x1, y1, x2, y2 = req.box
+    return (
+        rf"\text{{bin}} = \frac{{{y2} - {y1} + 1}}{{{oh}}} \times \frac{{{x2} - {x1} + 1}}{{{ow}}}"
+        rf" = {num(bh)} \times {num(bw)}\ \text{{pixels}}"
+    )
+
+
+def _extreme(req: PoolParams, params: dict) -> str:
+    return rf"y = \{req.kind}"
+
+
+def _fractional(req: PoolParams, params: dict) -> str:
+    (h, _), (kh, _), (oh, _) = params["input_size"], params["kernel_size"], params["output_size"]
+    u = params["samples"][1]  # (u_width, u_height)
+    return (
+        r"\text{row window } i \text{ starts at }"
+        r" \lfloor (i + u)\,\alpha \rfloor - \lfloor u\,\alpha \rfloor,"
+        rf"\ \alpha = \frac{{{h} - {kh}}}{{{oh} - 1}} = {num(params['alpha'][0])},\ u = {num(u)}"
+        r"\ \text{(columns alike; the last window ends at the edge)}"
+    )
+
+
+# what one window or bin computes, by a Kind's `formula` (LaTeX with the request's numbers)
+STATISTICS = {
+    "extreme": _extreme,
+    "divisor": _divisor,
+    "power": _power,
+    "blend": _blend,
+    "draw": _draw,
+    "bins": _bins,
+    "pyramid": _pyramid,
+    "roi": _roi,
+    "fractional": _fractional,
+}
+
+
 def statistic_formula(req: PoolParams, trace: Trace) -> str:
     """What each window or bin computes, with the request's numbers (MathML)."""
-    kind, params = req.kind, trace.params
-    if kind == "avg":
-        kh, kw = params["kernel_size"]
-        if req.divisor_override is not None:
-            latex = rf"\text{{divisor}} = {req.divisor_override}\quad(\text{{divisor\_override}})"
-        elif req.count_include_pad:
-            latex = (
-                rf"\text{{divisor}} = k_H\,k_W = {kh}\cdot {kw} = {kh * kw}\ \text{{(padding cells count)}}"
-            )
-        else:
-            latex = r"\text{divisor} = \text{the window's cells inside the input}"
-        return str(tex(latex))
-    if kind == "lp":
-        p = num(req.norm_type)
-        return str(tex(rf"y = \Big(\sum x^{{{p}}}\Big)^{{1/{p}}}"))
-    if kind == "mixed":
-        lam = num(req.mix)
-        return str(tex(rf"y = {lam}\cdot \max + (1 - {lam})\cdot \operatorname{{avg}}"))
-    if kind == "stochastic":
-        rule = r"y = x_{k},\ k \sim p" if req.training else r"y = \sum_i p_i\, x_i"
-        return str(tex(rf"p_i = \frac{{a_i}}{{\sum_j a_j}},\ a = \max(x, 0);\quad {rule}"))
-    if kind in ("adaptive_avg", "adaptive_max", "global_avg", "global_max"):
-        (h, w), (oh, ow) = params["input_size"], params["output_size"]
-        return str(
-            tex(
-                rf"\text{{bin }} i \text{{ covers rows }}"
-                rf" \left\lfloor \frac{{i\cdot {h}}}{{{oh}}} \right\rfloor"
-                rf" \ldots \left\lceil \frac{{(i+1)\cdot {h}}}{{{oh}}} \right\rceil - 1,\ \text{{columns}}"
-                rf" \left\lfloor \frac{{j\cdot {w}}}{{{ow}}} \right\rfloor \ldots"
-                rf" \left\lceil \frac{{(j+1)\cdot {w}}}{{{ow}}} \right\rceil - 1"
-            )
-        )
-    if kind == "spp":
-        squares = " + ".join(f"{level}^2" for level in req.levels)
-        total = params["output_length"]
-        return str(tex(rf"\text{{length}} = C\sum_l l^2 = 1\cdot({squares}) = {total}"))
-    if kind == "roi":
-        (bh, bw), (oh, ow) = trace.stages["bin_size"][0], params["output_size"]
-        x1, y1, x2, y2 = req.box
-        return str(
-            tex(
-                rf"\text{{bin}} = \frac{{{y2} - {y1} + 1}}{{{oh}}} \times \frac{{{x2} - {x1} + 1}}{{{ow}}}"
-                rf" = {num(bh)} \times {num(bw)}\ \text{{pixels}}"
-            )
-        )
-    return str(tex(r"y = \max" if kind == "max" else r"y = \min"))
+    # the first region's or plane's bin size and samples (the page pools one)
+    params = trace.params | {k: trace.stages[k][0] for k in ("bin_size", "samples") if k in trace.stages}
+    return str(tex(STATISTICS[BY_NAME[req.kind].formula](req, params)))

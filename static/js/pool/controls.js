@@ -6,7 +6,6 @@ import { KernelEditor } from '../kernel-editor.js';
 
 export const $ = (id) => document.getElementById(id);
 
-const COMPARE_CONTROLS = ['kernel_size', 'stride', 'ceil_mode', 'norm_type'];
 const PAIRS = {
   kernel_size: ['k-h', 'k-w'],
   stride: ['s-h', 's-w'],
@@ -73,6 +72,7 @@ export function bindControls({ state, data, changed, update, uploads, showError,
     'size',
     data.sizes.map((s) => [String(s), `${s}×${s}`]),
   );
+  fill('pyramid-mode', data.pyramid_modes);
   fill(
     'shift-px',
     Array.from({ length: limits.max_shift }, (_, i) => [String(i + 1), String(i + 1)]),
@@ -203,7 +203,7 @@ export function bindControls({ state, data, changed, update, uploads, showError,
 // Write the state into the controls and show those the kind (or the side-by-side mode) reads.
 export function showControls(state, data, editor, uploads) {
   const kind = data.kinds.find((k) => k.id === state.kind) || data.kinds[0];
-  const reads = new Set(state.mode === 'compare' ? COMPARE_CONTROLS : kind.controls);
+  const reads = new Set(state.mode === 'compare' ? data.compare_controls : kind.controls);
   for (const el of document.querySelectorAll('[data-control]')) el.hidden = !reads.has(el.dataset.control);
   $('window-controls').hidden = reads.size === 0;
   for (const name of ['mode', 'source']) {

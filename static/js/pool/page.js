@@ -11,7 +11,7 @@ import { encode, fromAddress } from '../typed-url.js';
 import { $, bindControls, showControls } from './controls.js';
 import { addMap } from './draw.js';
 import { renderStep } from './step.js';
-import { KINDS as COMPARED, renderCompare } from './compare.js';
+import { renderCompare } from './compare.js';
 import { renderShift } from './shift.js';
 import { layoutPool, windowShape } from './layout.js';
 import { onRoomChange } from '../room.js';
@@ -24,7 +24,10 @@ const DEFAULTS = { ...DATA.defaults, mode: 'single', step: 0 };
 const state = fromAddress(DEFAULTS);
 const uploads = new Map(); // upload id -> file name
 const SOURCE_KEYS = ['source', 'matrix', 'image', 'size', 'conv', 'conv_filter'];
-const COMPARE_KEYS = [...SOURCE_KEYS, 'kernel_size', 'stride', 'ceil_mode', 'norm_type'];
+const COMPARE_KEYS = [...SOURCE_KEYS, ...DATA.compare_controls];
+// the kinds of app/pages/pool/kinds.py: tabs, controls, and how a step is written out
+const KINDS = new Map(DATA.kinds.map((kind) => [kind.id, kind]));
+const COMPARED = DATA.kinds.filter((kind) => kind.compared);
 const LEGEND = {
   window:
     'Orange: the window. Red: the winner (the first largest cell, as in PyTorch). Dashed: the ' +
@@ -124,9 +127,9 @@ function makeViews() {
   views.extra = addMap($('window-view'), 'pool-extra', { target: 160, numbers: true });
   views.output = addMap($('output-view'), 'pool-output', { target: 260, onCell: jump(() => views.output) });
   views.outputs = Object.fromEntries(
-    COMPARED.map(([kind]) => [
-      kind,
-      addMap($('output-view'), `compare-${kind}`, { target: 200, onCell: jump(() => views.outputs[kind]) }),
+    COMPARED.map(({ id }) => [
+      id,
+      addMap($('output-view'), `compare-${id}`, { target: 200, onCell: jump(() => views.outputs[id]) }),
     ]),
   );
   views.conv = addMap($('source-maps'), 'conv-output', { target: 200 });
@@ -165,7 +168,7 @@ function drawFirst(res) {
   views.output.el.hidden = compare;
   $('output-view').classList.toggle('compare', compare);
   for (const view of Object.values(views.outputs)) view.el.hidden = !compare;
-  $('torch-line').textContent = compare ? COMPARED.map(([k]) => res.torch[k]).join('\n') : res.torch;
+  $('torch-line').textContent = compare ? COMPARED.map(({ id }) => res.torch[id]).join('\n') : res.torch;
   const formulas = res.formulas;
   for (const key of ['height', 'width', 'statistic']) {
     $(`formula-${key}`).innerHTML = formulas[key] || '';
@@ -189,7 +192,8 @@ function showStep(i) {
     $('step-label').textContent = `step ${i + 1} of ${first.num_steps} (loading…)`;
     return;
   }
-  (compareMode() ? renderCompare : renderStep)({ first, res, i, views });
+  if (compareMode()) renderCompare({ first, res, i, views, kinds: COMPARED });
+  else renderStep({ first, res, i, views, kind: KINDS.get(first.kind) });
   if (!laidOut) relayout();
   const next = chunk + 1; // fetch ahead of playback so stepping never waits at a chunk boundary
   if (i - res.step_offset > 0.75 * first.chunk_steps && next * first.chunk_steps < first.num_steps && !chunks.has(next))

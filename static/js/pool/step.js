@@ -1,10 +1,10 @@
 // One step of a pooling trace: the window (or bin) on the input with the winner or the draw
 // marked, its cells with their numbers, the output filling in, and the statistic written out.
+// `kind` is the kind's entry in the page data (app/pages/pool/kinds.py): its `formula` says how a
+// window is written out, `extra` which step column is drawn under it, `pad` how padding reads.
 
 import { fmt, factor } from '../format.js';
 import { MARKS, asNumber, drawGrid, shorten, span, terms } from './draw.js';
-
-const PADDING = { max: '−∞', min: '+∞' }; // how max and min see a padding cell
 
 function crop(block, rows, cols) {
   return block.slice(0, rows).map((row) => row.slice(0, cols));
@@ -37,27 +37,37 @@ function windowed({ first, res, j, views, kind }) {
   views.input.setHighlights(marks);
   drawGrid(views.window, s.window[j], 'Window');
   views.window.setHighlights(marked ? inWindow(mark, rows, cols) : []);
-  const extra = kind === 'stochastic' ? s.probabilities : kind === 'lp' ? s.powered : null;
+  const extra = kind.extra && s[kind.extra.column];
   views.extra.el.hidden = !extra;
   if (extra) {
-    drawGrid(views.extra, extra[j], kind === 'lp' ? `Powers, p = ${fmt(first.params.norm_type)}` : 'Probabilities');
-    views.extra.setHighlights(kind === 'stochastic' && marked ? inWindow(mark, rows, cols) : []);
+    const title = kind.extra.title.replace(/\{(\w+)\}/g, (_, key) => fmt(first.params[key]));
+    drawGrid(views.extra, extra[j], title);
+    views.extra.setHighlights(kind.extra.marked && marked ? inWindow(mark, rows, cols) : []);
   }
   const [r, c] = s.index[j];
-  const cells = terms(s.window[j], s.valid[j], PADDING[kind]);
+  const cells = terms(s.window[j], s.valid[j], kind.pad);
   const y = `<span class="lhs">y[${r}, ${c}]</span>`;
   const result = `<strong>${fmt(asNumber(s.result[j]))}</strong>`;
-  if (kind === 'max' || kind === 'min') return `${y} = ${kind}(${shorten(cells).join(', ')}) = ${result}`;
-  if (kind === 'avg') return `${y} = (${shorten(cells).join(' + ')}) / ${fmt(s.divisor[j])} = ${result}`;
-  if (kind === 'lp') {
+  return WRITE[kind.formula]({ first, s, j, kind, cells, y, result, kh, kw, mark, marked });
+}
+
+// How one window is written out, by the kind's `formula`.
+const WRITE = {
+  extreme: ({ kind, cells, y, result }) => `${y} = ${kind.word}(${shorten(cells).join(', ')}) = ${result}`,
+  divisor: ({ s, j, cells, y, result }) => `${y} = (${shorten(cells).join(' + ')}) / ${fmt(s.divisor[j])} = ${result}`,
+  power: ({ first, s, j, cells, y, result, kh, kw }) => {
     const p = fmt(first.params.norm_type);
     const scale = s.divisor[j] === kh * kw ? '' : ` · ${kh * kw}/${fmt(s.divisor[j])}`;
     return `${y} = (${shorten(cells.map((v) => `${v}^${p}`)).join(' + ')}${scale})^(1/${p}) = ${result}`;
-  }
-  if (kind === 'mixed') {
+  },
+  blend: ({ first, s, j, y, result }) => {
     const lam = first.params.mix;
     return `${y} = ${fmt(lam)}·max + ${fmt(1 - lam)}·avg = ${fmt(lam)}·${fmt(s.max[j])} + ${fmt(1 - lam)}·${fmt(s.avg[j])} = ${result}`;
-  }
+  },
+  draw,
+};
+
+function draw({ first, s, j, y, result, mark, marked }) {
   const p = s.probabilities[j].flat().map((v) => fmt(v));
   if (!first.params.training) {
     const parts = s.probabilities[j].flat().map((pv, k) => `${fmt(pv)}·${factor(asNumber(s.window[j].flat()[k]))}`);
@@ -77,9 +87,9 @@ function binned({ first, res, j, views }) {
     .map((b, k) => ({ b, k }))
     .filter(({ k }) => level === null || bins.level[k] === level)
     .map(({ b }) => ({ ...MARKS.bin, frame: [b[0], b[2], b[1], b[3]], label: 'bin' }));
-  if (bins.roi) {
-    const [y0, y1, x0, x1] = bins.roi;
-    frames.push({ ...MARKS.roi, frame: [y0, x0, y1, x1], label: 'roi' });
+  if (bins.box) {
+    const [y0, y1, x0, x1] = bins.box;
+    frames.push({ ...MARKS.roi, frame: [y0, x0, y1, x1], label: 'box' });
   }
   const marks = [...frames, { rows: span(r0, r1), cols: span(c0, c1), label: 'window' }];
   const mark = s.winner?.[j];
@@ -102,9 +112,8 @@ function binned({ first, res, j, views }) {
   return `<span class="lhs">${lhs}</span> = ${stat} = <strong>${fmt(asNumber(s.result[j]))}</strong>`;
 }
 
-export function renderStep({ first, res, i, views }) {
+export function renderStep({ first, res, i, views, kind }) {
   const j = i - res.step_offset;
-  const kind = first.kind;
   const text = first.padded ? windowed({ first, res, j, views, kind }) : binned({ first, res, j, views, kind });
   const vector = !Array.isArray(first.output[0]);
   const cell = vector ? [0, res.steps.feature[j]] : res.steps.index[j];
