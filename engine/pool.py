@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from layerlab.engine.conv import _pair
+from layerlab.engine.errors import ArgumentError
 from layerlab.engine.trace import Recorder, RecordSteps, Trace, recorded_trace
 
 Size = int | tuple[int, int]
@@ -59,7 +60,7 @@ class _Grid:
 def _positive(value: Size, name: str) -> tuple[int, int]:
     pair = _pair(value, name)
     if min(pair) < 1:
-        raise ValueError(f"{name} must be positive, got {value!r}")
+        raise ArgumentError(name, f"{name} must be positive, got {value!r}")
     return pair
 
 
@@ -77,10 +78,11 @@ def _grid(
     dilations = _positive(dilation, "dilation")
     pads = _pair(padding, "padding")
     if min(pads) < 0:
-        raise ValueError(f"padding must be non-negative, got {padding!r}")
+        raise ArgumentError("padding", f"padding must be non-negative, got {padding!r}")
     if pads[0] > kernel[0] // 2 or pads[1] > kernel[1] // 2:
-        raise ValueError(
-            f"pad should be at most half of kernel size: padding {pads} with kernel_size {kernel}"
+        raise ArgumentError(
+            "padding",
+            f"pad should be at most half of kernel size: padding {pads} with kernel_size {kernel}",
         )
     spans = tuple(d * (k - 1) + 1 for d, k in zip(dilations, kernel, strict=True))
     out, extra = [], []
@@ -89,9 +91,10 @@ def _grid(
         if ceil_mode and (o - 1) * s >= h + p:
             o -= 1  # that window would start in the right padding: torch drops it
         if o < 1:
-            raise ValueError(
+            raise ArgumentError(
+                "kernel_size",
                 f"pooling window {spans[0]}x{spans[1]} (dilation included) is larger than the padded "
-                f"input {size[0] + 2 * pads[0]}x{size[1] + 2 * pads[1]}"
+                f"input {size[0] + 2 * pads[0]}x{size[1] + 2 * pads[1]}",
             )
         out.append(o)
         extra.append(max(0, (o - 1) * s + span - (h + 2 * p)))
@@ -105,8 +108,9 @@ def _batched(input: np.ndarray) -> tuple[np.ndarray, bool]:
     unbatched = x.ndim == 3
     x = x[None] if unbatched else x
     if x.ndim != 4 or 0 in x.shape:
-        raise ValueError(
-            f"input must be a non-empty (N, C, H, W) or (C, H, W) array, got shape {np.shape(input)}"
+        raise ArgumentError(
+            "input",
+            f"input must be a non-empty (N, C, H, W) or (C, H, W) array, got shape {np.shape(input)}",
         )
     return x, unbatched
 
@@ -406,7 +410,9 @@ def avg_pool2d(
     if divisor_override is not None and (
         not isinstance(divisor_override, int | np.integer) or divisor_override == 0
     ):
-        raise ValueError(f"divisor_override must be a non-zero int or None, got {divisor_override!r}")
+        raise ArgumentError(
+            "divisor_override", f"divisor_override must be a non-zero int or None, got {divisor_override!r}"
+        )
     x, unbatched = _batched(input)
     grid = _grid(x.shape[2:], kernel_size, stride, padding, 1, ceil_mode)
     padded = _pad(x, grid, 0.0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from layerlab.engine.errors import ArgumentError
 from layerlab.engine.pool import avg_pool2d, max_pool2d
 from layerlab.engine.pool_variants import lp_pool2d
 from layerlab.engine.trace import RecordSteps, Trace
@@ -16,7 +17,7 @@ def _one_row(input: np.ndarray) -> np.ndarray:
     """(N, C, L) or (C, L) as (N, C, 1, L) or (C, 1, L)."""
     x = np.asarray(input, dtype=np.float64)
     if x.ndim not in (2, 3):
-        raise ValueError(f"input must have shape (N, C, L) or (C, L), got {x.shape}")
+        raise ArgumentError("input", f"input must have shape (N, C, L) or (C, L), got {x.shape}")
     return x[..., None, :]
 
 
@@ -26,7 +27,7 @@ def _row_args(kernel_size: int, stride: int | None, padding: int = 0, dilation: 
     def single(value: int | tuple[int], name: str) -> int:
         items = (value,) if isinstance(value, int | np.integer) else tuple(value)
         if len(items) != 1:
-            raise ValueError(f"{name} must be an int or a one-element tuple, got {value!r}")
+            raise ArgumentError(name, f"{name} must be an int or a one-element tuple, got {value!r}")
         return int(items[0])
 
     strides = None if stride is None else (1, single(stride, "stride"))

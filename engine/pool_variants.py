@@ -10,6 +10,7 @@ import functools
 
 import numpy as np
 
+from layerlab.engine.errors import ArgumentError
 from layerlab.engine.pool import (
     Size,
     _batched,
@@ -45,7 +46,7 @@ def lp_pool2d(
     """
     p = float(norm_type)
     if not (np.isfinite(p) and p > 0):
-        raise ValueError(f"norm_type must be a finite positive number, got {norm_type!r}")
+        raise ArgumentError("norm_type", f"norm_type must be a finite positive number, got {norm_type!r}")
     x, unbatched = _batched(input)
     grid = _grid(x.shape[2:], kernel_size, stride, 0, 1, ceil_mode)
     padded = _pad(x, grid, 0.0)
@@ -82,7 +83,7 @@ def mixed_pool2d(
     with stage "padded" (zeros, so window shows zeros there); steps add max, avg (S,) and winner (S, 2).
     """
     if not 0.0 <= mix <= 1.0:
-        raise ValueError(f"mix must be in [0, 1], got {mix!r}")
+        raise ArgumentError("mix", f"mix must be in [0, 1], got {mix!r}")
     x, unbatched = _batched(input)
     grid = _grid(x.shape[2:], kernel_size, stride, padding, 1, False)
     padded = _pad(x, grid, 0.0)
@@ -118,7 +119,7 @@ def stochastic_pool2d(
     Steps add probabilities (S, kH, kW) and, in training, draw (S, 2) (row, col), (-1, -1) if none.
     """
     if not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        raise ArgumentError("seed", f"seed must be a non-negative int, got {seed!r}")
     x, unbatched = _batched(input)
     grid = _grid(x.shape[2:], kernel_size, stride, 0, 1, False)
     padded = _pad(x, grid, 0.0)

@@ -8,6 +8,7 @@ import pytest
 from layerlab.engine.conv import conv2d
 from layerlab.engine.errors import ArgumentError
 from layerlab.engine.grouped import conv1d
+from layerlab.engine.pool import avg_pool2d, max_pool2d
 from layerlab.engine.transposed import conv_transpose2d
 from layerlab.engine.variants import tiled_conv2d
 
@@ -35,6 +36,9 @@ CASES = {
         "output_padding",
         "smaller",
     ),
+    "pool_window": (lambda: max_pool2d(X, 3, dilation=2), "kernel_size", "larger than the padded input"),
+    "pool_padding": (lambda: max_pool2d(X, 2, padding=2), "padding", "at most half"),
+    "pool_divisor": (lambda: avg_pool2d(X, 2, divisor_override=0), "divisor_override", "non-zero"),
     "tiled_kernel": (lambda: tiled_conv2d(X, np.ones((1, 1, 1, 2, 5, 5)), tile=1), "weight", "larger"),
 }
 
