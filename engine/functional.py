@@ -31,6 +31,7 @@ from layerlab.engine import (
     norm_weights,
     pool,
     pool1d,
+    pool_fractional,
     pool_regions,
     pool_variants,
     transposed,
@@ -51,6 +52,7 @@ __all__ = [
     "conv_transpose1d",
     "conv_transpose2d",
     "elu",
+    "fractional_max_pool2d",
     "gelu",
     "group_norm",
     "instance_norm",
@@ -239,6 +241,21 @@ def adaptive_max_pool2d(
 ) -> Trace | tuple[Trace, np.ndarray]:
     """input (N, C, H, W) or (C, H, W) -> (N, C, *output_size), and the winners' indices when asked."""
     trace = pool_regions.adaptive_max_pool2d(input, output_size, return_indices)
+    return _with_indices(trace, input, return_indices)
+
+
+def fractional_max_pool2d(
+    input: Tensor,
+    kernel_size: Size,
+    output_size: Size | None = None,
+    output_ratio: float | tuple[float, float] | None = None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> Trace | tuple[Trace, np.ndarray]:
+    """input (N, C, H, W) or (C, H, W) -> (N, C, *output_size): windows at pseudo-random starts."""
+    trace = pool_fractional.fractional_max_pool2d(
+        input, kernel_size, output_size, output_ratio, return_indices, _random_samples
+    )
     return _with_indices(trace, input, return_indices)
 
 

@@ -34,6 +34,8 @@ TORCH_SIGNATURES = {
     "lp_pool2d": "input, norm_type, kernel_size, stride=None, ceil_mode=False",
     "adaptive_avg_pool2d": "input, output_size",
     "adaptive_max_pool2d": "input, output_size, return_indices=False",
+    "fractional_max_pool2d": "input, kernel_size, output_size=None, output_ratio=None, return_indices=False, "
+    "_random_samples=None",
     "batch_norm": "input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, "
     "eps=1e-05",
     "instance_norm": "input, running_mean=None, running_var=None, weight=None, bias=None, "
@@ -265,6 +267,7 @@ def calls(dtype):
         "lp_pool2d": lambda: F.lp_pool2d(img, 2.0, 2),
         "adaptive_avg_pool2d": lambda: F.adaptive_avg_pool2d(img, 2),
         "adaptive_max_pool2d": lambda: F.adaptive_max_pool2d(img, 3, return_indices=True),
+        "fractional_max_pool2d": lambda: F.fractional_max_pool2d(img, 2, output_size=3),
         "batch_norm": lambda: F.batch_norm(img, None, None, training=True),
         "instance_norm": lambda: F.instance_norm(img),
         "layer_norm": lambda: F.layer_norm(x, 4),
