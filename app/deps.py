@@ -30,9 +30,4 @@ async def _uploads(request: Request) -> UploadStore:
     return request.app.state.uploads
 
 
-async def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
 Uploads = Annotated[UploadStore, Depends(_uploads)]
-Config = Annotated[Settings, Depends(_settings)]  # the settings of the app serving the request
