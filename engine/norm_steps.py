@@ -57,3 +57,35 @@ def series_histogram(values: np.ndarray, series: np.ndarray, count: int, bins: i
     edges = histogram_edges(values, bins)
     counts = np.stack([np.histogram(values[series == s], bins=edges)[0] for s in range(count)])
     return {**bin_layout(edges), "counts": counts, "total": np.histogram(values, bins=edges)[0]}
+
+
+def probe_errors(
+    probe: np.ndarray, others: list[np.ndarray], offsets: np.ndarray, scales: np.ndarray, eps: float
+) -> dict[str, float | np.ndarray]:
+    """How well batches estimate the statistics, seen from one probe sample (seed 003).
+
+    Each trial normalizes the probe (1, C, H, W) inside a batch with others[t] (n - 1, C, H, W),
+    as batch_norm in training does; the population has mean offsets (C,) and std scales (C,).
+    Returns "error" (T, C, H, W), the probe's x_hat minus the x_hat the population statistics
+    give; "mean_error", the batch means' mean distance from the population's in standard
+    deviations; "var_error", the batch variances' mean relative error; "spread" and "worst",
+    the error's standard deviation and largest size.
+    """
+    offsets, scales = np.asarray(offsets, dtype=np.float64), np.asarray(scales, dtype=np.float64)
+    ideal = (probe[0] - offsets[:, None, None]) / np.sqrt(scales[:, None, None] ** 2 + eps)  # (C, H, W)
+    mean_error, var_error, error = [], [], []
+    for batch in others:
+        x = np.concatenate([probe, batch])  # (n, C, H, W)
+        mean, var = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))  # (C,): biased, as batch_norm normalizes
+        mean_error.append(np.abs(mean - offsets) / scales)
+        # as a ratio of standard deviations first, since scales**2 underflows for tiny scales
+        var_error.append(np.abs((np.sqrt(var) / scales) ** 2 - 1))
+        error.append((probe[0] - mean[:, None, None]) / np.sqrt(var[:, None, None] + eps) - ideal)
+    errors = np.stack(error)
+    return {
+        "error": errors,
+        "mean_error": float(np.mean(mean_error)),
+        "var_error": float(np.mean(var_error)),
+        "spread": float(np.std(errors)),
+        "worst": float(np.abs(errors).max()),
+    }

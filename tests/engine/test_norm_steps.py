@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from layerlab.engine.norm_steps import axis_ids, channel_window, group_sums, histogram_edges, series_histogram
+from layerlab.engine.norm import batch_norm
+from layerlab.engine.norm_steps import (
+    axis_ids,
+    channel_window,
+    group_sums,
+    histogram_edges,
+    probe_errors,
+    series_histogram,
+)
 
 
 def test_axis_ids_give_each_element_its_channel():
@@ -47,3 +55,23 @@ def test_series_histogram_counts_each_series_and_the_total():
         assert h["counts"][s].tolist() == [below, int((series == s).sum()) - below]
     assert h["total"].tolist() == h["counts"].sum(axis=0).tolist()
     np.testing.assert_allclose(h["centers"], (h["edges"][:-1] + h["edges"][1:]) / 2)
+
+
+def test_probe_errors_match_batch_norm_and_a_loop_over_the_batch():
+    rng = np.random.default_rng(3)
+    offsets, scales, eps = np.array([1.0, -2.0]), np.array([0.5, 2.0]), 1e-5
+    probe = offsets[None, :, None, None] + scales[None, :, None, None] * rng.normal(size=(1, 2, 2, 2))
+    others = [offsets[None, :, None, None] + scales[None, :, None, None] * rng.normal(size=(3, 2, 2, 2))]
+    study = probe_errors(probe, others, offsets, scales, eps)
+    x = np.concatenate([probe, others[0]])
+    t = batch_norm(x, None, None, training=True, eps=eps)
+    ideal = (probe[0] - offsets[:, None, None]) / np.sqrt(scales[:, None, None] ** 2 + eps)
+    np.testing.assert_allclose(study["error"][0], t.stages["normalized"][0] - ideal, atol=1e-12)
+    for c in range(2):  # the batch mean and (biased) variance, summed by hand
+        values = [x[n, c, i, j] for n in range(4) for i in range(2) for j in range(2)]
+        mean = sum(values) / len(values)
+        var = sum((v - mean) ** 2 for v in values) / len(values)
+        assert np.isclose(t.steps["mean"][c], mean) and np.isclose(t.steps["var"][c], var)
+    mean_error = np.mean([abs(t.steps["mean"][c] - offsets[c]) / scales[c] for c in range(2)])
+    assert np.isclose(study["mean_error"], mean_error)
+    assert np.isclose(study["worst"], np.abs(study["error"]).max())

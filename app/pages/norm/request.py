@@ -15,7 +15,7 @@ from layerlab.engine.norm import (
     layer_norm,
     rms_norm,
 )
-from layerlab.engine.norm_steps import axis_ids, channel_window, group_sums, series_histogram
+from layerlab.engine.norm_steps import axis_ids, channel_window, group_sums, probe_errors, series_histogram
 from layerlab.engine.norm_weights import local_response_norm, weight_norm, weight_standardization
 from layerlab.engine.trace import Trace
 
@@ -156,28 +156,12 @@ def small_batch(req: NormStreamRequest) -> dict:
     the batch grows (seed 003: batch norm needs large batches to estimate the statistics).
     """
     probe = generate(req, batch=1, key=(PROBE,))  # (1, C, H, W)
-    offsets, scales = np.asarray(req.offsets), np.asarray(req.scales)
-    ideal = (probe[0] - offsets[:, None, None]) / np.sqrt(scales[:, None, None] ** 2 + req.eps)
     results, errors = [], []
     for size in (req.small_batch, req.large_batch):
-        mean_error, var_error, error = [], [], []
-        for trial in range(req.trials):
-            others = generate(req, batch=size - 1, key=(TRIAL, size, trial))
-            t = batch_norm(np.concatenate([probe, others]), None, None, training=True, eps=req.eps)
-            mean_error.append(np.abs(t.steps["mean"] - offsets) / scales)  # in standard deviations
-            # relative; as a ratio of standard deviations first, since scales**2 underflows for tiny scales
-            var_error.append(np.abs((np.sqrt(t.steps["var"]) / scales) ** 2 - 1))
-            error.append(t.stages["normalized"][0] - ideal)
-        errors.append(np.stack(error))  # (trials, C, H, W)
-        results.append(
-            {
-                "size": size,
-                "mean_error": float(np.mean(mean_error)),
-                "var_error": float(np.mean(var_error)),
-                "spread": float(np.std(errors[-1])),  # of the probe's x_hat about the ideal one
-                "worst": float(np.abs(errors[-1]).max()),
-            }
-        )
+        others = [generate(req, batch=size - 1, key=(TRIAL, size, trial)) for trial in range(req.trials)]
+        study = probe_errors(probe, others, req.offsets, req.scales, req.eps)
+        errors.append(study.pop("error"))  # (trials, C, H, W)
+        results.append({"size": size, **study})
     values = np.concatenate([e.ravel() for e in errors])
     trial_size = np.repeat(np.arange(len(errors)), [e.size for e in errors])
     picture = series_histogram(values, trial_size, len(errors), S.norm_histogram_bins)
