@@ -121,8 +121,8 @@ def scaled_dot_product_attention(
     grid = (*batch, length, source)
     if is_causal:
         bias = np.broadcast_to(_causal_bias(length, source), grid)
-    elif attn_mask is None:
-        bias = np.zeros(grid)
+    elif attn_mask is None:  # a read-only broadcast zero: no (..., L, S) array to fill
+        bias = np.broadcast_to(np.zeros(()), grid)
     else:
         bias = _as_bias(attn_mask, "attn_mask", true_masks=False)
         try:
@@ -141,7 +141,7 @@ def scaled_dot_product_attention(
     row_max, total = parts["max"][..., 0], parts["sum"][..., 0]  # (..., L)
     exp, weights = parts["exp"], parts["output"]  # (..., L, S)
     out = weights @ v  # (..., L, Ev)
-    fully_masked = int(np.all(np.isneginf(masked), axis=-1).sum())
+    fully_masked = int(np.isneginf(row_max).sum())  # a row's max is -inf when all of it is
     params = {
         "scale": scale_factor,
         "scale_given": scale is not None,

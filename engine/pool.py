@@ -116,9 +116,14 @@ def _batched(input: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 def _pad(x: np.ndarray, grid: _Grid, fill: float) -> np.ndarray:
-    """The input padded as the grid says, (N, C, Hp, Wp), `fill` in the padding (np.pad, less overhead)."""
+    """The input padded as the grid says, (N, C, Hp, Wp), `fill` in the padding (np.pad, less overhead).
+
+    Without padding, a read-only view of the input itself: no copy (a trace holds its inputs as given).
+    """
     if not any(grid.pads):
-        return x.copy()
+        view = x.view()
+        view.flags.writeable = False
+        return view
     top, bottom, left, right = grid.pads
     height, width = x.shape[2:]
     padded = np.full((*x.shape[:2], top + height + bottom, left + width + right), fill)
@@ -146,14 +151,22 @@ def _windows(padded: np.ndarray, grid: _Grid, steps: range) -> dict[str, np.ndar
     plane, count = oh * ow, len(steps)
     first, last = steps.start // plane, (steps.stop - 1) // plane + 1 if count else steps.start // plane
     planes = padded.reshape(n * c, hp, wp)[first:last]
-    cut = slice(steps.start - first * plane, steps.stop - first * plane)
+    # within one plane, only the band of output rows the chunk reaches is gathered
+    r0, r1 = (steps.start - first * plane) // ow, oh
+    if last - first == 1 and count:
+        r1 = (steps.stop - 1 - first * plane) // ow + 1
+    else:
+        r0 = 0
+    band = (r1 - r0) * ow
+    cut = slice(steps.start - first * plane - r0 * ow, steps.stop - first * plane - r0 * ow)
     top, bottom, left, right = grid.pads
     inside = np.zeros((hp, wp), dtype=bool)
     inside[top : hp - bottom, left : wp - right] = True
     # field-major in memory (long inner axis, fast), step-major in shape: (S, ...) transposed views
     window = np.empty((kh * kw, count))
-    valid = np.empty((kh * kw, plane), dtype=bool)  # one plane's: the same on every plane
+    valid = np.empty((kh * kw, band), dtype=bool)  # one plane's band: the same on every plane
     for t, (rows, cols) in enumerate(_tap_slices(grid)):
+        rows = slice(rows.start + r0 * sh, rows.start + (r1 - 1) * sh + 1, sh)
         window[t] = planes[:, rows, cols].reshape(-1)[cut]
         valid[t] = inside[rows, cols].reshape(-1)
     flat = np.arange(steps.start, steps.stop)
@@ -162,7 +175,7 @@ def _windows(padded: np.ndarray, grid: _Grid, steps: range) -> dict[str, np.ndar
     if steps.start % plane == 0 and count % plane == 0:  # whole planes: the one plane's mask repeated
         valid = np.tile(valid, (1, count // plane))
     else:
-        valid = valid[:, flat % plane]
+        valid = valid[:, flat % plane - r0 * ow]
     return {
         "index": index.T,
         "origin": origin.T,
@@ -259,10 +272,10 @@ def _trace(
 def _reduce_taps(padded: np.ndarray, grid: _Grid, ufunc: np.ufunc) -> np.ndarray:
     """ufunc over the kernel taps, tap after tap in row-major order, as the step record folds them:
     (N*C*OH*OW,) flat, without any per-window record."""
-    slices = _tap_slices(grid)
-    out = padded[:, :, slices[0][0], slices[0][1]].copy()
-    for rows, cols in slices[1:]:
-        ufunc(out, padded[:, :, rows, cols], out=out)
+    slices = [padded[:, :, rows, cols] for rows, cols in _tap_slices(grid)]
+    out = ufunc(slices[0], slices[1]) if len(slices) > 1 else slices[0].copy()  # no copy of the first tap
+    for tap in slices[2:]:
+        ufunc(out, tap, out=out)
     return out.reshape(-1)
 
 
@@ -419,11 +432,16 @@ def avg_pool2d(
     finish = functools.partial(_avg_steps, grid, count_include_pad, divisor_override)
     recorder = _Recorder(padded, grid, finish)
     plane = grid.output_size[0] * grid.output_size[1]
+    top, bottom, left, right = grid.pads
+    overhang = bottom != top or right != left  # ceil_mode windows reaching past the padding
     if divisor_override is not None:
         divisor = float(divisor_override)
+    elif not overhang and (count_include_pad or not any(grid.pads)):  # every window whole: k*k
+        divisor = float(grid.kernel[0] * grid.kernel[1])
     else:  # the same on every (n, c) plane
         divisor = _divisor(_plane_fields(grid), grid, count_include_pad)
-    result = (_reduce_taps(padded, grid, np.add).reshape(-1, plane) / divisor).reshape(-1)
+    result = _reduce_taps(padded, grid, np.add).reshape(-1, plane)
+    result = np.divide(result, divisor, out=result).reshape(-1)  # in place: the sums are ours
     params = grid.params(
         ceil_mode=ceil_mode, count_include_pad=count_include_pad, divisor_override=divisor_override
     )

@@ -12,6 +12,9 @@ Steps are recorded on demand by default: the trace keeps a recorder (a function
 from a range of flat step indices to the columnar step dict, holding only the
 small inputs it reads) and the step count. `t.steps` builds and caches every
 step on first access, `t.step(i)` builds one, `t.steps_between(a, b)` a chunk.
+A trace holds the arrays it was called with as given, without a defensive copy (a stage may be a
+read-only view of an input): change an input in place after the call and the steps read later
+follow it; copy it first, or record eagerly with record_steps=True.
 """
 
 from __future__ import annotations
