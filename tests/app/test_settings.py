@@ -120,15 +120,42 @@ def test_every_page_hands_its_controls_the_limits_of_its_app():
             assert all(value == lowered[key] for key, value in found), (page, found)
 
 
+def _read_at_import(tree: ast.Module, name: str) -> list[int]:
+    """Lines reading `name.<attr>` outside any function: at import, before any app is serving."""
+    lines = []
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                # its body runs when called; its decorators and defaults at import
+                at_import = (*getattr(child, "decorator_list", ()), *child.args.defaults, *child.args.kw_defaults)
+                for part in at_import:
+                    if part is not None:
+                        visit(ast.Expression(part))
+                continue
+            if isinstance(child, ast.Attribute) and getattr(child.value, "id", None) == name:
+                lines.append(child.lineno)
+            visit(child)
+
+    visit(tree)
+    return lines
+
+
 def test_no_app_module_reads_the_default_settings_at_import():
     """Only the factory's default and the server process (one per process, app/server.py) may import the
-    module's `settings`; everything else reads the settings in effect (`in_effect`, `limit`)."""
+    module's `settings`; everything else reads the settings in effect (`in_effect`, `limit`), and only
+    while serving (inside a function), never at import."""
     allowed = {"app/main.py", "app/server.py", "app/config.py"}
     found = []
     for path in sorted((ROOT / "app").rglob("*.py")):
         name = str(path.relative_to(ROOT))
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module == "layerlab.app.config":
-                if any(alias.name == "settings" for alias in node.names) and name not in allowed:
-                    found.append(name)
+                for alias in node.names:
+                    if alias.name == "settings" and name not in allowed:
+                        found.append(name)
+                    if alias.name == "in_effect":
+                        lines = _read_at_import(tree, alias.asname or "in_effect")
+                        found += [f"{name}:{line}" for line in lines]
     assert not found, f"modules reading the default settings instead of the app's: {found}"
