@@ -128,8 +128,8 @@ def _read_at_import(tree: ast.Module, name: str) -> list[int]:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
                 # its body runs when called; its decorators and defaults at import
-                at_import = (*getattr(child, "decorator_list", ()), *child.args.defaults, *child.args.kw_defaults)
-                for part in at_import:
+                args = child.args
+                for part in (*getattr(child, "decorator_list", ()), *args.defaults, *args.kw_defaults):
                     if part is not None:
                         visit(ast.Expression(part))
                 continue
