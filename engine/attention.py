@@ -136,7 +136,7 @@ def scaled_dot_product_attention(
     v = np.broadcast_to(v, (*batch, source, value_dim))
     scores = q @ np.swapaxes(k, -1, -2)  # (..., L, S)
     scaled = scores * scale_factor
-    masked = scaled + bias
+    masked = scaled if attn_mask is None and not is_causal else scaled + bias  # no mask: the same numbers
     parts = softmax_parts(masked)  # fully masked rows: NaN on purpose
     row_max, total = parts["max"][..., 0], parts["sum"][..., 0]  # (..., L)
     exp, weights = parts["exp"], parts["output"]  # (..., L, S)
@@ -171,12 +171,17 @@ def _attention_rows(
     picked = {name: column[rows.start : rows.stop] for name, column in columns.items()}
     index = np.unravel_index(np.arange(rows.start, rows.stop), grid)
     weights = picked["weights"]
+    # -Σ w ln w with ln w = (masked - max) - ln sum: the softmax's own parts, no logarithm per weight
+    with np.errstate(invalid="ignore", divide="ignore"):  # all-masked rows: NaN, as their weights
+        shifted = picked["masked"] - picked["max"][:, None]
+        np.copyto(shifted, 0.0, where=weights <= 0)  # masked keys: 0·ln 0 = 0, not 0·-inf
+        row_entropy = np.log(picked["sum"]) - np.einsum("rs,rs->r", weights, shifted)
     return {
         "index": np.stack(index, axis=1).astype(np.int32).reshape(-1, len(grid)),
         **{name: picked[name] for name in ("scores", "scaled", "mask", "masked", "max", "exp", "sum")},
         "weights": weights,
         "output": picked["output"],
-        "entropy": entropy(weights),
+        "entropy": row_entropy,
         "max_weight": weights.max(axis=-1),
     }
 
