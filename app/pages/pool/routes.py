@@ -28,7 +28,7 @@ router = APIRouter(tags=["pool"])
 
 PoolTraceAnswer = body_model(
     "PoolTraceAnswer",
-    "One pooling kind's trace: output, a chunk of steps, the input and its padding.",
+    "One pooling kind's trace: a chunk of steps; with stages, the input, its padding and the output.",
     "op",
     "kind",
     "params",
@@ -37,13 +37,13 @@ PoolTraceAnswer = body_model(
     "chunk_steps",
     "step_offset",
     "steps",
-    "input",
+    "input?",
     "padded?",
-    "output",
+    "output?",
     "bins?",
     "source?",
-    "formulas",
-    "torch",
+    "formulas?",
+    "torch?",
 )
 PoolCompareAnswer = body_model(
     "PoolCompareAnswer",
@@ -55,11 +55,11 @@ PoolCompareAnswer = body_model(
     "chunk_steps",
     "step_offset",
     "steps",
-    "input",
+    "input?",
     "source?",
-    "outputs",
-    "formulas",
-    "torch",
+    "outputs?",
+    "formulas?",
+    "torch?",
 )
 PoolShiftAnswer = body_model(
     "PoolShiftAnswer",
