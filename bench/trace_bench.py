@@ -6,7 +6,8 @@ the imports and inputs. Steps are recorded on demand, so the call holds the outp
 (b) For every step-recording family at the sizes the other engine benches use: the time of the call
 with its default (lazy) record plus one chunk of settings.trace_chunk_steps steps, as the chunked
 routes read them, over the fastest bare vectorized NumPy computation of the same output (the
-baselines of engine_bench.py, family_bench.py and families_bench.py).
+baselines of engine_bench.py, family_bench.py and families_bench.py; adaptive pooling, linear and
+the LSTM have their own here).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from layerlab.engine.grouped import conv1d
 from layerlab.engine.linear import linear
 from layerlab.engine.norm import batch_norm, group_norm, layer_norm
 from layerlab.engine.pool import avg_pool2d, max_pool2d
+from layerlab.engine.pool_regions import adaptive_avg_pool2d, adaptive_max_pool2d
+from layerlab.engine.recurrent import init_params, lstm
 from layerlab.engine.transposed import conv_transpose2d
 
 MEMORY_TARGET_MB = 500.0
@@ -35,6 +38,7 @@ RATIO_TARGET = 2.0
 CONV_SHAPE = engine_bench.SHAPES[-1]  # (1, 3, 224, 224), 3x3 kernel, padding 1
 FAMILY_SIZE = family_bench.SIZES[-1]  # 224: 1x4x224x224 grouped and transposed
 LINEAR_SHAPE = (64, 512, 256)  # (batch, in_features, out_features)
+LSTM_SHAPE = (24, 4, 8, 8)  # (T, N, input_size, hidden_size): the recurrent page's largest T and H
 
 _MEMORY_SCRIPT = """
 import json, resource, sys, tracemalloc
@@ -81,6 +85,32 @@ def bare_conv1d(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return out
 
 
+def bare_adaptive_max(x: np.ndarray, out: int) -> np.ndarray:
+    """torch's adaptive max bins, bin by bin: floor(i*H/out) .. ceil((i+1)*H/out) on each axis."""
+    h, w = x.shape[2:]
+    rows = [(i * h // out, -(-(i + 1) * h // out)) for i in range(out)]
+    cols = [(j * w // out, -(-(j + 1) * w // out)) for j in range(out)]
+    pooled = np.empty((*x.shape[:2], out, out))
+    for i, (r0, r1) in enumerate(rows):
+        for j, (c0, c1) in enumerate(cols):
+            pooled[:, :, i, j] = x[:, :, r0:r1, c0:c1].max(axis=(2, 3))
+    return pooled
+
+
+def bare_lstm(x: np.ndarray, p: dict[str, np.ndarray]) -> np.ndarray:
+    """One LSTM layer, x (T, N, I) -> (T, N, H): the input's share of every gate in one matmul."""
+    hidden = p["weight_hh_l0"].shape[1]
+    gates_in = x @ p["weight_ih_l0"].T + (p["bias_ih_l0"] + p["bias_hh_l0"])  # (T, N, 4H)
+    h, c = np.zeros((x.shape[1], hidden)), np.zeros((x.shape[1], hidden))
+    out = np.empty((x.shape[0], x.shape[1], hidden))
+    for t in range(x.shape[0]):
+        g = gates_in[t] + h @ p["weight_hh_l0"].T
+        i, f, o = (1.0 / (1.0 + np.exp(-g[:, k * hidden : (k + 1) * hidden])) for k in (0, 1, 3))
+        c = f * c + i * np.tanh(g[:, 2 * hidden : 3 * hidden])
+        h = out[t] = o * np.tanh(c)
+    return out
+
+
 @dataclass(frozen=True)
 class Case:
     label: str
@@ -120,6 +150,8 @@ def cases() -> list[Case]:
         rng.standard_normal((n_out, n_in)),
         rng.standard_normal(n_out),
     )
+    steps, batch_r, n_in_r, hidden = LSTM_SHAPE
+    xr, pr = rng.standard_normal((steps, batch_r, n_in_r)), init_params("lstm", n_in_r, hidden, seed=1)
     fb = families_bench
     return [
         Case("conv2d 3x3 p1", CONV_SHAPE, lambda: conv2d(x, w, padding=1), conv_bare),
@@ -157,6 +189,18 @@ def cases() -> list[Case]:
             {"view": lambda: fb.bare_avg_pool(img, 2, 2), "taps": lambda: fb.bare_avg_pool_taps(img, 2, 2)},
         ),
         Case(
+            "adaptive_avg_pool2d 7x7",
+            img.shape,
+            lambda: adaptive_avg_pool2d(img, 7),
+            {"reshape": lambda: img.reshape(*img.shape[:2], 7, 32, 7, 32).mean(axis=(3, 5))},
+        ),
+        Case(
+            "adaptive_max_pool2d 6x6",
+            img.shape,
+            lambda: adaptive_max_pool2d(img, 6),
+            {"bins": lambda: bare_adaptive_max(img, 6)},
+        ),
+        Case(
             "batch_norm training",
             xn.shape,
             lambda: batch_norm(xn, None, None, gamma, beta, training=True),
@@ -186,6 +230,7 @@ def cases() -> list[Case]:
             lambda: linear(xl, wl, bl),
             {"matmul": lambda: xl @ wl.T + bl},
         ),
+        Case("lstm", xr.shape, lambda: lstm(xr, None, pr), {"loop": lambda: bare_lstm(xr, pr)}),
     ]
 
 

@@ -65,11 +65,17 @@ class _Bins:
     """
 
     def __init__(self, x, batch, row_bins, col_bins, mode: str, roi: bool = False):
-        self.x, self.batch, self.row_bins, self.col_bins, self.mode = x, batch, row_bins, col_bins, mode
+        self.x, self.batch, self.row_bins, self.col_bins = np.ascontiguousarray(x), batch, row_bins, col_bins
+        self.mode = mode
         self.roi = roi  # the steps also name the image each region reads: batch (S,)
         self.shape = (len(batch), x.shape[1], row_bins.shape[1], col_bins.shape[1])
         self.block = tuple(max(1, int(np.ptp(bins, axis=2).max())) for bins in (row_bins, col_bins))
         self.total = int(np.prod(self.shape))
+        # adaptive bins that tile the input (H % OH == W % OW == 0): every bin a block of one reshape
+        (_, _, height, width), (_, _, oh, ow) = x.shape, self.shape
+        self.tiled = (
+            not roi and height % oh == 0 and width % ow == 0 and self.block == (height // oh, width // ow)
+        )
 
     def __call__(self, steps: range) -> dict[str, np.ndarray]:
         bh, bw = self.block
@@ -78,13 +84,44 @@ class _Bins:
         row, col = self.row_bins[k, i], self.col_bins[k, j]  # (S, 2) each
         rows, cols = row[:, :1] + np.arange(bh), col[:, :1] + np.arange(bw)  # (S, bH), (S, bW)
         valid = (rows < row[:, 1:])[:, :, None] & (cols < col[:, 1:])[:, None, :]  # (S, bH, bW)
-        rows, cols = np.clip(rows, 0, self.x.shape[2] - 1), np.clip(cols, 0, self.x.shape[3] - 1)
-        window = self.x[self.batch[k][:, None, None], c[:, None, None], rows[:, :, None], cols[:, None, :]]
+        if self.tiled:
+            window = self._tiles(steps)
+        elif not self.roi and self.shape[2] * self.shape[3] <= 256:  # a few bins: slice them
+            window = self._binwise(steps)
+        else:
+            window = self._take(k, c, rows, cols)
         steps = {"index": index.astype(np.int32), "box": np.concatenate([row, col], axis=1).astype(np.int32)}
         steps = _reduce(steps | {"window": window, "valid": valid}, self.mode)
         if self.roi:
             steps["batch"] = self.batch[k].astype(np.int32)
         return steps
+
+    def _take(self, k: np.ndarray, c: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The (S, bH, bW) cells at rows (S, bH) and cols (S, bW) of image batch[k], channel c (S,)."""
+        _, channels, height, width = self.x.shape
+        rows, cols = np.clip(rows, 0, height - 1), np.clip(cols, 0, width - 1)
+        plane = (self.batch[k] * channels + c) * (height * width)  # flat offsets: one take, not 4-D indexing
+        return np.take(self.x.reshape(-1), plane[:, None, None] + rows[:, :, None] * width + cols[:, None, :])
+
+    def _tiles(self, steps: range) -> np.ndarray:
+        """The same cells when the bins tile the input: the (n, c) planes the chunk reaches, reshaped."""
+        (bh, bw), (_, _, oh, ow) = self.block, self.shape
+        first, last = steps.start // (oh * ow), -(-steps.stop // (oh * ow))
+        planes = self.x.reshape(-1, oh, bh, ow, bw)[first:last]
+        blocks = planes.transpose(0, 1, 3, 2, 4).reshape(-1, bh, bw)  # one copy, (planes * OH * OW, bH, bW)
+        return blocks[steps.start - first * oh * ow : steps.stop - first * oh * ow]
+
+    def _binwise(self, steps: range) -> np.ndarray:
+        """The same cells, bin by bin over the (n, c) planes the chunk reaches (adaptive bins are the
+        same on every plane); cells outside a bin are 0 here, filled by `_reduce`."""
+        (bh, bw), (_, _, oh, ow) = self.block, self.shape
+        first, last = steps.start // (oh * ow), -(-steps.stop // (oh * ow))
+        planes = self.x.reshape(-1, *self.x.shape[2:])[first:last]  # (P, H, W)
+        window = np.zeros((len(planes), oh, ow, bh, bw))
+        for i, (r0, r1) in enumerate(self.row_bins[0]):
+            for j, (c0, c1) in enumerate(self.col_bins[0]):
+                window[:, i, j, : r1 - r0, : c1 - c0] = planes[:, r0:r1, c0:c1]
+        return window.reshape(-1, bh, bw)[steps.start - first * oh * ow : steps.stop - first * oh * ow]
 
     def fields(self, names: tuple[str, ...]) -> dict[str, np.ndarray]:
         """Fields of every step, gathered a chunk at a time so the whole record never exists at once."""
@@ -96,11 +133,11 @@ class _Bins:
 def _reduce(steps: dict[str, np.ndarray], mode: str) -> dict[str, np.ndarray]:
     """Pool each bin, max (first largest cell wins; an empty bin gives 0) or avg; adds result and more."""
     valid = steps["valid"].reshape(len(steps["index"]), int(np.prod(steps["valid"].shape[1:])))
+    window = steps["window"]  # freshly gathered: the cells outside the bin are filled in place
+    np.copyto(window, 0.0 if mode == "avg" else -np.inf, where=~steps["valid"])
     if mode == "avg":
-        window = np.where(steps["valid"], steps["window"], 0.0)
         count = valid.sum(axis=1)
-        return {**steps, "window": window, "count": count, "result": window.sum(axis=(1, 2)) / count}
-    window = np.where(steps["valid"], steps["window"], -np.inf)
+        return {**steps, "count": count, "result": window.sum(axis=(1, 2)) / count}
     values = window.reshape(valid.shape)
     best = values.max(axis=1)
     hit = (values == best[:, None]) & valid
