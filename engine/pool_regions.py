@@ -134,7 +134,8 @@ def _reduce(steps: dict[str, np.ndarray], mode: str) -> dict[str, np.ndarray]:
     """Pool each bin, max (first largest cell wins; an empty bin gives 0) or avg; adds result and more."""
     valid = steps["valid"].reshape(len(steps["index"]), int(np.prod(steps["valid"].shape[1:])))
     window = steps["window"]  # freshly gathered: the cells outside the bin are filled in place
-    np.copyto(window, 0.0 if mode == "avg" else -np.inf, where=~steps["valid"])
+    if not valid.all():
+        np.copyto(window, 0.0 if mode == "avg" else -np.inf, where=~steps["valid"])
     if mode == "avg":
         count = valid.sum(axis=1)
         return {**steps, "count": count, "result": window.sum(axis=(1, 2)) / count}
