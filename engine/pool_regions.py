@@ -136,8 +136,9 @@ def _reduce(steps: dict[str, np.ndarray], mode: str) -> dict[str, np.ndarray]:
     window = steps["window"]  # freshly gathered: the cells outside the bin are filled in place
     if not valid.all():
         np.copyto(window, 0.0 if mode == "avg" else -np.inf, where=~steps["valid"])
-    if mode == "avg":
-        count = valid.sum(axis=1)
+    if mode == "avg":  # adaptive bins lie inside the input: a bin's cells are its box's area
+        box = steps["box"].astype(np.int64)
+        count = (box[:, 1] - box[:, 0]) * (box[:, 3] - box[:, 2])
         return {**steps, "count": count, "result": window.sum(axis=(1, 2)) / count}
     values = window.reshape(valid.shape)
     best = values.max(axis=1)
