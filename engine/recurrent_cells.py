@@ -57,8 +57,10 @@ def step(
         pre = ih + hh
         record.update(h_pre=pre, h=np.tanh(pre) if mode == "rnn_tanh" else np.maximum(pre, 0.0))
     elif mode == "lstm":
-        pre = [ih[..., b] + hh[..., b] for b in blocks]
-        i, f, g, o = sigmoid(pre[0]), sigmoid(pre[1]), np.tanh(pre[2]), sigmoid(pre[3])
+        summed = ih + hh  # every gate's pre-activation at once, element-wise as gate by gate
+        gates = sigmoid(summed)  # the g block's sigmoid goes unused: one call beats three
+        pre = [summed[..., b] for b in blocks]
+        i, f, g, o = gates[..., blocks[0]], gates[..., blocks[1]], np.tanh(pre[2]), gates[..., blocks[3]]
         c_new = f * c + i * g
         c_tanh = np.tanh(c_new)
         record.update(i_pre=pre[0], i=i, f_pre=pre[1], f=f, g_pre=pre[2], g=g, o_pre=pre[3], o=o)
