@@ -38,7 +38,7 @@ from layerlab.engine.pool_regions import (
 )
 from layerlab.engine.pool_variants import lp_pool2d, mixed_pool2d, stochastic_pool2d
 from layerlab.engine.recurrent import gru, init_params, lstm, rnn
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import Held, Trace, recorded_trace
 from layerlab.engine.transposed import conv_transpose1d, conv_transpose2d, conv_transpose2d_as_conv
 
 rng = np.random.default_rng(16)
@@ -167,3 +167,26 @@ def test_resnet_conv1_sized_default_call_allocates_little() -> None:
     kept = trace.output.nbytes + sum(stage.nbytes for stage in trace.stages.values())
     assert peak < 3 * kept  # the output, its stages and the working sum: no step record
     np.testing.assert_array_equal(chunk["result"], trace.output.reshape(-1)[:1024])
+
+
+@pytest.mark.parametrize("family", ["spatial_pyramid_pool2d", "roi_pool2d", "adaptive_avg_pool2d", "rnn"])
+def test_an_empty_chunk_has_every_field_with_no_rows(family: str) -> None:
+    eager, lazy = FAMILIES[family](True), FAMILIES[family]("lazy")
+    empty = lazy.steps_between(2, 2)
+    assert empty.keys() == eager.steps.keys()
+    for name, column in eager.steps.items():
+        assert empty[name].shape == (0, *column.shape[1:]) and empty[name].dtype == column.dtype, name
+
+
+def test_a_held_record_is_assembled_once_on_first_access() -> None:
+    built = []
+
+    def columns() -> dict[str, np.ndarray]:
+        built.append(1)
+        return {"time": np.arange(5)}
+
+    trace = recorded_trace("demo", {}, np.zeros(1), {}, "lazy", Held(columns), 5)
+    assert trace.num_steps == 5 and not built
+    np.testing.assert_array_equal(trace.steps_between(1, 3)["time"], [1, 2])
+    np.testing.assert_array_equal(trace.step(-1)["time"], 4)
+    assert len(built) == 1
