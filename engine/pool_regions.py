@@ -141,9 +141,10 @@ def _reduce(steps: dict[str, np.ndarray], mode: str) -> dict[str, np.ndarray]:
         count = (box[:, 1] - box[:, 0]) * (box[:, 3] - box[:, 2])
         return {**steps, "count": count, "result": window.sum(axis=(1, 2)) / count}
     values = window.reshape(valid.shape)
-    best = values.max(axis=1)
-    hit = (values == best[:, None]) & valid
-    first, found = hit.argmax(axis=1), hit.any(axis=1)
+    # the first largest cell: the rest of the block is -inf and a bin's first cell is its top-left one
+    first = values.argmax(axis=1)
+    best = values[np.arange(len(values)), first]
+    found = valid[:, 0] & ~np.isnan(best)  # an empty bin, or a NaN in it (max propagates it): no winner
     bw = window.shape[2]
     winner = np.stack([steps["box"][:, 0] + first // bw, steps["box"][:, 2] + first % bw], axis=1)
     return {
