@@ -78,6 +78,19 @@ KERNEL_OVER_INPUT = {
     "tiled": ("/api/family/tiled", {"kernel_size": 7, "size": 4}, "kernel_size"),
     "flattened": ("/api/family/flattened", {"horizontal": [1] * 7, "size": 4, "padding": 0}, "horizontal"),
     "pool": ("/api/pool/trace", {"matrix": [[1, 2], [3, 4]], "kernel_size": 3}, "kernel_size"),
+    "transposed_cropped": (
+        "/api/family/transposed",
+        {"input": [[1]], "kernel": [[1]], "padding": 1},
+        "padding",
+    ),
+    "calculator": (
+        "/api/calculator/analyse",
+        {
+            "input_shape": [1, 3, 3],
+            "layers": [{"kind": "Conv2d", "args": {"in_channels": 1, "out_channels": 1, "kernel_size": 5}}],
+        },
+        "layers[0]",
+    ),
 }
 
 
