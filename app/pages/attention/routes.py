@@ -134,7 +134,7 @@ def attention(req: AttentionRequest) -> NumpyJSONResponse:
         t = self_attention_heads(
             s.x, s.w_q, s.w_k, s.w_v, s.w_o, req.heads, attn_mask=s.allowed, scale=s.scale
         )
-    heads, length, d_k = t.stages["q_heads"].shape
+    _, length, d_k = t.stages["q_heads"].shape  # (H, L, d_k)
     body = trace_body(t, stages=False)
     return NumpyJSONResponse(
         body
