@@ -14,18 +14,11 @@ from layerlab.app.config import in_effect as S
 from layerlab.app.errors import ApiError, engine_errors
 from layerlab.app.pages.recurrent.schemas import SequenceRequest
 from layerlab.engine.recurrent import DIRECTIONS, gru, init_params, lstm, rnn
+from layerlab.engine.sequences import signal
 from layerlab.engine.trace import Trace
 from layerlab.engine.vocab import FEATURES, embed, tokenize
 
 RUN = {"rnn": rnn, "lstm": lstm, "gru": gru}
-
-
-def signal(source: str, length: int, period: float) -> np.ndarray:
-    """The generated input, (T,): sin(2πt / period), or 0 before t = T // 2 and 1 from there."""
-    t = np.arange(length)
-    if source == "sine":
-        return np.sin(2 * np.pi * t / period)
-    return (t >= length // 2).astype(float)
 
 
 def sequence(req: SequenceRequest) -> tuple[np.ndarray, list[str], list[str]]:
