@@ -37,6 +37,10 @@ class Settings:
     max_abs_value: float = 1e6  # kernel and bias entries; keeps every product finite
     # step traces are served in chunks so a 256x256 map never builds one huge response
     trace_chunk_steps: int = 1024
+    # and a chunk carries at most this many numbers (engine.trace.chunk_length): a conv step with a 3x3
+    # kernel over 3 channels carries 69 (window, products, rows, cols, sums...), so its chunk stays 1,024
+    # steps; a 7x7 one carries 317 (232 steps), a linear step at 512 features 1,543 (47 steps)
+    trace_chunk_values: int = 72 * 1024
     # the conv page's live edits (app/pages/conv/routes.py): a request this small computes on the event loop
     # (at most about 1 ms: a 256x256 map with a 3x3 kernel; a thread hand-off cost 2 ms more on a busy
     # machine), a larger one as a job (app/jobs.py)

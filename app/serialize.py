@@ -10,7 +10,9 @@ import orjson
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from layerlab.engine.trace import Trace
+from layerlab.app.config import in_effect as S
+from layerlab.app.errors import ApiError
+from layerlab.engine.trace import Trace, chunk_length
 
 
 def compact(value: Any) -> Any:
@@ -62,6 +64,21 @@ def trace_body(
     elif stages is not True:
         body["stages"] = {name: trace.stages[name] for name in stages}
     return body
+
+
+def chunk_of(trace: Trace, chunk: int, step: int | None = None) -> tuple[int, slice]:
+    """The chunk of `trace`'s steps to send (the one holding `step` when given, clamped to the last) and
+    its steps: `trace_chunk_steps` at most, fewer when they would carry over `trace_chunk_values` numbers
+    (the answer's `chunk_steps` is `steps.stop - steps.start`). A chunk past the last step is a 422."""
+    total = trace.num_steps
+    length = chunk_length(trace, S.trace_chunk_steps, S.trace_chunk_values)
+    if step is not None:
+        chunk = min(step, total - 1) // length
+    start = chunk * length
+    if start >= total:
+        past = f"chunk {chunk} starts past the last step ({total} steps, {length} per chunk)"
+        raise ApiError(422, "chunk", past)
+    return chunk, slice(start, start + length)
 
 
 # what the keys most answers share hold

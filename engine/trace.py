@@ -12,6 +12,8 @@ Steps are recorded on demand by default: the trace keeps a recorder (a function
 from a range of flat step indices to the columnar step dict, holding only the
 small inputs it reads) and the step count. `t.steps` builds and caches every
 step on first access, `t.step(i)` builds one, `t.steps_between(a, b)` a chunk.
+`chunk_length(t, max_steps, max_values)` sizes such a chunk by its steps and by the numbers they carry
+(`t.values_per_step`).
 A trace holds the arrays it was called with as given, without a defensive copy (a stage may be a
 read-only view of an input): change an input in place after the call and the steps read later
 follow it; copy it first, or record eagerly with record_steps=True.
@@ -61,6 +63,15 @@ def recorded_trace(
         return Trace(op, params, output, stages, recorder=recorder, total_steps=total)
     picked = pick_steps(record_steps, total)
     return Trace(op, params, output, stages, {} if picked is None else recorder(picked))
+
+
+def chunk_length(trace: Trace, max_steps: int, max_values: int) -> int:
+    """Steps in one chunk of `trace`: at most `max_steps`, and at most `max_values` numbers in all
+    (a step of a wide kernel or a large bin carries hundreds); never fewer than one step."""
+    per_step = trace.values_per_step
+    if per_step == 0:
+        return max(1, max_steps)
+    return max(1, min(max_steps, max_values // per_step))
 
 
 class Held:
@@ -144,6 +155,17 @@ class Trace(NDArrayOperatorsMixin):
         if self._steps is None:
             return self._recorder(picked)
         return {name: column[picked.start : picked.stop] for name, column in self._steps.items()}
+
+    @property
+    def values_per_step(self) -> int:
+        """How many numbers one step carries, summed over its fields (0 without steps).
+
+        Read from step 0 (a lazy trace builds just that step): every field is a column, so each step
+        has the same shape in it.
+        """
+        if self.num_steps == 0:
+            return 0
+        return sum(int(np.size(value)) for value in self.step(0).values())
 
     def step(self, i: int) -> dict[str, np.ndarray]:
         """One step's fields, for tests and debugging (a lazy trace builds just that step)."""

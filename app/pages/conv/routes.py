@@ -30,7 +30,7 @@ from layerlab.app.pages.conv.request import (
 )
 from layerlab.app.pages.conv.schemas import ConvParams, ConvTraceRequest
 from layerlab.app.routes.kernels import kernel_infos
-from layerlab.app.serialize import NumpyJSONResponse, body_model, trace_body
+from layerlab.app.serialize import NumpyJSONResponse, body_model, chunk_of, trace_body
 from layerlab.engine.activations import relu
 from layerlab.engine.conv import conv2d, filter_inputs
 from layerlab.engine.images import FIXED_SIZE, SAMPLES
@@ -71,7 +71,8 @@ CLIENT_GONE = 499  # the client closed the connection before its answer was read
     "/api/conv/trace", response_model=ConvTraceAnswer, response_class=NumpyJSONResponse, responses=TRACE_DOC
 )
 async def trace(req: ConvTraceRequest, request: Request, uploads: Uploads) -> Response:
-    """Step trace of output channel `filter`, steps in chunks of `trace_chunk_steps`."""
+    """Step trace of output channel `filter`, in chunks of `trace_chunk_steps` (fewer for wide kernels:
+    `trace_chunk_values`)."""
     # the page cancels a trace whose settings it has moved past: no work for a client that left
     if await request.is_disconnected():
         return Response(status_code=CLIENT_GONE)
@@ -85,22 +86,14 @@ def _trace_response(req: ConvTraceRequest, uploads: UploadStore, request: Reques
         t = conv2d(
             *filter_inputs(x, w, b, 1, req.filter), **kwargs
         )  # steps on demand: a chunk is built below
-    total = t.output.size
-    chunk = req.chunk if req.step is None else min(req.step, total - 1) // S.trace_chunk_steps
-    start = chunk * S.trace_chunk_steps
-    if start >= total:
-        raise ApiError(
-            422,
-            "chunk",
-            f"chunk {chunk} starts past the last step ({total} steps, {S.trace_chunk_steps} per chunk)",
-        )
+    chunk, steps = chunk_of(t, req.chunk, req.step)
     stages = {"input": x, "padded": t.stages["padded"], "weight": t.stages["weight"][0]}
     names = stages if req.stages is True else req.stages or ()
     # each step's window is the padded stage at its rows and columns: the page looks it up there, which
     # keeps a whole 28x28 trace under 40 KB compressed (the windows were a fifth of it)
     body = trace_body(
         t,
-        steps=slice(start, start + S.trace_chunk_steps),
+        steps=steps,
         stages={name: stages[name] for name in names} if names else False,
         drop=("window",),
     )
@@ -109,8 +102,8 @@ def _trace_response(req: ConvTraceRequest, uploads: UploadStore, request: Reques
         "output": t.output[0],
         "activation": relu(t.output[0]).output if req.relu else None,
         "chunk": chunk,
-        "chunk_steps": S.trace_chunk_steps,
-        "step_offset": start,
+        "chunk_steps": steps.stop - steps.start,
+        "step_offset": steps.start,
         "formulas": size_formulas(t) | {"parameters": parameter_formula(w.shape, b is not None)},
         "torch": torch_line(req, x.shape),
     }

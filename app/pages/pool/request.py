@@ -126,20 +126,6 @@ def output_map(trace: Trace) -> np.ndarray:
     return out.reshape(-1) if trace.op == "spatial_pyramid_pool2d" else out.reshape(out.shape[-2:])
 
 
-def chunk_slice(total: int, chunk: int, step: int | None) -> tuple[int, slice]:
-    """The chunk to send (the one holding `step` when given, clamped to the last) and its steps."""
-    if step is not None:
-        chunk = min(step, total - 1) // S.trace_chunk_steps
-    start = chunk * S.trace_chunk_steps
-    if start >= total:
-        raise ApiError(
-            422,
-            "chunk",
-            f"chunk {chunk} starts past the last step ({total} steps, {S.trace_chunk_steps} per chunk)",
-        )
-    return chunk, slice(start, start + S.trace_chunk_steps)
-
-
 def step_fields(trace: Trace, steps: slice) -> dict[str, np.ndarray]:
     """The chunk's step columns; index keeps (row, col) only: one image, one channel."""
     fields = {name: column[steps] for name, column in trace.steps.items() if name != "batch"}

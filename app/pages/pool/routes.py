@@ -20,7 +20,7 @@ from layerlab.app.pages.pool.schemas import (
     PoolShiftRequest,
     PoolTraceRequest,
 )
-from layerlab.app.serialize import NumpyJSONResponse, body_model
+from layerlab.app.serialize import NumpyJSONResponse, body_model, chunk_of
 from layerlab.engine.images import SAMPLES
 
 router = APIRouter(tags=["pool"])
@@ -139,17 +139,17 @@ def pool_page(request: Request) -> HTMLResponse:
 )
 @heavy
 def trace(req: PoolTraceRequest, uploads: Uploads) -> NumpyJSONResponse:
-    """One pooling's steps (windows or bins) in chunks of `trace_chunk_steps`."""
+    """One pooling's steps (windows or bins) in chunks (`serialize.chunk_of`)."""
     x, source = pr.load_map(req, uploads)
     t = pr.pool(req, x)
-    chunk, steps = pr.chunk_slice(t.num_steps, req.chunk, req.step)
+    chunk, steps = chunk_of(t, req.chunk, req.step)
     body = {
         "op": t.op,
         "kind": req.kind,
         "params": t.params,
         "num_steps": t.num_steps,
         "chunk": chunk,
-        "chunk_steps": S.trace_chunk_steps,
+        "chunk_steps": steps.stop - steps.start,
         "step_offset": steps.start,
         "steps": pr.step_fields(t, steps),
     }
@@ -177,7 +177,7 @@ def compare(req: PoolCompareRequest, uploads: Uploads) -> NumpyJSONResponse:
     x, source = pr.load_map(req, uploads)
     traces = {kind.name: pr.pool(pr.compared(req, kind.name), x) for kind in COMPARED}
     first = next(iter(traces.values()))
-    chunk, steps = pr.chunk_slice(first.num_steps, req.chunk, req.step)
+    chunk, steps = chunk_of(first, req.chunk, req.step)
     shared = pr.step_fields(first, steps)
     divisor = next(t for t in traces.values() if "divisor" in t.steps)
     body = {
@@ -185,7 +185,7 @@ def compare(req: PoolCompareRequest, uploads: Uploads) -> NumpyJSONResponse:
         "params": first.params | {"norm_type": req.norm_type},
         "num_steps": first.num_steps,
         "chunk": chunk,
-        "chunk_steps": S.trace_chunk_steps,
+        "chunk_steps": steps.stop - steps.start,
         "step_offset": steps.start,
         "steps": {
             **{key: shared[key] for key in ("index", "rows", "cols", "window", "valid")},
