@@ -4,10 +4,11 @@
 default arguments, in a fresh subprocess: peak resident memory (ru_maxrss) minus the baseline after
 the imports and inputs. Steps are recorded on demand, so the call holds the output and stages only.
 (b) For every step-recording family at the sizes the other engine benches use: the time of the call
-with its default (lazy) record plus one chunk of settings.trace_chunk_steps steps, as the chunked
-routes read them, over the fastest bare vectorized NumPy computation of the same output (the
-baselines of engine_bench.py, family_bench.py and families_bench.py; adaptive pooling, linear and
-the LSTM have their own here).
+with its default (lazy) record plus one chunk of steps as the chunked routes read it (chunk_length:
+settings.trace_chunk_steps steps, fewer when they would carry over settings.trace_chunk_values
+numbers), over the fastest bare vectorized NumPy computation of the same output (the baselines of
+engine_bench.py, family_bench.py and families_bench.py; adaptive pooling, linear and the LSTM have
+their own here).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from layerlab.engine.norm import batch_norm, group_norm, layer_norm
 from layerlab.engine.pool import avg_pool2d, max_pool2d
 from layerlab.engine.pool_regions import adaptive_avg_pool2d, adaptive_max_pool2d
 from layerlab.engine.recurrent import init_params, lstm
+from layerlab.engine.trace import chunk_length
 from layerlab.engine.transposed import conv_transpose2d
 
 MEMORY_TARGET_MB = 500.0
@@ -44,6 +46,7 @@ _MEMORY_SCRIPT = """
 import json, resource, sys, tracemalloc
 import numpy as np
 from layerlab.engine.conv import conv2d
+from layerlab.engine.trace import chunk_length
 rng = np.random.default_rng(0)
 x, w = rng.random((1, 3, 224, 224)), rng.standard_normal((64, 3, 7, 7))
 conv2d(x[..., :16, :16], w, stride=2, padding=3)  # first use: code paths and small buffers
@@ -52,7 +55,7 @@ tracemalloc.start()
 t = conv2d(x, w, stride=2, padding=3)
 traced = tracemalloc.get_traced_memory()[1]
 after_call = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-chunk = t.steps_between(0, int(sys.argv[1]))
+chunk = t.steps_between(0, chunk_length(t, int(sys.argv[1]), int(sys.argv[2])))
 after_chunk = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 tracemalloc.stop()
 one_step = sum(column.nbytes for column in t.steps_between(0, 1).values())
@@ -66,7 +69,13 @@ print(json.dumps({"base_kb": base, "call_kb": after_call - base, "chunk_kb": aft
 def peak_memory() -> dict:
     """The ResNet-conv1-sized default conv2d call in a fresh interpreter (ru_maxrss, Linux KB)."""
     out = subprocess.run(
-        [sys.executable, "-c", _MEMORY_SCRIPT, str(settings.trace_chunk_steps)],
+        [
+            sys.executable,
+            "-c",
+            _MEMORY_SCRIPT,
+            str(settings.trace_chunk_steps),
+            str(settings.trace_chunk_values),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -119,12 +128,17 @@ class Case:
     bare: dict[str, Callable[[], np.ndarray]]  # candidates for the same output; the fastest counts
 
 
+def chunk_steps(trace) -> int:
+    """The steps in a chunk of `trace`, as the chunked routes size it."""
+    return chunk_length(trace, settings.trace_chunk_steps, settings.trace_chunk_values)
+
+
 def _chunk(make: Callable[[], object]) -> Callable[[], np.ndarray]:
     """The default call, then one chunk of steps as a chunked route reads it; returns the output."""
 
     def run() -> np.ndarray:
         trace = make()
-        trace.steps_between(0, settings.trace_chunk_steps)
+        trace.steps_between(0, chunk_steps(trace))
         return trace.output
 
     return run
@@ -237,6 +251,7 @@ def cases() -> list[Case]:
 def _time(case: Case, repeats: int) -> dict:
     timed = _chunk(case.lazy)
     expected = timed()
+    steps = chunk_steps(case.lazy())
     for name, bare in case.bare.items():
         if not np.allclose(bare(), expected, rtol=1e-9, atol=1e-9):
             raise AssertionError(f"bare {case.label} ({name}) disagrees with the engine at {case.shape}")
@@ -249,6 +264,7 @@ def _time(case: Case, repeats: int) -> dict:
         "shape": case.shape,
         "bare": {name: t.__dict__ for name, t in bare_times.items()},
         "bare_fastest": fastest,
+        "chunk_steps": steps,
         "chunk": chunk.__dict__,
         "chunk_over_bare": chunk.median_ms / base.median_ms,
         "chunk_over_bare_p95": chunk.p95_ms / base.p95_ms,
@@ -259,22 +275,29 @@ def run(quick: bool) -> Section:
     repeats = 3 if quick else 15
     memory = peak_memory()
     results = [_time(case, repeats) for case in cases()]
-    chunk = settings.trace_chunk_steps
+    chunk, values = settings.trace_chunk_steps, settings.trace_chunk_values
     section = Section(
-        title=f"Trace: default call plus one chunk of {chunk} steps vs the fastest bare NumPy "
-        f"(median of {repeats})",
+        title=f"Trace: default call plus one chunk (at most {chunk} steps and {values} numbers) vs the "
+        f"fastest bare NumPy (median of {repeats})",
         headers=[
             "operation",
             "input",
             "bare ms",
             "bare p95",
             "method",
+            "steps",
             "chunk ms",
             "chunk p95",
             "ratio",
             "p95 ratio",
         ],
-        data={"repeats": repeats, "chunk_steps": chunk, "memory": memory, "cases": results},
+        data={
+            "repeats": repeats,
+            "chunk_steps": chunk,
+            "chunk_values": values,
+            "memory": memory,
+            "cases": results,
+        },
     )
     for r in results:
         b = r["bare"][r["bare_fastest"]]
@@ -285,6 +308,7 @@ def run(quick: bool) -> Section:
                 ms(b["median_ms"]),
                 ms(b["p95_ms"]),
                 r["bare_fastest"],
+                str(r["chunk_steps"]),
                 ms(r["chunk"]["median_ms"]),
                 ms(r["chunk"]["p95_ms"]),
                 ratio(r["chunk_over_bare"]),
