@@ -1,8 +1,11 @@
 """Pieces the convolution-family page shows beside its engine calls (seed 003): the scatter
 reading's partial outputs, a joint step schedule for two readings, rank-one kernels, kernels
-fitted to a size, and which group each channel belongs to."""
+fitted to a size, which group each channel belongs to, and seeded kernels (seed 003's weights
+the page does not let the user type)."""
 
 from __future__ import annotations
+
+import zlib
 
 import numpy as np
 
@@ -53,3 +56,28 @@ def fit_kernel(kernel: np.ndarray, k: int) -> np.ndarray:
 def channel_groups(channels: int, groups: int) -> np.ndarray:
     """(C,) the group of each channel when C channels split into `groups` contiguous groups."""
     return np.arange(channels) // (channels // groups)
+
+
+def seeded_kernel(
+    seed: int, salt: str, out_channel: int, in_channel: int, kh: int, kw: int, std: float
+) -> np.ndarray:
+    """(kH, kW) weights ~ N(0, std) rounded to 2 decimals, drawn from a generator seeded by
+    (seed, crc32(salt), out_channel, in_channel, kH, kW): the same arguments give the same kernel."""
+    key = [seed, zlib.crc32(salt.encode()), out_channel, in_channel, kh, kw]
+    return np.round(np.random.default_rng(key).normal(0.0, std, (kh, kw)), 2)
+
+
+def seeded_weight(seed: int, salt: str, c_out: int, c_in: int, groups: int, k: int, std: float) -> np.ndarray:
+    """(C_out, C_in/groups, k, k): output o's j-th kernel is seeded by o and its global input channel,
+    so adding a channel leaves the other channels' kernels as they were."""
+    per_in, per_out = c_in // groups, c_out // groups
+    weight = np.empty((c_out, per_in, k, k))
+    for o in range(c_out):
+        for j in range(per_in):
+            weight[o, j] = seeded_kernel(seed, salt, o, (o // per_out) * per_in + j, k, k, std)
+    return weight
+
+
+def seeded_bias(seed: int, salt: str, c_out: int, std: float) -> np.ndarray:
+    """(C_out,) biases, seeded like the kernels (salt + "-bias", input channel 0, a 1x1 kernel)."""
+    return np.array([seeded_kernel(seed, salt + "-bias", o, 0, 1, 1, std)[0, 0] for o in range(c_out)])

@@ -89,3 +89,28 @@ def probe_errors(
         "spread": float(np.std(errors)),
         "worst": float(np.abs(errors).max()),
     }
+
+
+def seeded_input(
+    seed: int,
+    key: tuple[int, ...],
+    shape: tuple[int, int, int, int],
+    offsets: np.ndarray,
+    scales: np.ndarray,
+    sample_share: float,
+    decimals: int = 2,
+) -> np.ndarray:
+    """(N, C, H, W): offsets[c] + scales[c] * (sqrt(share) * plane draw + sqrt(1 - share) * pixel draw),
+    rounded to `decimals`, from a generator seeded by (seed, *key).
+
+    The plane draw is one per (sample, channel), the pixel draw one per element; both are unit
+    normal, so the noise has unit variance and channel c's population mean and variance are
+    offsets[c] and scales[c]**2 whatever the share. The same seed and key give the same numbers.
+    """
+    rng = np.random.default_rng([seed, *key])
+    n, c, h, w = shape
+    plane = rng.standard_normal((n, c, 1, 1))
+    pixel = rng.standard_normal((n, c, h, w))
+    noise = np.sqrt(sample_share) * plane + np.sqrt(1 - sample_share) * pixel
+    offsets, scales = (np.asarray(v, dtype=np.float64)[:, None, None] for v in (offsets, scales))
+    return np.round(offsets + scales * noise, decimals)

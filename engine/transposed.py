@@ -63,8 +63,14 @@ def _check(input, weight, bias, stride, padding, output_padding, groups, dilatio
         )
     axes = list(zip((height, width), stride, padding, dilation, kernel, out_pad, strict=True))
     size = tuple((h - 1) * s - 2 * p + d * (k - 1) + o + 1 for h, s, p, d, k, o in axes)
-    if min(size) < 1:
-        raise ArgumentError("padding", f"output size {size} for input size {(height, width)} is too small")
+    for axis, name in enumerate(("height", "width")):
+        if size[axis] < 1:
+            most = (size[axis] + 2 * padding[axis] - 1) // 2  # the padding that leaves one row or column
+            raise ArgumentError(
+                "padding",
+                f"padding {padding[axis]} crops the whole output: its {name} would be {size[axis]}, "
+                f"too small for input size {(height, width)}; at most {most} leaves a row and a column",
+            )
     before = [d * (k - 1) - p for _, _, p, d, k, _ in axes]  # gather padding; negative crops
     params = {
         "stride": stride,

@@ -135,8 +135,16 @@ def flattened_conv2d(
     after_channel = conv2d(x, ch[:, :, None, None], record_steps=False).output  # (N, C_out, H, W)
     pads = resolve_padding(padding, (kh, kw), (1, 1), (1, 1))
     padded = pad2d(after_channel, pads, "zeros")  # (N, C_out, H + pads, W + pads)
-    if kh > padded.shape[-2] or kw > padded.shape[-1]:
-        raise ArgumentError("weight", f"kernel {kh}x{kw} is larger than the padded input {padded.shape[-2:]}")
+    for argument, taps, side, name in (
+        ("vertical_weight", kh, padded.shape[-2], "height"),
+        ("horizontal_weight", kw, padded.shape[-1], "width"),
+    ):
+        if taps > side:
+            raise ArgumentError(
+                argument,
+                f"{argument} of {taps} taps covers {taps}, more than the padded input's {name} {side} "
+                f"(kernel {kh}x{kw}, padded input {padded.shape[-2:]})",
+            )
     # each output channel filters only its own map: depthwise convolutions (groups = C_out)
     after_vertical = conv2d(padded, vert[:, None, :, None], groups=c_out, record_steps=False).output
     out = conv2d(after_vertical, hor[:, None, None, :], bias, groups=c_out, record_steps=False).output

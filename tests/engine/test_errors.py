@@ -10,7 +10,7 @@ from layerlab.engine.errors import ArgumentError
 from layerlab.engine.grouped import conv1d
 from layerlab.engine.pool import avg_pool2d, max_pool2d
 from layerlab.engine.transposed import conv_transpose2d
-from layerlab.engine.variants import tiled_conv2d
+from layerlab.engine.variants import flattened_conv2d, tiled_conv2d
 
 X = np.ones((2, 4, 4))
 W = np.ones((2, 2, 3, 3))
@@ -40,6 +40,18 @@ CASES = {
     "pool_padding": (lambda: max_pool2d(X, 2, padding=2), "padding", "at most half"),
     "pool_divisor": (lambda: avg_pool2d(X, 2, divisor_override=0), "divisor_override", "non-zero"),
     "tiled_kernel": (lambda: tiled_conv2d(X, np.ones((1, 1, 1, 2, 5, 5)), tile=1), "weight", "larger"),
+    # (1 - 1) * 1 + 3 - 1 + 1 = 3 rows before cropping: padding 2 leaves none, at most 1 leaves one
+    "transposed_crops_all": (lambda: conv_transpose2d(X[:, :1, :1], W, padding=2), "padding", "at most 1"),
+    "flattened_vertical": (
+        lambda: flattened_conv2d(X, np.ones((1, 2)), np.ones((1, 5)), np.ones((1, 3))),
+        "vertical_weight",
+        "covers 5",
+    ),
+    "flattened_horizontal": (
+        lambda: flattened_conv2d(X, np.ones((1, 2)), np.ones((1, 3)), np.ones((1, 7)), padding=1),
+        "horizontal_weight",
+        "width 6",
+    ),
 }
 
 

@@ -59,3 +59,22 @@ def test_fit_kernel_crops_and_pads_about_the_centre():
 
 def test_channel_groups_are_contiguous():
     assert channel_groups(6, 3).tolist() == [0, 0, 1, 1, 2, 2]
+
+
+def test_seeded_weight_draws_each_kernel_from_its_output_and_global_input_channel():
+    from layerlab.engine.family_parts import seeded_bias, seeded_kernel, seeded_weight
+
+    w = seeded_weight(3, "conv", 4, 6, 2, 3, 0.5)  # 2 groups: outputs 0-1 read inputs 0-2, 2-3 read 3-5
+    assert w.shape == (4, 3, 3, 3)
+    for o in range(4):
+        for j in range(3):
+            np.testing.assert_array_equal(w[o, j], seeded_kernel(3, "conv", o, (o // 2) * 3 + j, 3, 3, 0.5))
+    # adding a channel leaves the others' kernels as they were; values are rounded to 2 decimals
+    np.testing.assert_array_equal(
+        seeded_weight(3, "conv", 5, 6, 1, 3, 0.5)[:4, :6], seeded_weight(3, "conv", 4, 6, 1, 3, 0.5)
+    )
+    assert np.array_equal(np.round(w, 2), w)
+    bias = seeded_bias(3, "conv", 4, 0.5)
+    assert [bias[o] for o in range(4)] == [
+        seeded_kernel(3, "conv-bias", o, 0, 1, 1, 0.5)[0, 0] for o in range(4)
+    ]

@@ -75,3 +75,19 @@ def test_probe_errors_match_batch_norm_and_a_loop_over_the_batch():
     mean_error = np.mean([abs(t.steps["mean"][c] - offsets[c]) / scales[c] for c in range(2)])
     assert np.isclose(study["mean_error"], mean_error)
     assert np.isclose(study["worst"], np.abs(study["error"]).max())
+
+
+def test_seeded_input_has_the_channels_population_mean_and_variance_whatever_the_share():
+    from layerlab.engine.norm_steps import seeded_input
+
+    offsets, scales = np.array([1.0, -2.0]), np.array([0.5, 3.0])
+    for share in (0.0, 0.6):
+        x = seeded_input(7, (1,), (400, 2, 6, 6), offsets, scales, share, decimals=6)
+        # the channel mean's standard error: the plane draw is one per sample, the pixel draw one per element
+        error = scales * np.sqrt(share / 400 + (1 - share) / (400 * 36))
+        np.testing.assert_allclose(x.mean(axis=(0, 2, 3)), offsets, atol=5 * error.max())
+        np.testing.assert_allclose(x.var(axis=(0, 2, 3)), scales**2, rtol=0.15)
+    a, b = (seeded_input(7, (0,), (2, 2, 3, 3), offsets, scales, 0.3) for _ in range(2))
+    np.testing.assert_array_equal(a, b)
+    assert np.array_equal(np.round(a, 2), a)
+    assert not np.array_equal(a, seeded_input(7, (1,), (2, 2, 3, 3), offsets, scales, 0.3))

@@ -7,12 +7,10 @@ reproduces them and adding a channel leaves the other channels' kernels as they 
 
 from __future__ import annotations
 
-import zlib
 from functools import lru_cache
 
 import numpy as np
 
-from layerlab.app.errors import ApiError
 from layerlab.app.pages.family.schemas import (
     Conv1dRequest,
     FlattenedRequest,
@@ -64,33 +62,14 @@ def gray_or_rgb(color: str, size: int) -> tuple[np.ndarray, list[str]]:
     return sample_image("scene", size, color), (["R", "G", "B"] if color == "rgb" else ["gray"])
 
 
-def seeded_kernel(salt: str, out_channel: int, in_channel: int, kh: int, kw: int) -> np.ndarray:
-    """(kH, kW) weights ~ N(0, WEIGHT_STD), rounded to 2 decimals, the same for the same arguments."""
-    key = [WEIGHT_SEED, zlib.crc32(salt.encode()), out_channel, in_channel, kh, kw]
-    return np.round(np.random.default_rng(key).normal(0.0, WEIGHT_STD, (kh, kw)), 2)
-
-
 def seeded_weight(salt: str, c_out: int, c_in: int, groups: int, k: int) -> np.ndarray:
-    """(C_out, C_in/groups, k, k): output o's j-th kernel is seeded by o and its global input channel."""
-    per_in, per_out = c_in // groups, c_out // groups
-    return np.array(
-        [
-            [seeded_kernel(salt, o, (o // per_out) * per_in + j, k, k) for j in range(per_in)]
-            for o in range(c_out)
-        ]
-    )
+    """(C_out, C_in/groups, k, k) seed 003's kernels, drawn by the engine (family_parts.seeded_weight)."""
+    return family_parts.seeded_weight(WEIGHT_SEED, salt, c_out, c_in, groups, k, WEIGHT_STD)
 
 
 def seeded_bias(salt: str, c_out: int) -> np.ndarray:
     """(C_out,) biases, seeded like the kernels."""
-    return np.array([seeded_kernel(salt + "-bias", o, 0, 1, 1)[0, 0] for o in range(c_out)])
-
-
-def _span_check(field: str, what: str, taps: int, padded: int) -> None:
-    if taps > padded:
-        raise ApiError(
-            422, field, f"{what} of {taps} taps covers {taps}, more than the {padded} of the padded input"
-        )
+    return family_parts.seeded_bias(WEIGHT_SEED, salt, c_out, WEIGHT_STD)
 
 
 # conv1d's arguments as the request names them (the engine's geometry errors name the first)
@@ -111,19 +90,11 @@ def conv1d_args(req: Conv1dRequest) -> tuple[np.ndarray, np.ndarray, dict]:
 
 
 def transposed_args(req: TransposedRequest) -> tuple[np.ndarray, np.ndarray, dict]:
-    """(input (1, H, W), weight (1, 1, kH, kW), keyword arguments) for engine.transposed."""
+    """(input (1, H, W), weight (1, 1, kH, kW), keyword arguments) for engine.transposed (which checks
+    them: a padding that crops the whole output is its error, naming "padding" and the most allowed)."""
     x = np.asarray(req.input, dtype=np.float64)[None]
     w = np.asarray(req.kernel, dtype=np.float64)[None, None]
     s, p, d, o = req.stride, req.padding, req.dilation, req.output_padding
-    for axis, name in ((0, "height"), (1, "width")):
-        uncropped = (x.shape[1 + axis] - 1) * s + d * (w.shape[2 + axis] - 1) + o + 1
-        if uncropped - 2 * p < 1:
-            raise ApiError(
-                422,
-                "padding",
-                f"padding {p} crops the whole output (its {name} would be {uncropped - 2 * p}); "
-                f"at most {(uncropped - 1) // 2} leaves a row and a column",
-            )
     kwargs = {"stride": s, "padding": p, "output_padding": o, "dilation": d}
     return x, w, kwargs
 
@@ -162,11 +133,17 @@ def tiled_args(req: TiledRequest) -> tuple[np.ndarray, np.ndarray, dict]:
     return x, kernels[:, :, None, None], kwargs
 
 
+# flattened_conv2d's 1-D filters as the request names them (the engine's span errors name the first)
+FLATTENED_FIELDS = {
+    "channel_weight": "channel",
+    "vertical_weight": "vertical",
+    "horizontal_weight": "horizontal",
+}
+
+
 def flattened_args(req: FlattenedRequest) -> tuple[np.ndarray, list[str], dict]:
     """(scene (C, H, W), channel names, keyword arguments) for flattened_conv2d (one output channel)."""
     x, names = gray_or_rgb(req.color, req.size)
-    for field, taps in (("vertical", req.vertical), ("horizontal", req.horizontal)):
-        _span_check(field, f"the {field} filter", len(taps), req.size + 2 * req.padding)
     kwargs = {
         "channel_weight": np.array([req.channel], dtype=np.float64),  # (1, C_in)
         "vertical_weight": np.array([req.vertical], dtype=np.float64),  # (1, kH)

@@ -3,7 +3,6 @@ flattened and residual, each one engine call answered with every number its view
 
 from __future__ import annotations
 
-import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -32,6 +31,7 @@ from layerlab.engine.grouped import (
     conv_cost,
     depthwise_separable_conv2d,
 )
+from layerlab.engine.measures import max_abs_difference
 from layerlab.engine.transposed import conv_transpose2d, conv_transpose2d_as_conv
 from layerlab.engine.variants import flattened_conv2d, residual_block, tiled_conv2d
 
@@ -225,24 +225,26 @@ def transposed(req: TransposedRequest) -> NumpyJSONResponse:
     with engine_errors():
         scatter = conv_transpose2d(x, w, **kwargs)
         gather = conv_transpose2d_as_conv(x, w, **kwargs)
-    params, s, g = scatter.params, scatter.steps, gather.steps
+    params = scatter.params
     top, bottom, left, right = params["gather_pads"]
     inserted = gather.stages["zero_inserted"][0]  # (Z_H, Z_W)
     schedule = dict(
         zip(("scatter", "gather"), joint_schedule(scatter.num_steps, gather.num_steps), strict=True)
     )
+    scatter_body, gather_body = trace_body(scatter, stages=False), trace_body(gather, stages=False)
+    s, g = scatter_body["steps"], gather_body["steps"]
     return NumpyJSONResponse(
-        {
-            "op": scatter.op,
-            "params": params,
+        trace_body(scatter, steps=False, stages=False)
+        | {
             "output": scatter.output[0],  # (OH, OW)
-            "max_difference": float(np.abs(scatter.output - gather.output).max()),
+            "max_difference": max_abs_difference(scatter.output, gather.output),
             "num_steps": len(schedule["scatter"]),
             "schedule": schedule,  # joint step -> the step of each reading it shows
-            "scatter": {
+            "scatter": scatter_body
+            | {
                 "input": x[0],
                 "kernel": w[0, 0],
-                "num_steps": scatter.num_steps,
+                "output": scatter.output[0],
                 "partial": scatter_partials(s, params["output_size"]),  # (S, OH, OW)
                 "steps": {
                     "index": s["index"][:, 2:],  # (S, 2) the input element (i, j)
@@ -254,13 +256,13 @@ def transposed(req: TransposedRequest) -> NumpyJSONResponse:
                     "inside": s["inside"],
                 },
             },
-            "gather": {
+            "gather": gather_body
+            | {
                 "zero_inserted": inserted,
                 "padded": gather.stages["padded"][0],  # (Hp, Wp)
                 "kernel": gather.stages["weight"][0, 0],  # flipped
                 "frame": (top, left, top + inserted.shape[0], left + inserted.shape[1]),
                 "output": gather.output[0],
-                "num_steps": gather.num_steps,
                 "steps": {
                     "index": g["index"][:, 2:],  # (S, 2) the output element
                     "rows": g["rows"],
@@ -320,8 +322,8 @@ def grouped(req: GroupedRequest) -> NumpyJSONResponse:
     out_size = t.params["output_size"]
     ratio = {key: cost["standard"][key] / cost["layer"][key] for key in ("parameters", "macs")}
     return NumpyJSONResponse(
-        {
-            "op": t.op,
+        trace_body(t, steps=False, stages=False)
+        | {
             "mode": req.mode,
             "params": {
                 "in_channels": c_in,
@@ -358,8 +360,8 @@ def shuffle(req: ShuffleRequest) -> NumpyJSONResponse:
         t = channel_shuffle(x[None], req.groups)
     permutation = t.params["permutation"]
     return NumpyJSONResponse(
-        {
-            "op": t.op,
+        trace_body(t, steps=False, stages=False)
+        | {
             "params": {"groups": req.groups, "channels_per_group": t.params["channels_per_group"]},
             "permutation": permutation,  # output[k] = input[permutation[k]]
             "input_group": channel_groups(req.channels, req.groups),  # (C,)
@@ -383,9 +385,8 @@ def tiled(req: TiledRequest) -> NumpyJSONResponse:
     tile_index = t.stages["tile_index"]  # (OH, OW, 2)
     plain = conv_cost(1, 1, req.kernel_size, t.params["output_size"], 1, False)["parameters"]
     return NumpyJSONResponse(
-        {
-            "op": t.op,
-            "params": t.params,
+        trace_body(t, steps=False, stages=False)
+        | {
             "input": x[0],
             "padded": t.stages["padded"][0],
             "kernels": w[:, :, 0, 0],  # (tH, tW, k, k)
@@ -406,21 +407,20 @@ def flattened(req: FlattenedRequest) -> NumpyJSONResponse:
     """flattened_conv2d's three 1-D passes beside the full conv2d with the rank-1 kernel they make."""
     x, names, kwargs = fr.flattened_args(req)
     full_kernel = fr.rank_one_kernel(kwargs)  # (1, C, kH, kW)
-    with engine_errors():
+    with engine_errors(fields=fr.FLATTENED_FIELDS):
         t = flattened_conv2d(x, **kwargs)
         full = conv2d(x, full_kernel, padding=req.padding, record_steps=False)
+    stages = {key: t.stages[key][0] for key in ("after_channel", "padded", "after_vertical")}
     return NumpyJSONResponse(
-        {
-            "op": t.op,
-            "params": t.params,
+        trace_body(t, steps=False, stages=stages)
+        | {
             "input": x,
             "names": names,
             "filters": {key: kwargs[f"{key}_weight"][0] for key in ("channel", "vertical", "horizontal")},
-            "stages": {key: t.stages[key][0] for key in ("after_channel", "padded", "after_vertical")},
             "output": t.output[0],
             "full_kernel": full_kernel[0],  # (C, kH, kW)
             "full_output": full.output[0],
-            "max_difference": float(np.abs(full.output - t.output).max()),
+            "max_difference": max_abs_difference(full.output, t.output),
             "operations": t.params["operations"],
             "torch": ft.torch_flattened(req),
             "formulas": ft.flattened_formulas(t.params, x.shape[0]),
@@ -437,13 +437,11 @@ def residual(req: ResidualRequest) -> NumpyJSONResponse:
     x, names, kwargs = fr.residual_args(req)
     with engine_errors():
         t = residual_block(x, **kwargs)
+    # stages conv1, relu1 (C_mid, H, W); conv2, identity, sum (C, H, W)
     return NumpyJSONResponse(
-        {
-            "op": t.op,
-            "params": t.params,
+        trace_body(t, steps=False)
+        | {
             "names": names,
-            "stages": t.stages,  # conv1, relu1 (C_mid, H, W); conv2, identity, sum (C, H, W)
-            "output": t.output,
             "weights": {"conv1": kwargs["weight1"], "conv2": kwargs["weight2"]},
             "torch": ft.torch_residual(req),
         }

@@ -7,6 +7,7 @@ import numpy as np
 
 from layerlab.app.config import in_effect as S
 from layerlab.app.pages.norm.schemas import NormInput, NormParams, NormStreamRequest
+from layerlab.engine.measures import max_abs_difference
 from layerlab.engine.norm import (
     batch_norm,
     batch_norm_stream,
@@ -15,7 +16,14 @@ from layerlab.engine.norm import (
     layer_norm,
     rms_norm,
 )
-from layerlab.engine.norm_steps import axis_ids, channel_window, group_sums, probe_errors, series_histogram
+from layerlab.engine.norm_steps import (
+    axis_ids,
+    channel_window,
+    group_sums,
+    probe_errors,
+    seeded_input,
+    series_histogram,
+)
 from layerlab.engine.norm_weights import local_response_norm, weight_norm, weight_standardization
 from layerlab.engine.trace import Trace
 
@@ -27,18 +35,11 @@ DECIMALS = 2  # generated values are rounded so that every printed number is the
 
 
 def generate(inp: NormInput, batch: int | None = None, key: tuple[int, ...] = (PAGE_BATCH,)) -> np.ndarray:
-    """(N, C, H, W): offsets[c] + scales[c] * (sqrt(share) * plane draw + sqrt(1 - share) * pixel draw).
-
-    The noise has unit variance, so channel c's population mean and variance are offsets[c] and
-    scales[c]**2 whatever the share; the same seed and key give the same numbers.
-    """
-    rng = np.random.default_rng([inp.seed, *key])
+    """(N, C, H, W) drawn by the engine's seeded_input: channel c's population mean and variance are
+    offsets[c] and scales[c]**2; the same seed and key give the same numbers."""
     n = inp.batch if batch is None else batch
-    plane = rng.standard_normal((n, inp.channels, 1, 1))  # one draw per (sample, channel)
-    pixel = rng.standard_normal((n, inp.channels, inp.size, inp.size))
-    noise = np.sqrt(inp.sample_share) * plane + np.sqrt(1 - inp.sample_share) * pixel
-    offsets, scales = (np.asarray(v, dtype=np.float64)[:, None, None] for v in (inp.offsets, inp.scales))
-    return np.round(offsets + scales * noise, DECIMALS)
+    shape = (n, inp.channels, inp.size, inp.size)
+    return seeded_input(inp.seed, key, shape, inp.offsets, inp.scales, inp.sample_share, DECIMALS)
 
 
 def normalized_shape(req: NormParams, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -130,8 +131,8 @@ def dependence(req: NormParams, base: np.ndarray, changed: np.ndarray, output: n
     moved = []
     for kind, label, extra in compared:
         r = req.model_copy(update={"kind": kind, **extra})
-        delta = run(r, changed)[0].output[req.watch] - run(r, base)[0].output[req.watch]
-        moved.append({"kind": kind, "label": label, "max_change": float(np.abs(delta).max())})
+        after, unchanged = run(r, changed)[0].output[req.watch], run(r, base)[0].output[req.watch]
+        moved.append({"kind": kind, "label": label, "max_change": max_abs_difference(after, unchanged)})
     return {
         "watch": req.watch,
         "change": req.change,
@@ -139,7 +140,7 @@ def dependence(req: NormParams, base: np.ndarray, changed: np.ndarray, output: n
         "before": before,  # (C, H, W)
         "after": output[req.watch],
         "difference": output[req.watch] - before,
-        "max_change": float(np.abs(output[req.watch] - before).max()),
+        "max_change": max_abs_difference(output[req.watch], before),
         "by_kind": moved,
     }
 
