@@ -22,6 +22,7 @@ from layerlab.engine.recurrent_cells import (
     check_weights,
     gru_cell,
     lstm_cell,
+    lstm_over_time,
     rnn_cell,
     rnn_mode,
     state_pair,
@@ -177,6 +178,20 @@ def _state(value, name, shape, unbatched):
     return s[:, None] if unbatched else s
 
 
+def _step_by_step(mode: str):
+    """`step` of `mode` run over time steps `times` of x (T, N, I) from h, c: its record, each stage
+    stacked over time (T, N, ...)."""
+
+    def run(x, h, c, w_ih, w_hh, b_ih, b_hh, times):
+        records = [None] * len(x)
+        for t in times:
+            records[t] = step(mode, x[t], h, c, w_ih, w_hh, b_ih, b_hh)
+            h, c = records[t]["h"], records[t].get("c")
+        return {name: np.stack([r[name] for r in records]) for name in records[0]}
+
+    return run
+
+
 def _sequence(
     mode, input, h0, c0, params, num_layers, bias, batch_first, bidirectional, record_steps
 ) -> Trace:
@@ -203,16 +218,15 @@ def _sequence(
         for d in range(directions):
             index = layer * directions + d
             h, c = states[0][index], states[1][index]
-            records = [None] * steps_t
-            for t in reversed(range(steps_t)) if d else range(steps_t):
-                records[t] = step(mode, layer_input[t], h, c, *weights[layer][d])
-                h, c = records[t]["h"], records[t].get("c")
-                order.append((layer, d, t))
-            finals[0][index] = h
+            times = range(steps_t - 1, -1, -1) if d else range(steps_t)
+            run = lstm_over_time if mode == "lstm" else _step_by_step(mode)
+            record = run(layer_input, h, c, *weights[layer][d], times)
+            order.extend((layer, d, t) for t in times)
+            finals[0][index] = record["h"][times[-1]]
             if mode == "lstm":
-                finals[1][index] = c
-            for name in records[0]:
-                stages[f"l{layer}.{DIRECTIONS[d]}.{name}"] = np.stack([r[name] for r in records])
+                finals[1][index] = record["c"][times[-1]]
+            for name, stage in record.items():
+                stages[f"l{layer}.{DIRECTIONS[d]}.{name}"] = stage
             outputs.append(stages[f"l{layer}.{DIRECTIONS[d]}.h"])
         layer_input = np.concatenate(outputs, axis=-1)  # (T, N, D·H): forward then reverse
     stages["h_n"] = finals[0]

@@ -77,6 +77,49 @@ def step(
     return record
 
 
+def lstm_over_time(
+    x: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray,
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+    b_ih: np.ndarray,
+    b_hh: np.ndarray,
+    times: range,
+) -> dict[str, np.ndarray]:
+    """`step`'s LSTM run over time steps `times` of x (T, N, I) from states h, c (N, H): its record,
+    each stage one array over time (T, N, ...) filled in the loop, the same numbers as T `step` calls.
+
+    The input's share of every gate is one matmul over time (numpy runs it as T matmuls of (N, I));
+    the gate stages are views into the summed pre-activations (T, N, 4H) and their sigmoids (the g
+    block's goes unused, g is its tanh). Few arrays, none stacked afterwards: at the recurrent page's
+    sizes the cost of a step is Python's per array, not the arithmetic.
+    """
+    hidden = w_hh.shape[1]
+    blocks = [slice(k * hidden, (k + 1) * hidden) for k in range(4)]
+    ih = x @ w_ih.T + b_ih  # (T, N, 4H)
+    hh, summed, gates = np.empty_like(ih), np.empty_like(ih), np.empty_like(ih)
+    g, c_all, c_tanh, h_all = (np.empty((*x.shape[:-1], hidden)) for _ in range(4))
+    w_hh_t = w_hh.T
+    for t in times:
+        np.matmul(h, w_hh_t, out=hh[t])
+        hh[t] += b_hh
+        pre, gate = np.add(ih[t], hh[t], out=summed[t]), gates[t]
+        np.multiply(pre, 0.5, out=gate)  # sigmoid(pre) as `sigmoid` writes it, in place
+        np.tanh(gate, out=gate)
+        gate += 1.0
+        gate *= 0.5
+        np.tanh(pre[..., blocks[2]], out=g[t])
+        c = np.multiply(gate[..., blocks[1]], c, out=c_all[t])
+        c += gate[..., blocks[0]] * g[t]
+        h = np.multiply(gate[..., blocks[3]], np.tanh(c, out=c_tanh[t]), out=h_all[t])
+    record = {"ih": ih, "hh": hh}
+    for name, block in zip(GATES["lstm"], blocks, strict=True):
+        record[f"{name}_pre"] = summed[..., block]
+        record[name] = g if name == "g" else gates[..., block]
+    return record | {"c": c_all, "c_tanh": c_tanh, "h": h_all}
+
+
 def as_float(value: np.ndarray, name: str) -> np.ndarray:
     """value as a float64 array; a ValueError naming `name` when it is not real and finite."""
     a = np.asarray(value)
