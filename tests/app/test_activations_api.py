@@ -82,7 +82,7 @@ def test_map_is_conv_then_activation(client):
     conv = conv2d(sample_image("digit", 16, "gray"), w, padding="same", record_steps=False).output[0]
     t = elu(conv, 0.5)
     same32(res["conv"], conv)
-    same32(res["activated"], t.output)
+    same32(res["output"], t.output)
     same32(res["grad"], t.stages["grad"])
     assert res["conv_state"]["weight"] == w.tolist() and res["conv_state"]["padding"] == "same"
     relu_map = client.post("/api/activations/map", json={**req, "kind": "relu"}).json()

@@ -21,9 +21,9 @@ from layerlab.app.pages.activations.schemas import (
     PointRequest,
     SoftmaxRequest,
 )
-from layerlab.app.serialize import NumpyJSONResponse, body_model
+from layerlab.app.serialize import NumpyJSONResponse, body_model, trace_body
 from layerlab.engine.activation_demos import dead_relu_training, sample_curve
-from layerlab.engine.activation_parts import first_step, saturated
+from layerlab.engine.activation_parts import first_step, gradient_flow, tempered
 from layerlab.engine.activations import softmax
 from layerlab.engine.images import SAMPLES
 from layerlab.engine.kernels import PRESETS
@@ -59,7 +59,7 @@ MapAnswer = body_model(
     "MapAnswer",
     "A feature map through an activation: values, gradient, saturation.",
     "conv",
-    "activated",
+    "output",
     "grad",
     "saturated_fraction",
     "zero_fraction",
@@ -150,9 +150,9 @@ def curve(req: CurveRequest) -> NumpyJSONResponse:
     with engine_errors("kind"):
         t = sample_curve(ar.activation(req), req.x_min, req.x_max, req.points, req.threshold)
     return NumpyJSONResponse(
-        {
+        trace_body(t, stages=False)
+        | {
             "kind": req.kind,
-            "params": t.params,
             "x": t.stages["x"],
             "f": t.output,
             "grad": t.stages["grad"],
@@ -160,7 +160,7 @@ def curve(req: CurveRequest) -> NumpyJSONResponse:
             "intervals": t.stages["intervals"],  # (M, 2): [first x, last x] of each saturated run
             "pieces": t.stages.get("pieces"),  # maxout: (points, k) each line's value
             "winner": t.stages.get("winner"),
-            "saturated_fraction": float(t.stages["saturated"].mean()),
+            "saturated_fraction": gradient_flow(t.stages["grad"], req.threshold)["saturated_fraction"],
             "formulas": at.formulas(req),
             "torch": at.torch_line(req),
         }
@@ -172,7 +172,8 @@ def point(req: PointRequest) -> NumpyJSONResponse:
     """f(x) and f'(x) at one x, and both formulas with that x's numbers filled in."""
     t = ar.apply(req, np.array([req.x]))
     return NumpyJSONResponse(
-        {
+        trace_body(t, stages=False)
+        | {
             "x": req.x,
             "f": float(t.output.reshape(-1)[0]),
             "grad": float(t.stages["grad"].reshape(-1)[0]),
@@ -188,15 +189,14 @@ def feature_map(req: MapRequest) -> NumpyJSONResponse:
     conv = ar.feature_map(req)  # (H, W)
     t = ar.apply(req, conv)
     grad = t.stages["grad"].reshape(conv.shape)
-    flat = saturated(grad, req.threshold)
     kernel = req.kernel if req.gain == 1 else f"{req.gain!r} * {req.kernel}"
     return NumpyJSONResponse(
-        {
+        trace_body(t, stages=False)
+        | {
             "conv": conv,
-            "activated": t.output.reshape(conv.shape),
+            "output": t.output.reshape(conv.shape),  # the activated map
             "grad": grad,
-            "saturated_fraction": float(flat.mean()),
-            "zero_fraction": float((grad == 0).mean()),
+            **gradient_flow(grad, req.threshold),
             "conv_state": ar.conv_state(req),
             "torch": f"y = {at.torch_line(req)}  # x = F.conv2d(image, {kernel}, padding='same')",
         }
@@ -207,18 +207,18 @@ def feature_map(req: MapRequest) -> NumpyJSONResponse:
 @heavy
 def softmax_vector(req: SoftmaxRequest) -> NumpyJSONResponse:
     """softmax(z / T) with every stage: shifted, exponentials, their sum, the output and the Jacobian."""
-    scaled = np.array(req.z) / req.temperature
+    scaled = tempered(req.z, req.temperature)
     with engine_errors("z"):
         t = softmax(scaled, dim=0)
     return NumpyJSONResponse(
-        {
+        trace_body(t, stages=False)
+        | {
             "z": req.z,
             "temperature": req.temperature,
             "scaled": scaled,
             "shifted": t.stages["shifted"],
             "exp": t.stages["exp"],
             "sum": float(t.stages["sum"][0]),
-            "output": t.output,
             "jacobian": t.stages["jacobian"],  # (n, n): dy_i / ds_j, s = z / T
             "text": at.softmax_text(req.z, req.temperature, t),
         }
@@ -234,9 +234,8 @@ def dead_relu(req: DeadReluRequest) -> NumpyJSONResponse:
     steps = t.steps
     first_dead = first_step(steps["dead"])  # (neurons,)
     return NumpyJSONResponse(
-        {
-            "params": t.params,
-            "num_steps": t.num_steps,
+        trace_body(t, stages=False)
+        | {
             "x": t.stages["x"],
             "target": t.stages["target"],
             "steps": {k: v.astype(int) if v.dtype == bool else v for k, v in steps.items()},

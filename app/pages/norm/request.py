@@ -85,16 +85,16 @@ def group_of(req: NormParams, t: Trace, shape: tuple[int, ...]) -> np.ndarray:
     return axis_ids(shape, 1 if req.kind == "lrn" else 0)
 
 
-def steps(req: NormParams, x: np.ndarray, t: Trace, ids: np.ndarray) -> dict[str, np.ndarray]:
-    """The columns the page steps through: the engine's, plus the sums its equations write out."""
+def steps(
+    req: NormParams, x: np.ndarray, columns: dict[str, np.ndarray], ids: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The columns the page steps through: the engine's step columns as the trace body sends them,
+    plus the per-group sums its equations write out, and "group" (the step's group, channel or
+    output channel) for every kind."""
     if req.kind in STATISTICS:
-        out = {k: t.steps[k] for k in ("group", "count", "mean", "var", "eps", "inv_std")}
-        return out | group_sums(x, ids, len(out["group"]), None if req.kind == "rms" else out["mean"])
-    if req.kind == "lrn":
-        s = t.steps
-        return {"group": s["channel"], "count": s["count"], "first": s["first"], "last": s["last"]}
-    s = t.steps
-    return {"group": s["index"], "norm": s["norm"], "g": s["g"], "w_norm": s["w_norm"]}
+        mean = None if req.kind == "rms" else columns["mean"]
+        return columns | group_sums(x, ids, len(columns["group"]), mean)
+    return columns | {"group": columns["channel" if req.kind == "lrn" else "index"]}
 
 
 def window(req: NormParams, t: Trace) -> np.ndarray | None:

@@ -15,7 +15,7 @@ from layerlab.app.mathml import tex
 from layerlab.app.pages.norm import request as nr
 from layerlab.app.pages.norm import text as nt
 from layerlab.app.pages.norm.schemas import NORM_OFFSETS, NORM_SCALES, NormParams, NormStreamRequest
-from layerlab.app.serialize import NumpyJSONResponse, body_model
+from layerlab.app.serialize import NumpyJSONResponse, body_model, trace_body
 from layerlab.engine.norm import batch_norm_stream
 
 router = APIRouter(tags=["norm"])
@@ -27,6 +27,7 @@ NormAnswer = body_model(
     "kind",
     "op",
     "params",
+    "output",
     "shape",
     "views",
     "tensors",
@@ -116,9 +117,10 @@ def _compute(req: NormParams) -> dict:
         tensors["normalized"] = t.stages.get("normalized", t.stages.get("direction"))
     if "denominator" in t.stages:
         tensors["denominator"] = t.stages["denominator"]
-    steps = nr.steps(req, x, t, ids)
+    body = trace_body(t, stages=False)  # the page's steps add the sums its equations print
+    body["steps"] = nr.steps(req, x, body["steps"], ids)
     return {"base": base, "x": x, "trace": t, "stream": stream, "ids": ids, "tensors": tensors,
-            "steps": steps}  # fmt: skip
+            "body": body, "steps": body["steps"]}  # fmt: skip
 
 
 def _equation(req: NormParams, c: dict) -> dict:
@@ -154,18 +156,15 @@ def apply(req: NormParams) -> NumpyJSONResponse:
         with engine_errors():
             dependence = nr.dependence(req, c["base"], x, t.output)
     return NumpyJSONResponse(
-        {
+        c["body"]
+        | {
             "kind": req.kind,
-            "op": t.op,
-            "params": t.params,
             "shape": x.shape,
             "views": [[key, label] for key, label in VIEWS.get(req.kind, DEFAULT_VIEWS)],
             "tensors": c["tensors"],  # key -> (N, C, H, W)
             "ranges": {key: nr.extent(value) for key, value in c["tensors"].items()},
             "group_of": ids,  # (N, C, H, W) the group (step) of each element
             "window": nr.window(req, t),  # lrn: (S, C) the channels in each step's window
-            "steps": steps,
-            "num_steps": len(steps["group"]),
             "labels": labels,
             "running": _running(req, c),
             "histograms": {

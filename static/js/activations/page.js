@@ -101,7 +101,7 @@ const runMap = latest(
   (res) => {
     clearError('map');
     drawGrid(views.conv, res.conv, 'conv map x');
-    drawGrid(views.activated, res.activated, 'f(x)');
+    drawGrid(views.activated, res.output, 'f(x)');
     drawGrid(views.grad, res.grad, 'f′(x): where gradients flow');
     const pct = (v) => `${Math.round(100 * v)}%`;
     $('map-summary').textContent =
