@@ -17,6 +17,7 @@ from layerlab.app.pages.dense.schemas import (
 from layerlab.app.serialize import trace_body
 from layerlab.engine.init_demo import init_demo
 from layerlab.engine.linear import linear
+from layerlab.engine.measures import max_abs_difference
 from layerlab.engine.mlp import activate, forward, mlp_plane
 
 
@@ -63,17 +64,13 @@ def point(req: PointRequest) -> dict:
         layer_input = x[0] if req.layer == 0 else path[req.layer - 1][1][0]  # (n_in,)
         t = linear(layer_input, weights[req.layer], biases[req.layer])
         activated = activate(t.output, names[req.layer])
-    return {
+    # output (n_out,) the weighted sums plus biases; every step of the linear layer
+    return trace_body(t, stages=False) | {
         "layer": req.layer,
         "point": req.point,
         "input": layer_input,
-        "output": t.output,  # (n_out,) the weighted sums plus biases
         "activation": names[req.layer],
         "activated": activated,  # (n_out,)
-        "num_steps": t.num_steps,
-        "steps": {
-            k: t.steps[k] for k in ("neuron", "inputs", "weights", "products", "sum", "bias", "result")
-        },
         "path": [{"pre": z[0], "post": h[0]} for z, h in path],
     }
 
@@ -109,15 +106,10 @@ def init_answer(req: InitRequest) -> dict:
         hidden = t.steps[f"{mode}_hidden"]  # (E + 1, H, 3)
         summary[mode] = {
             # the largest difference between any neuron's (w1, w2, b) and neuron 1's, over all epochs
-            "spread": float(np.abs(hidden - hidden[:, :1]).max()),
+            "spread": max_abs_difference(hidden, hidden[:, :1]),
             "loss": float(t.steps[f"{mode}_loss"][-1]),
             "first_loss": float(t.steps[f"{mode}_loss"][0]),
             "accuracy": float(t.steps[f"{mode}_accuracy"][-1]),
         }
-    return {
-        "params": t.params,
-        "probability": t.output,  # (2, R, R): constant run, random run
-        "stages": t.stages,
-        "steps": t.steps,
-        "summary": summary,
-    }
+    # output (2, R, R): the probability over the plane after the constant run, the random run
+    return trace_body(t) | {"summary": summary}

@@ -77,10 +77,12 @@ ParametersAnswer = body_model(
 InitAnswer = body_model(
     "InitAnswer",
     "Training from an initialisation: the loss and activations by step.",
+    "op",
     "params",
-    "probability",
+    "output",
     "stages",
     "steps",
+    "num_steps",
     "summary",
 )
 
