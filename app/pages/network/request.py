@@ -13,9 +13,11 @@ from layerlab.app.errors import ApiError, engine_errors
 from layerlab.app.inputs import UploadStore, load_image
 from layerlab.app.pages.network import text as nt
 from layerlab.app.pages.network.schemas import CircleRequest, NetworkInput, NetworkLinkRequest
+from layerlab.app.serialize import trace_body
 from layerlab.engine.cnn import circle
 from layerlab.engine.cnn.data import fit_digit, sample_digit
 from layerlab.engine.cnn.model import Params, backward, forward, load_weights
+from layerlab.engine.measures import strongest
 
 MAPS = ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2")  # (C, H, W) each, sent without N
 GRADIENTS = ("input", "conv1", "relu1", "pool1", "conv2", "relu2", "pool2")
@@ -56,7 +58,7 @@ def forward_body(x: np.ndarray, source: str) -> dict:
     t = forward(x, weights())
     s = t.stages
     probs = s["probs"][0]
-    return {
+    return trace_body(t, steps=False, stages=False) | {  # output (1, 10) the logits
         "source": source,
         "blank": not bool(x.any()),
         "input": s["input"][0, 0],  # (28, 28)
@@ -77,16 +79,16 @@ def backward_body(x: np.ndarray, target: int, source: str) -> dict:
     s = t.stages
     grads = {name: s[f"grad_{name}"][0] for name in GRADIENTS}  # (C, H, W)
     transposed = s["grad_pool1_transposed"][0]  # (8, 13, 13)
-    c, i, j = np.unravel_index(np.abs(grads["pool1"]).argmax(), grads["pool1"].shape)
+    c, i, j = strongest(grads["pool1"])  # the cell with the strongest gradient
     cell = {
-        "channel": int(c),
-        "row": int(i),
-        "col": int(j),
+        "channel": c,
+        "row": i,
+        "col": j,
         "backward": float(grads["pool1"][c, i, j]),
         "transposed": float(transposed[c, i, j]),
     }
     diffs = t.params["transposed_max_abs_diff"]
-    return {
+    return trace_body(t, steps=False, stages=False) | {
         "source": source,
         "target": target,
         "loss": t.params["loss"],
@@ -190,7 +192,7 @@ def circle_body(req: CircleRequest) -> dict:
     else:
         raise ApiError(422, "shape", f"unknown shape {req.shape!r}; choose one of {', '.join(circle.SHAPES)}")
     t = circle.detect(image)
-    return {
+    return trace_body(t, steps=False, stages=False) | {
         "shape": name,
         "input": t.stages["input"][0],  # (5, 5)
         "kernels": t.stages["kernels"][:, 0],  # (5, 3, 3)
