@@ -118,3 +118,9 @@ def plane_picture(trace: Trace) -> dict[str, np.ndarray]:
 def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float:
     """a·b / (‖a‖‖b‖), 0 when either is zero."""
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) or 1.0))
+
+
+def context_vector(weights: np.ndarray, x: np.ndarray, query: int) -> np.ndarray:
+    """(D,) Σⱼ w̄ᵢⱼ·xⱼ: query i's attention weights averaged over the heads, (H, L, L) -> (L,), applied
+    to the embeddings x (L, D) themselves, so the context is read in x's own features."""
+    return np.asarray(weights, dtype=np.float64)[:, query].mean(axis=0) @ np.asarray(x, dtype=np.float64)

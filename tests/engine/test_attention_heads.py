@@ -9,6 +9,7 @@ import pytest
 
 from layerlab.engine.attention_heads import (
     attention_mask,
+    context_vector,
     cosine_similarity,
     plane_picture,
     self_attention_heads,
@@ -96,3 +97,13 @@ def test_plane_picture_output_is_the_sum_of_weighted_values():
 def test_cosine_similarity_is_zero_for_a_zero_vector():
     assert cosine_similarity(np.zeros(3), np.ones(3)) == 0.0
     assert cosine_similarity(np.array([1.0, 0]), np.array([1.0, 1])) == pytest.approx(1 / math.sqrt(2))
+
+
+def test_context_vector_is_the_head_averaged_weighted_sum_of_the_embeddings():
+    rng = np.random.default_rng(4)
+    weights, x = rng.random((3, 5, 5)), rng.normal(size=(5, 4))
+    for query in (0, 3):
+        loop = [
+            sum(sum(weights[h, query, j] for h in range(3)) / 3 * x[j, d] for j in range(5)) for d in range(4)
+        ]
+        np.testing.assert_allclose(context_vector(weights, x, query), loop, rtol=1e-12)

@@ -20,7 +20,7 @@ import numpy as np
 from layerlab.app.config import in_effect as S
 from layerlab.app.errors import ApiError
 from layerlab.app.pages.attention.schemas import AdditiveRequest, AttentionRequest
-from layerlab.engine.attention_heads import attention_mask, cosine_similarity
+from layerlab.engine.attention_heads import attention_mask, context_vector, cosine_similarity
 from layerlab.engine.vocab import FEATURES, SENSES, embed, projections, tokenize
 
 PROJECTION_SEED = 0
@@ -111,16 +111,16 @@ def setup(req: AttentionRequest) -> Setup:
     return Setup(tokens, unknown, x, w_q, w_k, w_v, w_o, allowed, scale)
 
 
-def sense(tokens: list[str], x: np.ndarray, mean_weights: np.ndarray) -> dict | None:
+def sense(tokens: list[str], x: np.ndarray, weights: np.ndarray) -> dict | None:
     """Which sense an ambiguous word's context leans to (seed 004's river bank against bank account).
 
-    The context of the word is Σⱼ wᵢⱼ·xⱼ, its attention weights (averaged over heads) applied to
-    the embeddings themselves, so it is read in the named features; it is compared with each
-    sense by cosine similarity.
+    The context of the word is the engine's context_vector: Σⱼ wᵢⱼ·xⱼ, its attention weights
+    (H, L, L) averaged over heads applied to the embeddings themselves, so it is read in the named
+    features; it is compared with each sense by cosine similarity.
     """
     for i, token in enumerate(tokens):
         if token in SENSES:
-            context = mean_weights[i] @ x  # (D,)
+            context = context_vector(weights, x, i)  # (D,)
             scores = {name: cosine_similarity(context, ref) for name, ref in SENSES[token].items()}
             return {
                 "word": token,

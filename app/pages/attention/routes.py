@@ -167,7 +167,7 @@ def attention(req: AttentionRequest) -> NumpyJSONResponse:
             },
             # the 2-D picture: values (H, L, 2), each step's weighted values (H·L, L, 2) and output (H·L, 2)
             "plane": plane_picture(t),
-            "sense": ar.sense(s.tokens, s.x, t.stages["weights"].mean(axis=0)),
+            "sense": ar.sense(s.tokens, s.x, t.stages["weights"]),
             "torch": at.torch_line(req, length, s.scale),
             "formulas": {"attention": tex(at.attention_formula(req, d_k), True)},
         }
