@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from layerlab.engine.errors import ArgumentError
-from layerlab.engine.trace import Trace
+from layerlab.engine.trace import RecordSteps, Trace, recorded_trace
 
 Pair = int | tuple[int, int]
 
@@ -37,28 +37,57 @@ def fractional_starts(sample: np.ndarray, size: int, out: int, kernel: int) -> n
     return np.concatenate([starts, last], axis=-1).astype(np.int64)
 
 
-def _windows(planes: np.ndarray, rows: np.ndarray, cols: np.ndarray, kernel: tuple[int, int]) -> dict:
-    """Every window's cells and its max, vectorized: planes (P, H, W), starts rows (P, OH) and cols (P, OW).
+class _Windows:
+    """The steps of fractional max pooling for a range of flat step indices, in C order (plane, i, j):
+    index (n, c, i, j), box (row0, row1, col0, col1) half-open, window (kH, kW), valid (all true: every
+    window lies inside), winner (row, col) of the first largest, result. Holds the planes (P, H, W)
+    and the window starts rows (P, OH), cols (P, OW)."""
 
-    Steps in C order (plane, i, j): index (plane, i, j), box (row0, row1, col0, col1) half-open, window
-    (kH, kW), valid (all true: every window lies inside), winner (row, col) of the first largest, result.
-    """
-    (kh, kw), (p, oh), ow = kernel, rows.shape, cols.shape[1]
-    r = rows[:, :, None] + np.arange(kh)  # (P, OH, kH)
-    q = cols[:, :, None] + np.arange(kw)  # (P, OW, kW)
-    cells = planes[np.arange(p)[:, None, None, None, None], r[:, :, :, None, None], q[:, None, None, :, :]]
-    window = cells.transpose(0, 1, 3, 2, 4).reshape(-1, kh, kw)  # (P * OH * OW, kH, kW)
-    index = np.indices((p, oh, ow)).reshape(3, -1).T
-    top, left = rows[index[:, 0], index[:, 1]], cols[index[:, 0], index[:, 2]]
-    first = window.reshape(len(window), -1).argmax(axis=1)  # argmax keeps the first largest, as torch
-    return {
-        "index": index.astype(np.int32),
-        "box": np.stack([top, top + kh, left, left + kw], axis=1).astype(np.int32),
-        "window": window,
-        "valid": np.ones(window.shape, dtype=bool),
-        "winner": np.stack([top + first // kw, left + first % kw], axis=1).astype(np.int32),
-        "result": window.reshape(len(window), -1).max(axis=1),
-    }
+    def __init__(
+        self, planes: np.ndarray, rows: np.ndarray, cols: np.ndarray, kernel: tuple[int, int], c: int
+    ):
+        self.planes, self.rows, self.cols, self.kernel, self.channels = planes, rows, cols, kernel, c
+        self.shape = (len(planes), rows.shape[1], cols.shape[1])
+        self.total = int(np.prod(self.shape))
+
+    def __call__(self, steps: range) -> dict[str, np.ndarray]:
+        (kh, kw), c = self.kernel, self.channels
+        p, i, j = np.unravel_index(np.arange(steps.start, steps.stop), self.shape)
+        top, left = self.rows[p, i], self.cols[p, j]
+        r, q = top[:, None] + np.arange(kh), left[:, None] + np.arange(kw)
+        window = self.planes[p[:, None, None], r[:, :, None], q[:, None, :]]  # (S, kH, kW)
+        flat = window.reshape(len(window), kh * kw)
+        first = flat.argmax(axis=1)  # argmax keeps the first largest, as torch
+        return {
+            "index": np.stack([p // c, p % c, i, j], axis=1).astype(np.int32),
+            "box": np.stack([top, top + kh, left, left + kw], axis=1).astype(np.int32),
+            "window": window,
+            "valid": np.ones(window.shape, dtype=bool),
+            "winner": np.stack([top + first // kw, left + first % kw], axis=1).astype(np.int32),
+            "result": flat.max(axis=1),
+        }
+
+    def output(self) -> np.ndarray:
+        """Every window's max (P, OH, OW): the rows' max over each window's rows, then over its columns."""
+        (kh, kw), (planes, oh, _) = self.kernel, self.shape
+        p = np.arange(planes)[:, None, None]
+        rows_max = self.planes[p, self.rows[:, :, None] + np.arange(kh)].max(axis=2)  # (P, OH, W)
+        cols = self.cols[:, None, :, None] + np.arange(kw)  # (P, 1, OW, kW)
+        return rows_max[p[..., None], np.arange(oh)[None, :, None, None], cols].max(axis=3)
+
+    def winners(self, out: np.ndarray) -> np.ndarray:
+        """Each window's first largest cell (P, OH, OW) as row * W + col, tap by tap in C order (a NaN
+        wins where there is one, as argmax and torch's max find it)."""
+        (kh, kw), width = self.kernel, self.planes.shape[2]
+        p = np.arange(len(self.planes))[:, None, None]
+        found = np.full(out.shape, -1, dtype=np.int32)
+        for a in range(kh):
+            for b in range(kw):
+                row, col = self.rows[:, :, None] + a, self.cols[:, None, :] + b
+                cell = self.planes[p, row, col]
+                new = (found < 0) & ((cell == out) | np.isnan(cell))
+                found[new] = (row * width + col)[new]  # (P, OH, 1) + (P, 1, OW)
+        return found
 
 
 def fractional_max_pool2d(
@@ -69,12 +98,16 @@ def fractional_max_pool2d(
     return_indices: bool = False,
     _random_samples: np.ndarray | None = None,
     seed: int = 0,
+    *,
+    record_steps: RecordSteps = "lazy",
 ) -> Trace:
     """torch.nn.functional.fractional_max_pool2d: input (N, C, H, W) or (C, H, W) -> (N, C, OH, OW).
 
     output_size, or output_ratio (OH = int(H * ratio)); _random_samples (N, C, 2) holds each plane's
     (u_width, u_height) as in torch, drawn from `seed` when not given. Steps as adaptive pooling's:
-    index, box (row0, row1, col0, col1), window, valid, winner, result. Stage "samples" (N, C, 2).
+    index, box (row0, row1, col0, col1), window, valid, winner, result, recorded as `record_steps` asks
+    (see conv2d; on demand by default). Stage "samples" (N, C, 2), and "indices" (N, C, OH, OW) when
+    return_indices.
     """
     x = np.asarray(input, dtype=np.float64)
     unbatched = x.ndim == 3
@@ -106,13 +139,12 @@ def fractional_max_pool2d(
     )
     rows = fractional_starts(samples[..., 1], height, oh, kh).reshape(n * c, oh)  # window starts per plane
     cols = fractional_starts(samples[..., 0], width, ow, kw).reshape(n * c, ow)
-    steps = _windows(x.reshape(n * c, height, width), rows, cols, (kh, kw))
-    plane = steps["index"][:, 0]
-    steps["index"] = np.stack([plane // c, plane % c, steps["index"][:, 1], steps["index"][:, 2]], axis=1)
-    out = steps["result"].reshape(n, c, oh, ow)
+    windows = _Windows(x.reshape(n * c, height, width), rows, cols, (kh, kw), c)
+    pooled = windows.output()
+    out = pooled.reshape(n, c, oh, ow)
     stages = {"samples": samples[0] if unbatched else samples}
     if return_indices:
-        flat = (steps["winner"][:, 0] * width + steps["winner"][:, 1]).reshape(n, c, oh, ow)
+        flat = windows.winners(pooled).reshape(n, c, oh, ow)
         stages["indices"] = flat[0] if unbatched else flat
     params = {
         "kernel_size": (kh, kw),
@@ -121,4 +153,7 @@ def fractional_max_pool2d(
         "alpha": tuple((s - k) / max(o - 1, 1) for s, k, o in ((height, kh, oh), (width, kw, ow))),
         "return_indices": return_indices,
     }
-    return Trace("fractional_max_pool2d", params, out[0] if unbatched else out, stages, steps)
+    output = out[0] if unbatched else out
+    return recorded_trace(
+        "fractional_max_pool2d", params, output, stages, record_steps, windows, windows.total
+    )

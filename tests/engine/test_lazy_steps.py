@@ -29,6 +29,7 @@ from layerlab.engine.norm import (
 from layerlab.engine.norm_weights import local_response_norm, weight_norm, weight_standardization
 from layerlab.engine.pool import avg_pool2d, max_pool2d, min_pool2d
 from layerlab.engine.pool1d import avg_pool1d, lp_pool1d, max_pool1d
+from layerlab.engine.pool_fractional import fractional_max_pool2d
 from layerlab.engine.pool_regions import (
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
@@ -38,7 +39,7 @@ from layerlab.engine.pool_regions import (
 )
 from layerlab.engine.pool_variants import lp_pool2d, mixed_pool2d, stochastic_pool2d
 from layerlab.engine.recurrent import gru, init_params, lstm, rnn
-from layerlab.engine.trace import Held, Trace, recorded_trace
+from layerlab.engine.trace import Held, Trace, chunk_length, recorded_trace
 from layerlab.engine.transposed import conv_transpose1d, conv_transpose2d, conv_transpose2d_as_conv
 
 rng = np.random.default_rng(16)
@@ -85,6 +86,9 @@ FAMILIES: dict[str, Callable[..., Trace]] = {
     "adaptive_max_pool2d indices": lambda r: adaptive_max_pool2d(X[0], (4, None), True, record_steps=r),
     "global_avg_pool2d": lambda r: global_avg_pool2d(X, record_steps=r),
     "spatial_pyramid_pool2d": lambda r: spatial_pyramid_pool2d(X, (1, 2, 3), "avg", record_steps=r),
+    "fractional_max_pool2d indices": lambda r: fractional_max_pool2d(
+        X, (2, 3), (H - 1, W - 2), return_indices=True, seed=2, record_steps=r
+    ),
     "roi_pool2d": lambda r: roi_pool2d(X, np.array([[1, 0, 1, 4, 3], [0, 2, 2, 1, 1]]), 2, record_steps=r),
     # the families whose steps are few and computed with the output (held, sliced when read)
     "batch_norm training": lambda r: batch_norm(X, np.zeros(C), np.ones(C), training=True, record_steps=r),
@@ -133,6 +137,7 @@ def test_lazy_steps_read_as_the_eager_record(family: str) -> None:
     last = eager.num_steps - 1
     _same(lazy.step(last), eager.step(last))
     _same(lazy.step(1), eager.step(1))
+    assert lazy.values_per_step == eager.values_per_step == sum(v.size for v in eager.step(0).values())
     lo, hi = 1, max(2, eager.num_steps // 2)
     expected = {name: column[lo:hi] for name, column in eager.steps.items()}
     _same(lazy.steps_between(lo, hi), expected)
@@ -169,7 +174,20 @@ def test_resnet_conv1_sized_default_call_allocates_little() -> None:
     np.testing.assert_array_equal(chunk["result"], trace.output.reshape(-1)[:1024])
 
 
-@pytest.mark.parametrize("family", ["spatial_pyramid_pool2d", "roi_pool2d", "adaptive_avg_pool2d", "rnn"])
+def test_a_chunk_is_bounded_by_its_steps_and_by_the_numbers_they_carry() -> None:
+    trace = FAMILIES["conv2d"]("lazy")  # C x 3 x 2 windows and products, index, origin, rows, cols, 3 sums
+    per_step = trace.values_per_step
+    assert per_step == 2 * C * 3 * 2 + 4 + 2 + 3 + 2 + 3 and trace.lazy
+    assert chunk_length(trace, 1024, 10 * per_step + 1) == 10
+    assert chunk_length(trace, 4, 10 * per_step) == 4
+    assert chunk_length(trace, 1024, 1) == 1  # one step, however many numbers it carries
+    assert chunk_length(FAMILIES["conv2d"](False), 8, 1) == 8  # no record: only the steps bound it
+
+
+@pytest.mark.parametrize(
+    "family",
+    ["spatial_pyramid_pool2d", "roi_pool2d", "adaptive_avg_pool2d", "fractional_max_pool2d indices", "rnn"],
+)
 def test_an_empty_chunk_has_every_field_with_no_rows(family: str) -> None:
     eager, lazy = FAMILIES[family](True), FAMILIES[family]("lazy")
     empty = lazy.steps_between(2, 2)
