@@ -1,4 +1,5 @@
-"""From the convolution-family requests to engine arguments: inputs, fixed weights, geometry checks.
+"""From the convolution-family requests to engine arguments: inputs and fixed weights (the engine checks
+the geometry, naming the argument at fault).
 
 The weights the page does not let the user type are presets (tiled, residual) or drawn from a
 generator seeded by (salt, output channel, input channel, kernel size) (grouped), so a link
