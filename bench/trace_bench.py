@@ -30,6 +30,7 @@ from layerlab.engine.grouped import conv1d
 from layerlab.engine.linear import linear
 from layerlab.engine.norm import batch_norm, group_norm, layer_norm
 from layerlab.engine.pool import avg_pool2d, max_pool2d
+from layerlab.engine.pool_fractional import fractional_max_pool2d, fractional_starts
 from layerlab.engine.pool_regions import adaptive_avg_pool2d, adaptive_max_pool2d
 from layerlab.engine.recurrent import init_params, lstm
 from layerlab.engine.trace import chunk_length
@@ -106,6 +107,21 @@ def bare_adaptive_max(x: np.ndarray, out: int) -> np.ndarray:
     return pooled
 
 
+def bare_fractional_max(x: np.ndarray, samples: np.ndarray, kernel: int, out: int) -> np.ndarray:
+    """torch's fractional max pooling with the windows `samples` (N, C, 2) start: a running maximum
+    over the kernel's rows at every window row, then over its columns at every window column."""
+    height, width = x.shape[2:]
+    rows = fractional_starts(samples[..., 1], height, out, kernel)[..., None]  # (N, C, OH, 1)
+    cols = fractional_starts(samples[..., 0], width, out, kernel)[..., None, :]  # (N, C, 1, OW)
+    by_rows = np.take_along_axis(x, rows, axis=2)
+    for a in range(1, kernel):
+        np.maximum(by_rows, np.take_along_axis(x, rows + a, axis=2), out=by_rows)  # (N, C, OH, W)
+    pooled = np.take_along_axis(by_rows, cols, axis=3)
+    for b in range(1, kernel):
+        np.maximum(pooled, np.take_along_axis(by_rows, cols + b, axis=3), out=pooled)
+    return pooled
+
+
 def bare_lstm(x: np.ndarray, p: dict[str, np.ndarray]) -> np.ndarray:
     """One LSTM layer, x (T, N, I) -> (T, N, H): the input's share of every gate in one matmul."""
     hidden = p["weight_hh_l0"].shape[1]
@@ -164,6 +180,7 @@ def cases() -> list[Case]:
         rng.standard_normal((n_out, n_in)),
         rng.standard_normal(n_out),
     )
+    samples = rng.random((*img.shape[:2], 2))
     steps, batch_r, n_in_r, hidden = LSTM_SHAPE
     xr, pr = rng.standard_normal((steps, batch_r, n_in_r)), init_params("lstm", n_in_r, hidden, seed=1)
     fb = families_bench
@@ -213,6 +230,12 @@ def cases() -> list[Case]:
             img.shape,
             lambda: adaptive_max_pool2d(img, 6),
             {"bins": lambda: bare_adaptive_max(img, 6)},
+        ),
+        Case(
+            "fractional_max_pool2d k3 112x112",
+            img.shape,
+            lambda: fractional_max_pool2d(img, 3, 112, _random_samples=samples),
+            {"taps": lambda: bare_fractional_max(img, samples, 3, 112)},
         ),
         Case(
             "batch_norm training",

@@ -68,12 +68,16 @@ class _Windows:
         }
 
     def output(self) -> np.ndarray:
-        """Every window's max (P, OH, OW): the rows' max over each window's rows, then over its columns."""
-        (kh, kw), (planes, oh, _) = self.kernel, self.shape
-        p = np.arange(planes)[:, None, None]
-        rows_max = self.planes[p, self.rows[:, :, None] + np.arange(kh)].max(axis=2)  # (P, OH, W)
-        cols = self.cols[:, None, :, None] + np.arange(kw)  # (P, 1, OW, kW)
-        return rows_max[p[..., None], np.arange(oh)[None, :, None, None], cols].max(axis=3)
+        """Every window's max (P, OH, OW): a running maximum over the kernel's rows at each window row
+        (P, OH, W), then over its columns at each window column (exact, and NaN wins, as max)."""
+        (kh, kw), rows, cols = self.kernel, self.rows[:, :, None], self.cols[:, None, :]
+        by_rows = np.take_along_axis(self.planes, rows, axis=1)
+        for a in range(1, kh):
+            np.maximum(by_rows, np.take_along_axis(self.planes, rows + a, axis=1), out=by_rows)
+        pooled = np.take_along_axis(by_rows, cols, axis=2)
+        for b in range(1, kw):
+            np.maximum(pooled, np.take_along_axis(by_rows, cols + b, axis=2), out=pooled)
+        return pooled
 
     def winners(self, out: np.ndarray) -> np.ndarray:
         """Each window's first largest cell (P, OH, OW) as row * W + col, tap by tap in C order (a NaN
