@@ -199,7 +199,7 @@ def _plane_fields(grid: _Grid) -> dict[str, np.ndarray]:
 
 def _tap_major(field: np.ndarray) -> np.ndarray:
     """A (S, kH, kW) step field as (kH*kW, S): a view of how `_windows` lays it out, one row per tap."""
-    return field.reshape(len(field), -1).T
+    return field.reshape(len(field), field.shape[1] * field.shape[2]).T  # an empty chunk too
 
 
 def _largest(steps: dict[str, np.ndarray], dilation: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ follow it; copy it first, or record eagerly with record_steps=True.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -160,12 +161,12 @@ class Trace(NDArrayOperatorsMixin):
     def values_per_step(self) -> int:
         """How many numbers one step carries, summed over its fields (0 without steps).
 
-        Read from step 0 (a lazy trace builds just that step): every field is a column, so each step
-        has the same shape in it.
+        Every field is a column, so each step has the same shape in it: read from step 0 (a lazy trace
+        builds just that one; a chunk of no steps costs some recorders more).
         """
         if self.num_steps == 0:
             return 0
-        return sum(int(np.size(value)) for value in self.step(0).values())
+        return sum(math.prod(np.shape(column)[1:]) for column in self.steps_between(0, 1).values())
 
     def step(self, i: int) -> dict[str, np.ndarray]:
         """One step's fields, for tests and debugging (a lazy trace builds just that step)."""

@@ -186,7 +186,15 @@ def test_a_chunk_is_bounded_by_its_steps_and_by_the_numbers_they_carry() -> None
 
 @pytest.mark.parametrize(
     "family",
-    ["spatial_pyramid_pool2d", "roi_pool2d", "adaptive_avg_pool2d", "fractional_max_pool2d indices", "rnn"],
+    [
+        "max_pool2d",
+        "avg_pool2d",
+        "spatial_pyramid_pool2d",
+        "roi_pool2d",
+        "adaptive_avg_pool2d",
+        "fractional_max_pool2d indices",
+        "rnn",
+    ],
 )
 def test_an_empty_chunk_has_every_field_with_no_rows(family: str) -> None:
     eager, lazy = FAMILIES[family](True), FAMILIES[family]("lazy")
