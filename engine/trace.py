@@ -161,12 +161,17 @@ class Trace(NDArrayOperatorsMixin):
     def values_per_step(self) -> int:
         """How many numbers one step carries, summed over its fields (0 without steps).
 
-        Every field is a column, so each step has the same shape in it: read from step 0 (a lazy trace
-        builds just that one; a chunk of no steps costs some recorders more).
+        Every field is a column, so each step has the same shape in it: read from a chunk of no steps
+        (a lazy trace gathers nothing for it), else from step 0.
         """
         if self.num_steps == 0:
             return 0
-        return sum(math.prod(np.shape(column)[1:]) for column in self.steps_between(0, 1).values())
+        try:
+            columns = self.steps_between(0, 0)
+        except (ValueError, IndexError):  # a recorder that cannot build an empty chunk
+            columns = {}
+        columns = columns or self.steps_between(0, 1)
+        return sum(math.prod(np.shape(column)[1:]) for column in columns.values())
 
     def step(self, i: int) -> dict[str, np.ndarray]:
         """One step's fields, for tests and debugging (a lazy trace builds just that step)."""
