@@ -226,11 +226,20 @@ def _largest(steps: dict[str, np.ndarray], dilation: tuple[int, int]) -> tuple[n
 class _Recorder:
     """A pooling's steps for any range of output elements: the shared fields, then the op's own.
 
-    Holds only the padded input, the grid and `finish` (fields, steps range -> fields with "result").
+    Holds only the padded input, the grid and `finish` (fields, steps range -> fields with "result"),
+    which adds `own` numbers per step: `values_per_step` counts them without building a step.
     """
 
-    def __init__(self, padded: np.ndarray, grid: _Grid, finish: Callable[..., dict[str, np.ndarray]]):
-        self.padded, self.grid, self.finish = padded, grid, finish
+    def __init__(
+        self, padded: np.ndarray, grid: _Grid, finish: Callable[..., dict[str, np.ndarray]], own: int
+    ):
+        self.padded, self.grid, self.finish, self.own = padded, grid, finish, own
+
+    @property
+    def values_per_step(self) -> int:
+        """index 4, origin 2, rows kH, cols kW, window and valid kH*kW each, then the op's own."""
+        kh, kw = self.grid.kernel
+        return 6 + kh + kw + 2 * kh * kw + self.own
 
     def __call__(self, steps: range) -> dict[str, np.ndarray]:
         return self.finish(_windows(self.padded, self.grid, steps), steps)
@@ -302,7 +311,8 @@ def _extreme(
     x, unbatched = _batched(input)
     grid = _grid(x.shape[2:], kernel_size, stride, padding, dilation, ceil_mode)
     padded = _pad(x, grid, -np.inf * sign)
-    recorder = _Recorder(padded, grid, functools.partial(_extreme_steps, sign, grid.dilation))
+    finish = functools.partial(_extreme_steps, sign, grid.dilation)
+    recorder = _Recorder(padded, grid, finish, 3)  # winner (2) and result
     stages = {"padded": padded}
     total = x.shape[0] * x.shape[1] * grid.output_size[0] * grid.output_size[1]
     if return_indices:
@@ -430,7 +440,7 @@ def avg_pool2d(
     grid = _grid(x.shape[2:], kernel_size, stride, padding, 1, ceil_mode)
     padded = _pad(x, grid, 0.0)
     finish = functools.partial(_avg_steps, grid, count_include_pad, divisor_override)
-    recorder = _Recorder(padded, grid, finish)
+    recorder = _Recorder(padded, grid, finish, 3)  # sum, divisor, result
     plane = grid.output_size[0] * grid.output_size[1]
     top, bottom, left, right = grid.pads
     overhang = bottom != top or right != left  # ceil_mode windows reaching past the padding

@@ -27,6 +27,8 @@ chunk at a time.
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -49,39 +51,55 @@ def _output_size(output_size: OutputSize, size: tuple[int, int] | None) -> tuple
     return int(pair[0]), int(pair[1])
 
 
+def _edges(size: int, out: int) -> list[tuple[int, int]]:
+    """torch's adaptive bins as Python pairs [floor(i*size/out), ceil((i+1)*size/out))."""
+    return [(i * size // out, ((i + 1) * size + out - 1) // out) for i in range(out)]
+
+
 def adaptive_edges(size: int, out: int) -> np.ndarray:
     """torch's adaptive bins: (out, 2) of [floor(i*size/out), ceil((i+1)*size/out))."""
-    i = np.arange(out)
-    return np.stack([i * size // out, ((i + 1) * size + out - 1) // out], axis=1)
+    return np.array(_edges(size, out), dtype=np.int64).reshape(out, 2)
 
 
 class _Bins:
     """The steps of bins steps.start..steps.stop (flat over (B, C, OH, OW), C order), for any range.
 
     x : (N, C, H, W); batch : (B,) the image each region reads; row_bins : (B, OH, 2) and
-    col_bins : (B, OW, 2) half-open edges, inside the input; mode "max" or "avg". Every chunk's
-    windows are (bH, bW), the largest bin's extent, so chunks read as rows of one record.
+    col_bins : (B, OW, 2) half-open edges, inside the input, or (OH, 2) and (OW, 2) shared by every
+    image (adaptive bins); mode "max" or "avg". Every chunk's windows are (bH, bW), the largest bin's
+    extent (`block`, measured when not given), so chunks read as rows of one record.
     Holds only the input and the bin edges.
     """
 
-    def __init__(self, x, batch, row_bins, col_bins, mode: str, roi: bool = False):
+    def __init__(self, x, batch, row_bins, col_bins, mode: str, roi: bool = False, block=None):
         self.x, self.batch, self.row_bins, self.col_bins = np.ascontiguousarray(x), batch, row_bins, col_bins
         self.mode = mode
         self.roi = roi  # the steps also name the image each region reads: batch (S,)
-        self.shape = (len(batch), x.shape[1], row_bins.shape[1], col_bins.shape[1])
-        self.block = tuple(max(1, int(np.ptp(bins, axis=2).max())) for bins in (row_bins, col_bins))
-        self.total = int(np.prod(self.shape))
+        self.shared = row_bins.ndim == 2  # the same bins on every image
+        self.shape = (len(batch), x.shape[1], row_bins.shape[-2], col_bins.shape[-2])
+        if block is None:
+            block = tuple(max(1, int(np.ptp(bins, axis=-1).max())) for bins in (row_bins, col_bins))
+        self.block = block
+        self.total = math.prod(self.shape)
         # adaptive bins that tile the input (H % OH == W % OW == 0): every bin a block of one reshape
         (_, _, height, width), (_, _, oh, ow) = x.shape, self.shape
         self.tiled = (
             not roi and height % oh == 0 and width % ow == 0 and self.block == (height // oh, width // ow)
         )
 
+    @property
+    def values_per_step(self) -> int:
+        """index and box 4 each, window and valid bH*bW each, result, and winner (2) or count, and batch."""
+        return 9 + 2 * self.block[0] * self.block[1] + (2 if self.mode == "max" else 1) + self.roi
+
     def __call__(self, steps: range) -> dict[str, np.ndarray]:
         bh, bw = self.block
         index = np.stack(np.unravel_index(np.arange(steps.start, steps.stop), self.shape), axis=1)
         k, c, i, j = index.T
-        row, col = self.row_bins[k, i], self.col_bins[k, j]  # (S, 2) each
+        if self.shared:
+            row, col = self.row_bins[i], self.col_bins[j]  # (S, 2) each
+        else:
+            row, col = self.row_bins[k, i], self.col_bins[k, j]
         rows, cols = row[:, :1] + np.arange(bh), col[:, :1] + np.arange(bw)  # (S, bH), (S, bW)
         valid = (rows < row[:, 1:])[:, :, None] & (cols < col[:, 1:])[:, None, :]  # (S, bH, bW)
         if self.tiled:
@@ -104,24 +122,25 @@ class _Bins:
         return np.take(self.x.reshape(-1), plane[:, None, None] + rows[:, :, None] * width + cols[:, None, :])
 
     def _tiles(self, steps: range) -> np.ndarray:
-        """The same cells when the bins tile the input: the (n, c) planes the chunk reaches, reshaped."""
-        (bh, bw), (_, _, oh, ow) = self.block, self.shape
-        first, last = steps.start // (oh * ow), -(-steps.stop // (oh * ow))
-        planes = self.x.reshape(-1, oh, bh, ow, bw)[first:last]
-        blocks = planes.transpose(0, 1, 3, 2, 4).reshape(-1, bh, bw)  # one copy, (planes * OH * OW, bH, bW)
-        return blocks[steps.start - first * oh * ow : steps.stop - first * oh * ow]
+        """The same cells when the bins tile the input: the rows of bins the chunk reaches, reshaped."""
+        (bh, bw), ow = self.block, self.shape[3]
+        first, last = steps.start // ow, -(-steps.stop // ow)  # rows of bins over every (n, c) plane
+        band = self.x.reshape(-1, bh, ow, bw)[first:last]
+        blocks = band.transpose(0, 2, 1, 3).reshape(-1, bh, bw)  # one copy, (rows * OW, bH, bW)
+        return blocks[steps.start - first * ow : steps.stop - first * ow]
 
     def _binwise(self, steps: range) -> np.ndarray:
-        """The same cells, bin by bin over the (n, c) planes the chunk reaches (adaptive bins are the
-        same on every plane); cells outside a bin are 0 here, filled by `_reduce`."""
+        """The same cells, bin by bin (adaptive bins are the same on every plane): each bin the chunk
+        reaches copied from the planes it reaches; cells outside a bin are 0 here, filled by `_reduce`."""
         (bh, bw), (_, _, oh, ow) = self.block, self.shape
-        first, last = steps.start // (oh * ow), -(-steps.stop // (oh * ow))
-        planes = self.x.reshape(-1, *self.x.shape[2:])[first:last]  # (P, H, W)
-        window = np.zeros((len(planes), oh, ow, bh, bw))
-        for i, (r0, r1) in enumerate(self.row_bins[0]):
-            for j, (c0, c1) in enumerate(self.col_bins[0]):
-                window[:, i, j, : r1 - r0, : c1 - c0] = planes[:, r0:r1, c0:c1]
-        return window.reshape(-1, bh, bw)[steps.start - first * oh * ow : steps.stop - first * oh * ow]
+        plane, count = oh * ow, len(steps)
+        planes = self.x.reshape(-1, *self.x.shape[2:])  # (N*C, H, W)
+        window = np.zeros((count, bh, bw))
+        for s in range(min(plane, count)):  # the chunk's steps s, s + plane, ... share one bin
+            p, b = divmod(steps.start + s, plane)
+            (r0, r1), (c0, c1) = self.row_bins[b // ow], self.col_bins[b % ow]
+            window[s::plane, : r1 - r0, : c1 - c0] = planes[p : p + len(range(s, count, plane)), r0:r1, c0:c1]
+        return window
 
     def fields(self, names: tuple[str, ...]) -> dict[str, np.ndarray]:
         """Fields of every step, gathered a chunk at a time so the whole record never exists at once."""
@@ -155,7 +174,16 @@ def _reduce(steps: dict[str, np.ndarray], mode: str) -> dict[str, np.ndarray]:
     }
 
 
-def _pooled(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, mode: str) -> np.ndarray:
+def _max_over_bins(x: np.ndarray, edges: list[tuple[int, int]], axis: int) -> np.ndarray | None:
+    """x's maximum over each bin along axis in one reduceat (start, end, start, ... of every bin, the
+    even results); None when a bin before the last ends at the edge (reduceat cannot be given that end)."""
+    if any(end >= x.shape[axis] for _, end in edges[:-1]):
+        return None
+    bounds = [edge for pair in edges for edge in pair][:-1]  # the last bin runs to the end
+    return np.maximum.reduceat(x, bounds, axis=axis)[(slice(None),) * axis + (slice(None, None, 2),)]
+
+
+def _pooled(x: np.ndarray, rows: list[tuple[int, int]], cols: list[tuple[int, int]], mode: str) -> np.ndarray:
     """Adaptive pooling's output without its steps: (N, C, OH, OW), bins reduced along rows, then columns.
 
     max is exact; avg sums a bin's cells in another order than its step does (within ~1e-16).
@@ -165,17 +193,25 @@ def _pooled(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, mode: str) -> np.
     if height % oh == 0 and width % ow == 0:  # equal, disjoint bins: one reshape
         blocks = x.reshape(n, c, oh, height // oh, ow, width // ow)
         return blocks.max(axis=(3, 5)) if mode == "max" else blocks.mean(axis=(3, 5))
+    if mode == "max" and (by_rows := _max_over_bins(x, rows, 2)) is not None:
+        out = _max_over_bins(by_rows, cols, 3)
+        if out is not None:
+            return np.ascontiguousarray(out)
     reduce = np.max if mode == "max" else np.sum
     by_rows = np.stack([reduce(x[:, :, a:b], axis=2) for a, b in rows], axis=2)  # (N, C, OH, W)
     out = np.stack([reduce(by_rows[..., a:b], axis=3) for a, b in cols], axis=3)
     return out if mode == "max" else out / np.outer(np.ptp(rows, axis=1), np.ptp(cols, axis=1))
 
 
-def _adaptive_bins(x: np.ndarray, oh: int, ow: int, mode: str) -> tuple[np.ndarray, np.ndarray, _Bins]:
-    """torch's adaptive bin edges of x (N, C, H, W) for an (oh, ow) output, and their step recorder."""
-    n, _, height, width = x.shape
-    rows, cols = adaptive_edges(height, oh), adaptive_edges(width, ow)
-    bins = _Bins(x, np.arange(n), np.broadcast_to(rows, (n, oh, 2)), np.broadcast_to(cols, (n, ow, 2)), mode)
+def _adaptive_bins(
+    x: np.ndarray, oh: int, ow: int, mode: str
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]], _Bins]:
+    """torch's adaptive bin edges of x (N, C, H, W) for an (oh, ow) output, as Python pairs, and
+    their step recorder (which holds them as arrays, `row_bins` (OH, 2) and `col_bins` (OW, 2))."""
+    rows, cols = _edges(x.shape[2], oh), _edges(x.shape[3], ow)
+    block = (max(b - a for a, b in rows), max(b - a for a, b in cols))
+    as_array = functools.partial(np.array, dtype=np.int64)
+    bins = _Bins(x, np.arange(x.shape[0]), as_array(rows), as_array(cols), mode, block=block)
     return rows, cols, bins
 
 
@@ -191,7 +227,7 @@ def _adaptive(
     n, c, height, width = x.shape
     oh, ow = _output_size(output_size, (height, width))
     rows, cols, bins = _adaptive_bins(x, oh, ow, mode)
-    stages = {"row_bins": rows, "col_bins": cols}
+    stages = {"row_bins": bins.row_bins, "col_bins": bins.col_bins}
     if return_indices:  # the winners come from the steps, gathered a chunk at a time
         fields = bins.fields(("result", "winner"))
         out = fields["result"].reshape(n, c, oh, ow)
@@ -244,6 +280,11 @@ class _Levels:
 
     def __init__(self, levels: list[tuple[int, int, _Bins]]):  # (level, feature offset, its bins)
         self.levels = levels
+
+    @property
+    def values_per_step(self) -> int:
+        """index and box 4 each, feature, level, result, and winner (2) or count."""
+        return 11 + (2 if self.levels[0][2].mode == "max" else 1)
 
     def __call__(self, steps: range) -> dict[str, np.ndarray]:
         parts, start = [], 0

@@ -50,7 +50,8 @@ def lp_pool2d(
     x, unbatched = _batched(input)
     grid = _grid(x.shape[2:], kernel_size, stride, 0, 1, ceil_mode)
     padded = _pad(x, grid, 0.0)
-    recorder = _Recorder(padded, grid, functools.partial(_lp_steps, p, grid))
+    own = grid.kernel[0] * grid.kernel[1] + 3  # powered (kH*kW), powered_sum, divisor, result
+    recorder = _Recorder(padded, grid, functools.partial(_lp_steps, p, grid), own)
     params = grid.params(ceil_mode=ceil_mode, norm_type=p)
     return _trace("lp_pool2d", params, {"padded": padded}, recorder, unbatched, record_steps)
 
@@ -87,7 +88,8 @@ def mixed_pool2d(
     x, unbatched = _batched(input)
     grid = _grid(x.shape[2:], kernel_size, stride, padding, 1, False)
     padded = _pad(x, grid, 0.0)
-    recorder = _Recorder(padded, grid, functools.partial(_mixed_steps, mix, grid))
+    own = 5  # max, avg, winner (2), result
+    recorder = _Recorder(padded, grid, functools.partial(_mixed_steps, mix, grid), own)
     params = grid.params(mix=float(mix))
     return _trace("mixed_pool2d", params, {"padded": padded}, recorder, unbatched, record_steps)
 
@@ -125,14 +127,15 @@ def stochastic_pool2d(
     padded = _pad(x, grid, 0.0)
     total = x.shape[0] * x.shape[1] * grid.output_size[0] * grid.output_size[1]
     draws = np.random.default_rng(seed).random(total) if training else None  # one u per window, C order
-    recorder = _Recorder(padded, grid, functools.partial(_stochastic_steps, draws, grid))
+    own = grid.kernel[0] * grid.kernel[1] + (3 if training else 1)  # probabilities, draw, result
+    recorder = _Recorder(padded, grid, functools.partial(_stochastic_steps, draws, grid), own)
     params = grid.params(training=training, seed=int(seed))
     return _trace("stochastic_pool2d", params, {"padded": padded}, recorder, unbatched, record_steps)
 
 
 def _stochastic_steps(draws: np.ndarray | None, grid: _Grid, steps: dict, picked: range) -> dict:
     """stochastic pooling's own fields: probabilities, draw (in training) and result."""
-    values = steps["window"].reshape(len(steps["index"]), -1)
+    values = steps["window"].reshape(len(steps["index"]), grid.kernel[0] * grid.kernel[1])  # empty too
     cumulative = np.cumsum(np.maximum(values, 0.0), axis=1)
     total = cumulative[:, -1:]
     probabilities = np.divide(np.maximum(values, 0.0), total, out=np.zeros_like(values), where=total > 0)

@@ -161,11 +161,15 @@ class Trace(NDArrayOperatorsMixin):
     def values_per_step(self) -> int:
         """How many numbers one step carries, summed over its fields (0 without steps).
 
-        Every field is a column, so each step has the same shape in it: read from a chunk of no steps
-        (a lazy trace gathers nothing for it), else from step 0.
+        Every field is a column, so each step has the same shape in it: a lazy trace's recorder may
+        declare the count (a `values_per_step` attribute, from the shapes it knows: nothing built);
+        else it is read from a chunk of no steps (a lazy trace gathers nothing for it), else from step 0.
         """
         if self.num_steps == 0:
             return 0
+        declared = getattr(self._recorder, "values_per_step", None) if self._steps is None else None
+        if declared is not None:
+            return declared
         try:
             columns = self.steps_between(0, 0)
         except (ValueError, IndexError):  # a recorder that cannot build an empty chunk

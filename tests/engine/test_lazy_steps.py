@@ -137,7 +137,8 @@ def test_lazy_steps_read_as_the_eager_record(family: str) -> None:
     last = eager.num_steps - 1
     _same(lazy.step(last), eager.step(last))
     _same(lazy.step(1), eager.step(1))
-    assert lazy.values_per_step == eager.values_per_step == sum(v.size for v in eager.step(0).values())
+    built = sum(v.size for v in lazy.step(0).values())  # the numbers of a step actually built
+    assert lazy.values_per_step == eager.values_per_step == built
     lo, hi = 1, max(2, eager.num_steps // 2)
     expected = {name: column[lo:hi] for name, column in eager.steps.items()}
     _same(lazy.steps_between(lo, hi), expected)
@@ -184,14 +185,43 @@ def test_a_chunk_is_bounded_by_its_steps_and_by_the_numbers_they_carry() -> None
     assert chunk_length(FAMILIES["conv2d"](False), 8, 1) == 8  # no record: only the steps bound it
 
 
+# recorders that declare how many numbers a step carries (values_per_step builds nothing for them)
+DECLARING = [
+    "max_pool2d",
+    "min_pool2d",
+    "avg_pool2d",
+    "lp_pool2d",
+    "mixed_pool2d",
+    "stochastic_pool2d",
+    "stochastic_pool2d eval",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool2d indices",
+    "global_avg_pool2d",
+    "spatial_pyramid_pool2d",
+    "roi_pool2d",
+]
+
+
+@pytest.mark.parametrize("family", DECLARING)
+def test_a_declared_step_size_is_that_of_a_built_step(family: str) -> None:
+    lazy = FAMILIES[family]("lazy")
+    declared = lazy._recorder.values_per_step  # from the shapes the recorder knows
+    assert lazy.values_per_step == declared and lazy.lazy
+    for i in (0, lazy.num_steps - 1):
+        assert declared == sum(v.size for v in lazy.step(i).values()), i
+
+
 @pytest.mark.parametrize(
     "family",
     [
         "max_pool2d",
         "avg_pool2d",
+        "stochastic_pool2d",
+        "stochastic_pool2d eval",
         "spatial_pyramid_pool2d",
         "roi_pool2d",
         "adaptive_avg_pool2d",
+        "adaptive_max_pool2d indices",
         "fractional_max_pool2d indices",
         "rnn",
     ],
