@@ -160,19 +160,24 @@ def _windows(padded: np.ndarray, grid: _Grid, steps: range) -> dict[str, np.ndar
     band = (r1 - r0) * ow
     cut = slice(steps.start - first * plane - r0 * ow, steps.stop - first * plane - r0 * ow)
     top, bottom, left, right = grid.pads
-    inside = np.zeros((hp, wp), dtype=bool)
-    inside[top : hp - bottom, left : wp - right] = True
+    padding = any(grid.pads)  # without it every cell of every window is real: no mask to gather
+    if padding:
+        inside = np.zeros((hp, wp), dtype=bool)
+        inside[top : hp - bottom, left : wp - right] = True
     # field-major in memory (long inner axis, fast), step-major in shape: (S, ...) transposed views
     window = np.empty((kh * kw, count))
-    valid = np.empty((kh * kw, band), dtype=bool)  # one plane's band: the same on every plane
+    valid = np.empty((kh * kw, band if padding else count), dtype=bool)  # one plane's band when padded
     for t, (rows, cols) in enumerate(_tap_slices(grid)):
         rows = slice(rows.start + r0 * sh, rows.start + (r1 - 1) * sh + 1, sh)
         window[t] = planes[:, rows, cols].reshape(-1)[cut]
-        valid[t] = inside[rows, cols].reshape(-1)
+        if padding:
+            valid[t] = inside[rows, cols].reshape(-1)
     flat = np.arange(steps.start, steps.stop)
     index = np.array(np.unravel_index(flat, (n, c, oh, ow)), dtype=np.int32).reshape(4, -1)
     origin = index[2:] * np.array([[sh], [sw]], dtype=np.int32)  # (2, S)
-    if steps.start % plane == 0 and count % plane == 0:  # whole planes: the one plane's mask repeated
+    if not padding:
+        valid.fill(True)
+    elif steps.start % plane == 0 and count % plane == 0:  # whole planes: the one plane's mask repeated
         valid = np.tile(valid, (1, count // plane))
     else:
         valid = valid[:, flat % plane - r0 * ow]

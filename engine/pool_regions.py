@@ -101,7 +101,10 @@ class _Bins:
         else:
             row, col = self.row_bins[k, i], self.col_bins[k, j]
         rows, cols = row[:, :1] + np.arange(bh), col[:, :1] + np.arange(bw)  # (S, bH), (S, bW)
-        valid = (rows < row[:, 1:])[:, :, None] & (cols < col[:, 1:])[:, None, :]  # (S, bH, bW)
+        if self.tiled:  # every bin fills its block
+            valid = np.ones((len(index), bh, bw), dtype=bool)
+        else:
+            valid = (rows < row[:, 1:])[:, :, None] & (cols < col[:, 1:])[:, None, :]  # (S, bH, bW)
         if self.tiled:
             window = self._tiles(steps)
         elif not self.roi and self.shape[2] * self.shape[3] <= 256:  # a few bins: slice them
@@ -135,11 +138,14 @@ class _Bins:
         (bh, bw), (_, _, oh, ow) = self.block, self.shape
         plane, count = oh * ow, len(steps)
         planes = self.x.reshape(-1, *self.x.shape[2:])  # (N*C, H, W)
+        rows, cols = self.row_bins.tolist(), self.col_bins.tolist()  # Python ints: cheap to slice with
         window = np.zeros((count, bh, bw))
         for s in range(min(plane, count)):  # the chunk's steps s, s + plane, ... share one bin
             p, b = divmod(steps.start + s, plane)
-            (r0, r1), (c0, c1) = self.row_bins[b // ow], self.col_bins[b % ow]
-            window[s::plane, : r1 - r0, : c1 - c0] = planes[p : p + len(range(s, count, plane)), r0:r1, c0:c1]
+            (r0, r1), (c0, c1) = rows[b // ow], cols[b % ow]
+            window[s::plane, : r1 - r0, : c1 - c0] = planes[
+                p : p + (count - s - 1) // plane + 1, r0:r1, c0:c1
+            ]
         return window
 
     def fields(self, names: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -151,7 +157,7 @@ class _Bins:
 
 def _reduce(steps: dict[str, np.ndarray], mode: str) -> dict[str, np.ndarray]:
     """Pool each bin, max (first largest cell wins; an empty bin gives 0) or avg; adds result and more."""
-    valid = steps["valid"].reshape(len(steps["index"]), int(np.prod(steps["valid"].shape[1:])))
+    valid = steps["valid"].reshape(len(steps["index"]), math.prod(steps["valid"].shape[1:]))
     window = steps["window"]  # freshly gathered: the cells outside the bin are filled in place
     if not valid.all():
         np.copyto(window, 0.0 if mode == "avg" else -np.inf, where=~steps["valid"])
@@ -174,13 +180,14 @@ def _reduce(steps: dict[str, np.ndarray], mode: str) -> dict[str, np.ndarray]:
     }
 
 
-def _max_over_bins(x: np.ndarray, edges: list[tuple[int, int]], axis: int) -> np.ndarray | None:
-    """x's maximum over each bin along axis in one reduceat (start, end, start, ... of every bin, the
-    even results); None when a bin before the last ends at the edge (reduceat cannot be given that end)."""
-    if any(end >= x.shape[axis] for _, end in edges[:-1]):
+def _max_over_columns(x: np.ndarray, edges: list[tuple[int, int]]) -> np.ndarray | None:
+    """x's maximum over each bin of its last axis in one reduceat (start, end, start, ... of every bin,
+    the even results; along a contiguous axis, unlike the rows); None when a bin before the last ends
+    at the edge (reduceat cannot be given that end)."""
+    if any(end >= x.shape[-1] for _, end in edges[:-1]):
         return None
     bounds = [edge for pair in edges for edge in pair][:-1]  # the last bin runs to the end
-    return np.maximum.reduceat(x, bounds, axis=axis)[(slice(None),) * axis + (slice(None, None, 2),)]
+    return np.ascontiguousarray(np.maximum.reduceat(x, bounds, axis=-1)[..., ::2])
 
 
 def _pooled(x: np.ndarray, rows: list[tuple[int, int]], cols: list[tuple[int, int]], mode: str) -> np.ndarray:
@@ -193,13 +200,11 @@ def _pooled(x: np.ndarray, rows: list[tuple[int, int]], cols: list[tuple[int, in
     if height % oh == 0 and width % ow == 0:  # equal, disjoint bins: one reshape
         blocks = x.reshape(n, c, oh, height // oh, ow, width // ow)
         return blocks.max(axis=(3, 5)) if mode == "max" else blocks.mean(axis=(3, 5))
-    if mode == "max" and (by_rows := _max_over_bins(x, rows, 2)) is not None:
-        out = _max_over_bins(by_rows, cols, 3)
-        if out is not None:
-            return np.ascontiguousarray(out)
-    reduce = np.max if mode == "max" else np.sum
+    reduce = np.maximum.reduce if mode == "max" else np.sum  # np.max without its argument handling
     by_rows = np.stack([reduce(x[:, :, a:b], axis=2) for a, b in rows], axis=2)  # (N, C, OH, W)
-    out = np.stack([reduce(by_rows[..., a:b], axis=3) for a, b in cols], axis=3)
+    out = _max_over_columns(by_rows, cols) if mode == "max" else None
+    if out is None:
+        out = np.stack([reduce(by_rows[..., a:b], axis=3) for a, b in cols], axis=3)
     return out if mode == "max" else out / np.outer(np.ptp(rows, axis=1), np.ptp(cols, axis=1))
 
 
