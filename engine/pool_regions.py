@@ -105,14 +105,15 @@ class _Bins:
             valid = np.ones((len(index), bh, bw), dtype=bool)
         else:
             valid = (rows < row[:, 1:])[:, :, None] & (cols < col[:, 1:])[:, None, :]  # (S, bH, bW)
+        filled = True  # the cells outside each bin already hold _reduce's fill
         if self.tiled:
             window = self._tiles(steps)
         elif not self.roi and self.shape[2] * self.shape[3] <= 256:  # a few bins: slice them
             window = self._binwise(steps)
         else:
-            window = self._take(k, c, rows, cols)
+            window, filled = self._take(k, c, rows, cols), False
         steps = {"index": index.astype(np.int32), "box": np.concatenate([row, col], axis=1).astype(np.int32)}
-        steps = _reduce(steps | {"window": window, "valid": valid}, self.mode)
+        steps = _reduce(steps | {"window": window, "valid": valid}, self.mode, filled)
         if self.roi:
             steps["batch"] = self.batch[k].astype(np.int32)
         return steps
@@ -134,12 +135,12 @@ class _Bins:
 
     def _binwise(self, steps: range) -> np.ndarray:
         """The same cells, bin by bin (adaptive bins are the same on every plane): each bin the chunk
-        reaches copied from the planes it reaches; cells outside a bin are 0 here, filled by `_reduce`."""
+        reaches copied from the planes it reaches; cells outside a bin hold `_reduce`'s fill."""
         (bh, bw), (_, _, oh, ow) = self.block, self.shape
         plane, count = oh * ow, len(steps)
         planes = self.x.reshape(-1, *self.x.shape[2:])  # (N*C, H, W)
         rows, cols = self.row_bins.tolist(), self.col_bins.tolist()  # Python ints: cheap to slice with
-        window = np.zeros((count, bh, bw))
+        window = np.full((count, bh, bw), _FILL[self.mode])
         for s in range(min(plane, count)):  # the chunk's steps s, s + plane, ... share one bin
             p, b = divmod(steps.start + s, plane)
             (r0, r1), (c0, c1) = rows[b // ow], cols[b % ow]
@@ -155,12 +156,17 @@ class _Bins:
         return {name: np.concatenate([part[name] for part in parts]) for name in names}
 
 
-def _reduce(steps: dict[str, np.ndarray], mode: str) -> dict[str, np.ndarray]:
-    """Pool each bin, max (first largest cell wins; an empty bin gives 0) or avg; adds result and more."""
+_FILL = {"avg": 0.0, "max": -np.inf}  # a window's cells outside its bin
+
+
+def _reduce(steps: dict[str, np.ndarray], mode: str, filled: bool = False) -> dict[str, np.ndarray]:
+    """Pool each bin, max (first largest cell wins; an empty bin gives 0) or avg; adds result and more.
+
+    filled: the window's cells outside each bin already hold the fill (else they are filled here)."""
     valid = steps["valid"].reshape(len(steps["index"]), math.prod(steps["valid"].shape[1:]))
     window = steps["window"]  # freshly gathered: the cells outside the bin are filled in place
-    if not valid.all():
-        np.copyto(window, 0.0 if mode == "avg" else -np.inf, where=~steps["valid"])
+    if not filled and not valid.all():
+        np.copyto(window, _FILL[mode], where=~steps["valid"])
     if mode == "avg":  # adaptive bins lie inside the input: a bin's cells are its box's area
         box = steps["box"].astype(np.int64)
         count = (box[:, 1] - box[:, 0]) * (box[:, 3] - box[:, 2])
