@@ -43,7 +43,12 @@ def _limits(schema: dict[str, Any]) -> str:
     found = {k: schema[k] for k in _CONSTRAINTS if k in schema and k not in ("enum", "const")}
     for sub in schema.get("anyOf", []) + ([schema["items"]] if isinstance(schema.get("items"), dict) else []):
         found.update({k: v for k, v in _limits_dict(sub).items() if k not in found})
-    return ", ".join(f"{k} {v}" for k, v in found.items())
+    return ", ".join(f"{k} {_plain(v)}" for k, v in found.items())
+
+
+def _plain(value: Any) -> Any:
+    """A bound as a reader writes it: 16, not 16.0 (the schema's numbers may come as floats)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _limits_dict(schema: dict[str, Any]) -> dict[str, Any]:

@@ -99,3 +99,10 @@ def test_kernel_larger_than_the_padded_input_is_a_422_naming_the_field(client, p
     r = client.post(path, json=body)
     assert r.status_code == 422, r.text[:300]
     assert r.json()["detail"][0]["loc"][-1] == field, r.json()
+
+
+def test_every_model_in_the_schema_has_its_own_short_name(client):
+    """Two models of one name get their module path spelled out in /openapi.json and /docs
+    ("layerlab__app__pages__..."), too long for a phone: each model's name is unique."""
+    names = list(client.get("/openapi.json").json()["components"]["schemas"])
+    assert [n for n in names if "__" in n] == []

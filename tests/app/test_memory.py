@@ -7,7 +7,8 @@ import sys
 
 from layerlab.app.config import ROOT
 
-# five 224x224x3 conv traces recording every window (two 10 MB records each), then the minor page faults they cost
+# five 224x224x3 conv traces recording every window (two 10 MB records each), then the minor page faults
+# they cost
 FAULTS = """
 import resource, sys
 import numpy as np

@@ -15,10 +15,10 @@ from layerlab.app.pages.activations import request as ar
 from layerlab.app.pages.activations import text as at
 from layerlab.app.pages.activations.schemas import (
     KINDS,
+    ActivationPointRequest,
     CurveRequest,
     DeadReluRequest,
     MapRequest,
-    PointRequest,
     SoftmaxRequest,
 )
 from layerlab.app.serialize import NumpyJSONResponse, body_model, trace_body
@@ -168,7 +168,7 @@ def curve(req: CurveRequest) -> NumpyJSONResponse:
 
 
 @router.post("/api/activations/point", response_model=PointAnswer, response_class=NumpyJSONResponse)
-def point(req: PointRequest) -> NumpyJSONResponse:
+def point(req: ActivationPointRequest) -> NumpyJSONResponse:
     """f(x) and f'(x) at one x, and both formulas with that x's numbers filled in."""
     t = ar.apply(req, np.array([req.x]))
     return NumpyJSONResponse(

@@ -56,7 +56,7 @@ class CurveRequest(ActivationParams):
         return x_max
 
 
-class PointRequest(ActivationParams):
+class ActivationPointRequest(ActivationParams):
     """f(x) and f'(x) at one x, with the formula's numbers filled in."""
 
     x: X = 1.0

@@ -8,10 +8,10 @@ from layerlab.app.errors import ApiError, engine_errors
 from layerlab.app.pages.dense import text as dt
 from layerlab.app.pages.dense.schemas import (
     DenseNet,
+    DensePointRequest,
     InitRequest,
     LinearRequest,
     PlaneRequest,
-    PointRequest,
     tensor,
 )
 from layerlab.app.serialize import trace_body
@@ -55,7 +55,7 @@ def plane(req: PlaneRequest) -> dict:
     }
 
 
-def point(req: PointRequest) -> dict:
+def point(req: DensePointRequest) -> dict:
     """Layer `req.layer`'s weighted sums at the point, with what each layer makes of the point."""
     weights, biases, names = net_args(req)
     x = np.array([req.point], dtype=np.float64)  # (1, 2)

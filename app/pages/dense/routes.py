@@ -15,10 +15,10 @@ from layerlab.app.pages.dense import request as dr
 from layerlab.app.pages.dense import text as dt
 from layerlab.app.pages.dense.schemas import (
     CountRequest,
+    DensePointRequest,
     InitRequest,
     LinearRequest,
     PlaneRequest,
-    PointRequest,
 )
 from layerlab.app.serialize import NumpyJSONResponse, body_model
 from layerlab.engine.init_demo import TOY_SETS
@@ -106,7 +106,7 @@ def dense_page(request: Request) -> HTMLResponse:
     data = {
         "defaults": {
             **PlaneRequest().model_dump(),
-            **PointRequest().model_dump(include={"point", "layer"}),
+            **DensePointRequest().model_dump(include={"point", "layer"}),
             "sizes": CountRequest().sizes,
             "init": InitRequest().model_dump(),
         },
@@ -130,7 +130,7 @@ def plane(req: PlaneRequest) -> NumpyJSONResponse:
 
 
 @router.post("/api/dense/point", response_model=DensePointAnswer, response_class=NumpyJSONResponse)
-def point(req: PointRequest) -> NumpyJSONResponse:
+def point(req: DensePointRequest) -> NumpyJSONResponse:
     """One layer's weighted sums at one point, neuron by neuron (the linear trace's steps)."""
     return NumpyJSONResponse(dr.point(req))
 

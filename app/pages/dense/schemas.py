@@ -107,7 +107,7 @@ class PlaneRequest(DenseNet):
     resolution: int = Field(61, ge=2, le=limit.max_plane_resolution)
 
 
-class PointRequest(DenseNet):
+class DensePointRequest(DenseNet):
     """One layer's weighted sums, neuron by neuron, at one point of the plane."""
 
     point: tuple[Coordinate, Coordinate] = (0.5, 0.5)
