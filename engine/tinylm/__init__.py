@@ -1,0 +1,1 @@
+"""A tiny decoder-only transformer trained by Layerlab in NumPy on sentences it generates."""
