@@ -131,6 +131,12 @@ class Settings:
     max_weight_overrides: int = 64  # edited cells of W_Q, W_K, W_V and W_O together
     max_weight_abs: float = 10.0  # |value| of an edited weight cell
     additive_dim: int = 8  # A, the attention dimension of the additive tab's W1, W2 and v
+    # the trained-transformer page (/transformer): the shipped tiny language model, edited cells on a copy
+    max_tinylm_edits: int = 32  # edited cells of its parameters in one request
+    max_tinylm_edit_abs: float = 10.0  # |value| of an edited cell
+    min_tinylm_temperature: float = 0.05  # next-token softmax temperature
+    max_tinylm_temperature: float = 5.0
+    max_tinylm_seed: int = 2**31 - 1  # the sampling seed
     # the activations page (/activations)
     max_curve_points: int = 2001  # x samples of one plotted curve
     max_curve_x: float = 50.0  # |x| of the plotted range and of a probed point

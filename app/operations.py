@@ -40,6 +40,12 @@ OPERATIONS = [
         "blurb": "From tokens to softmax(QKᵀ/√d_k)·V, one head and many.",
     },
     {
+        "name": "Trained transformer",
+        "href": "/transformer",
+        "live": True,
+        "blurb": "A tiny language model trained by Layerlab: every head's attention, every number, editable.",
+    },
+    {
         "name": "Activations",
         "href": "/activations",
         "live": True,

@@ -16,6 +16,7 @@ PAGES = (
     "pool",
     "norm",
     "attention",
+    "transformer",
     "activations",
     "dense",
     "network",
