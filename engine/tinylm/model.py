@@ -218,7 +218,9 @@ def _forward(params: Params, config: Config, tokens: np.ndarray) -> tuple[Forwar
         rec["resid"].append(x)
         h2, *stats = _layer_norm(x, params[p + "ln2.weight"], params[p + "ln2.bias"])
         fc = h2 @ params[p + "mlp.fc.weight"].T + params[p + "mlp.fc.bias"]  # (B, T, F)
-        cdf = 0.5 * (1.0 + erf(fc * (1.0 / math.sqrt(2.0))))
+        cdf = erf(fc * (1.0 / math.sqrt(2.0)))  # then Φ(fc) = (1 + erf) / 2, in place
+        cdf += 1.0
+        cdf *= 0.5
         hidden = fc * cdf
         mlp_out = hidden @ params[p + "mlp.proj.weight"].T + params[p + "mlp.proj.bias"]  # (B, T, D)
         x = x + mlp_out
@@ -304,8 +306,10 @@ def loss_and_grads(
         grads[p + "mlp.proj.weight"] = d_out.T @ hidden.reshape(-1, F)
         grads[p + "mlp.proj.bias"] = d_out.sum(0)
         fc, cdf = cache["fc"][i], cache["cdf"][i]
-        pdf = np.exp(-0.5 * fc * fc) * (1.0 / math.sqrt(2.0 * math.pi))
-        d_fc = (d_x @ params[p + "mlp.proj.weight"]) * (cdf + fc * pdf)  # (B, T, F)
+        slope = np.exp(-0.5 * fc * fc)  # GELU' = Φ + fc·φ, φ = e^(-fc²/2) / √(2π)
+        slope *= fc * (1.0 / math.sqrt(2.0 * math.pi))
+        slope += cdf
+        d_fc = (d_x @ params[p + "mlp.proj.weight"]) * slope  # (B, T, F)
         x_hat2, _ = cache["ln2"][i]
         h2 = x_hat2 * params[p + "ln2.weight"] + params[p + "ln2.bias"]
         grads[p + "mlp.fc.weight"] = d_fc.reshape(-1, F).T @ h2.reshape(-1, D)
