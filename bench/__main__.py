@@ -26,6 +26,7 @@ from bench import (
     networks_bench,
     pages_bench,
     soak_bench,
+    tinylm_bench,
     trace_bench,
 )
 from bench.common import ROOT, Section
@@ -36,7 +37,7 @@ RESULTS = ROOT / "bench" / "results" / "latest.json"
 PARTS = ("engine", "family", "families", "api", "browser", "pages", "networks")  # the default run
 # load the machine for minutes and start their own production server: only with --only
 HEAVY_PARTS = ("load", "soak", "memory")
-ONLY_PARTS = ("latency", "trace")  # parts of their own, run only when asked: `--only latency`
+ONLY_PARTS = ("latency", "trace", "tinylm")  # parts of their own, run only when asked: `--only latency`
 
 
 def _git_commit() -> str | None:
@@ -107,6 +108,8 @@ def main(argv: list[str] | None = None) -> None:
                 section = soak_bench.run(args.quick, args.minutes)
             elif part == "trace":
                 section = trace_bench.run(args.quick)
+            elif part == "tinylm":
+                section = tinylm_bench.run(args.quick)
             else:
                 section = browser_bench.run(args.quick, server)
             sections[part] = section
