@@ -31,6 +31,7 @@ PAGES = {
     "/pool": "window.__layerlab.maps['pool-input'] && window.__layerlab.maps['pool-input'].values",
     "/norm": "document.querySelector('main .js-plotly-plot, main canvas')",
     "/attention": "document.querySelector('main .js-plotly-plot, main canvas')",
+    "/transformer": "window.__layerlab.maps['tf-head-0-0'] && window.__layerlab.maps['tf-head-0-0'].values",
     "/activations": "document.querySelector('main .js-plotly-plot')",
     "/dense": "document.querySelector('main .js-plotly-plot, main canvas')",
     "/network": "document.querySelector('main .js-plotly-plot, main canvas')",

@@ -184,6 +184,12 @@ def next_words(f: Forward, temperature: float, top_k: int | None, seed: int) -> 
     }
 
 
+def roles() -> dict[str, str]:
+    """The job training gave each named head (tinylm.HEADS, measured after training), by "layer-head"."""
+    heads = getattr(tinylm, "HEADS", {})
+    return {f"{layer}-{head}": name.replace("_", " ") for name, (layer, head) in heads.items()}
+
+
 def vocabulary() -> list[str]:
     """The words a sentence may use (not <pad> or <bos>)."""
     return [w for w in VOCAB if not w.startswith("<")]

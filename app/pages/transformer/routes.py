@@ -69,6 +69,7 @@ def transformer_page(request: Request) -> HTMLResponse:
             "d_k": config.d_model // config.n_heads,
         },
         "limits": limits(),
+        "roles": tr.roles(),
     }
     formulas = {key: tex(latex, True) for key, latex in tt.DEFINITIONS.items()}
     return request.app.state.templates.TemplateResponse(

@@ -195,7 +195,7 @@ onRoomChange(document.querySelector('.transformer-page .stage'), () => {
 });
 
 function start() {
-  init(DATA.config, pick, openEditor);
+  init(DATA.config, DATA.roles, pick, openEditor);
   bind();
   show();
   changed();

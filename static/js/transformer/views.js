@@ -18,16 +18,20 @@ function add(parent, id, opts = {}) {
 }
 
 // A matrix (rows of numbers; null, a masked −∞, drawn empty) with its title and tick labels.
-function draw(view, matrix, title, rowLabels, colLabels) {
+// range: the colour scale's {lo, hi} (the data's own by default).
+function draw(view, matrix, title, rowLabels, colLabels, range = null) {
   const values = matrix.flat().map((v) => (v === null ? NaN : v));
-  const r = extent(values);
+  const r = range || extent(values);
   view.setData(values, matrix.length, matrix[0].length, { ...r, title, rowLabels, colLabels });
 }
 
 const dims = (n, from = 0) => Array.from({ length: n }, (_, i) => `${from + i}`);
 
 // onPick(layer, head) when a small map is clicked; onEdit({param, row, col, label, value}) for a cell.
-export function init(config, onPick, onEdit) {
+// roles: "layer-head" -> what that head was measured to do ("induction"), named in its title.
+let named = {};
+export function init(config, roles, onPick, onEdit) {
+  named = roles;
   $('tf-grid').style.gridTemplateColumns = `repeat(${config.n_heads}, auto)`;
   grid = Array.from({ length: config.n_layers }, (_, l) =>
     Array.from({ length: config.n_heads }, (_, h) =>
@@ -73,7 +77,9 @@ export function drawAll(res) {
   grid.forEach((heads, l) => {
     heads.forEach((v, h) => {
       const chosen = l === layer && h === head;
-      draw(v, res.attention[l][h], `L${l} H${h}${chosen ? ' ◀' : ''}`, toks, toks);
+      // one scale, 0 to 1, for every head: their weights compare at a glance
+      const role = named[`${l}-${h}`] ? ` ${named[`${l}-${h}`]}` : '';
+      draw(v, res.attention[l][h], `L${l} H${h}${role}${chosen ? ' ◀' : ''}`, toks, toks, { lo: 0, hi: 1 });
       v.el.classList.toggle('tf-chosen', chosen);
     });
   });
