@@ -6,10 +6,10 @@ Three grammars, each made so that a head can learn a pattern a class can see and
   "we sat on the river bank near the water". The word after "bank" depends on its sense (money:
   account, loan, manager; river: of, near, under), and the only clue is a sense word earlier in the
   sentence, at a varying distance, so attending from "bank" to it pays off.
-- **induction** (a repeated run of random words): "<bos> a b c d a b c d". The second half is
-  predictable only by copying: find the earlier occurrence of the current word and predict the word
-  after it (Olsson et al., 2022, "In-context learning and induction heads"): a previous-token head in
-  layer 0 and an induction head in layer 1.
+- **induction** (a run of random words repeated, after a prefix of other random words):
+  "<bos> x y a b c d a b c d". The repeat is predictable only by copying: find the earlier occurrence
+  of the current word and predict the word after it (Olsson et al., 2022, "In-context learning and
+  induction heads"): a previous-token head in layer 0 and an induction head in layer 1.
 - **agreement** (a subject's number decides its verb's form after a distractor phrase): "the dog near
   the trees runs", "the dogs near the tree run".
 
@@ -136,7 +136,8 @@ class Sample:
     grammar: str  # "sense", "induction" or "agreement"
     words: tuple[str, ...]  # starting with "<bos>", at most MAX_LEN
     # sense: "bank" (its position), "cue" (the sense word's position), "sense" (0 money, 1 river);
-    # induction: "half" (the run's length L: words[1:1+L] == words[1+L:1+2L]);
+    # induction: "start" (the run's first position a), "half" (its length L: words[a:a+L] ==
+    # words[a+L:a+2L], the sequence's end);
     # agreement: "subject", "verb" (positions), "plural" (0 or 1)
     marks: dict[str, int] = field(default_factory=dict)
 
@@ -181,9 +182,13 @@ def _sense_sample(rng: np.random.Generator) -> Sample:
 
 
 def _induction_sample(rng: np.random.Generator) -> Sample:
-    half = int(rng.integers(4, (MAX_LEN - 1) // 2 + 1))  # 4..11
-    run = [CONTENT[int(i)] for i in rng.choice(len(CONTENT), size=half, replace=False)]
-    return Sample("induction", ("<bos>", *run, *run), {"half": half})
+    # a prefix of unrelated words of random length, so a run's position does not give its length away
+    # (else a layer-0 head learns to look a fixed distance back instead of copying)
+    half = int(rng.integers(3, (MAX_LEN - 1) // 2 + 1))  # 3..11
+    lead = int(rng.integers(0, MAX_LEN - 1 - 2 * half + 1))
+    words = [CONTENT[int(i)] for i in rng.choice(len(CONTENT), size=lead + half, replace=False)]
+    prefix, run = words[:lead], words[lead:]
+    return Sample("induction", ("<bos>", *prefix, *run, *run), {"start": 1 + lead, "half": half})
 
 
 def _agreement_sample(rng: np.random.Generator) -> Sample:

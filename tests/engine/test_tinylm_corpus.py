@@ -58,10 +58,10 @@ def test_sense_samples_put_a_sense_word_before_bank_and_a_sense_word_after_it():
 
 def test_induction_samples_repeat_a_run_of_distinct_words():
     for s in (s for s in SAMPLES if s.grammar == "induction"):
-        half = s.marks["half"]
-        run = s.words[1 : 1 + half]
-        assert len(s.words) == 1 + 2 * half and s.words[1 + half :] == run
-        assert len(set(run)) == half
+        start, half = s.marks["start"], s.marks["half"]
+        run = s.words[start : start + half]
+        assert len(s.words) == start + 2 * half and s.words[start + half :] == run
+        assert len(set(s.words[: start + half])) == start + half  # no word twice before the repeat
 
 
 def test_agreement_samples_verb_agrees_with_subject_not_with_the_distractor():
