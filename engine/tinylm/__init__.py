@@ -19,11 +19,17 @@ WEIGHTS = Path(__file__).with_name("weights.npz")
 CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(Config))  # ints saved beside the weights
 
 # (layer, head), measured by train.measure_heads on 600 held-out sequences (seed 7) of the shipped
-# weights; the mean attention weight of each head, layer 0 | layer 1:
+# weights; mean attention weight per head as [[layer 0 head 0, head 1], [layer 1 head 0, head 1]]:
+#   sense (from "bank" to its sense word)          [[0.894, 0.430], [0.220, 0.274]], the largest in 100%
+#   induction (to the word after the first copy)   [[0.218, 0.197], [0.050, 0.052]]
+#   previous token (from p to p - 1)               [[0.205, 0.281], [0.178, 0.285]]
+# The copying (59% of the repeated half predicted) is not a clean two-layer induction circuit: layer 1
+# never attends to the word after the first copy, and the strongest head for it is layer 0's head 0,
+# which is also the sense head.
 HEADS: dict[str, tuple[int, int]] = {
-    "induction": (1, 0),
-    "previous_token": (0, 0),
-    "sense": (0, 1),
+    "induction": (0, 0),
+    "previous_token": (1, 1),
+    "sense": (0, 0),
 }
 
 

@@ -1,6 +1,6 @@
 """The tiny transformer's vocabulary and the small grammars Layerlab trains it on.
 
-Three grammars, each made so that a head can learn a pattern a class can see and name:
+Four grammars, each made so that a head can learn a pattern a class can see and name:
 
 - **sense** ("bank" among money words or river words): "i paid the cash into the bank account",
   "we sat on the river bank near the water". The word after "bank" depends on its sense (money:
@@ -12,6 +12,8 @@ Three grammars, each made so that a head can learn a pattern a class can see and
   induction heads"): a previous-token head in layer 0 and an induction head in layer 1.
 - **agreement** (a subject's number decides its verb's form after a distractor phrase): "the dog near
   the trees runs", "the dogs near the tree run".
+- **alternation** (two random words taking turns): "<bos> kite lemon kite lemon ...", from every
+  position the next word is the one before the current one.
 
 Every sequence starts with "<bos>" and has at most MAX_LEN tokens. The generators are seeded: the
 training script and the held-out checks draw from different seeds.
@@ -191,6 +193,13 @@ def _induction_sample(rng: np.random.Generator) -> Sample:
     return Sample("induction", ("<bos>", *prefix, *run, *run), {"start": 1 + lead, "half": half})
 
 
+def _alternation_sample(rng: np.random.Generator) -> Sample:
+    # meant to reward looking one word back from every position (the first half of an induction
+    # circuit) without needing layer 1
+    first, second = (CONTENT[int(i)] for i in rng.choice(len(CONTENT), size=2, replace=False))
+    return Sample("alternation", ("<bos>", *[first, second] * int(rng.integers(2, (MAX_LEN - 1) // 2 + 1))))
+
+
 def _agreement_sample(rng: np.random.Generator) -> Sample:
     plural = int(rng.integers(2))
     words = ["<bos>", "the"]
@@ -210,6 +219,7 @@ GRAMMARS: dict[str, Callable[[np.random.Generator], Sample]] = {
     "sense": _sense_sample,
     "induction": _induction_sample,
     "agreement": _agreement_sample,
+    "alternation": _alternation_sample,
 }
 
 

@@ -40,7 +40,7 @@ def test_encode_and_decode_are_inverse_and_unknown_words_are_named():
 def test_samples_are_seeded_start_with_bos_and_fit_the_context():
     assert [s.words for s in samples(20, seed=3)] == [s.words for s in SAMPLES[:20]]
     assert [s.words for s in samples(20, seed=4)] != [s.words for s in SAMPLES[:20]]
-    assert {s.grammar for s in SAMPLES} == {"sense", "induction", "agreement"}
+    assert {s.grammar for s in SAMPLES} == {"sense", "induction", "agreement", "alternation"}
     for s in SAMPLES:
         assert s.words[0] == "<bos>" and "<bos>" not in s.words[1:]
         assert len(s.words) <= MAX_LEN
@@ -74,6 +74,12 @@ def test_agreement_samples_verb_agrees_with_subject_not_with_the_distractor():
         distractor = s.words[s.marks["verb"] - 1]
         seen_disagreeing_distractor |= distractor.endswith("s") != bool(s.marks["plural"])
     assert seen_disagreeing_distractor
+
+
+def test_alternation_samples_take_turns_between_two_words():
+    for s in (s for s in SAMPLES if s.grammar == "alternation"):
+        assert len(set(s.words[1:])) == 2 and len(s.words) % 2 == 1
+        assert s.words[1:-2] == s.words[3:]
 
 
 def test_batch_pads_and_ignores_positions_without_a_next_token():
