@@ -8,7 +8,6 @@ engine's `forward` and `next_token_probs`; this module picks, stacks and names t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -16,24 +15,15 @@ from layerlab.app.errors import ApiError
 from layerlab.app.pages.transformer.schemas import TransformerRequest
 from layerlab.engine import tinylm
 from layerlab.engine.tinylm.corpus import VOCAB, decode, encode
-from layerlab.engine.tinylm.model import Config, Forward, forward, init_params, next_token_probs
+from layerlab.engine.tinylm.model import Config, Forward, forward, next_token_probs
 
 BOS = 1  # VOCAB[1] == "<bos>", prepended to every sentence
 TOP = 10  # next-token words listed per position
 
 
 def model() -> tuple[dict[str, np.ndarray], Config]:
-    """The shipped weights and their config (seed 0's untrained ones until weights are shipped)."""
-    try:
-        return tinylm.load()
-    except (AttributeError, FileNotFoundError):
-        return _untrained()
-
-
-@lru_cache(maxsize=1)
-def _untrained() -> tuple[dict[str, np.ndarray], Config]:
-    config = Config(vocab_size=len(VOCAB))
-    return init_params(config, seed=0), config
+    """The shipped weights (read-only, cached by the engine) and their config."""
+    return tinylm.load()
 
 
 @dataclass(frozen=True)
