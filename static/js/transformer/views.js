@@ -38,7 +38,6 @@ export function init(config, roles, onPick, onEdit) {
       add('tf-grid', `tf-head-${l}-${h}`, {
         target: 150,
         numbers: false,
-        colorbar: false,
         onCell: (_r, _c, kind) => {
           if (kind === 'click') onPick(l, h);
         },
