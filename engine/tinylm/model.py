@@ -374,3 +374,26 @@ def next_token_probs(logits: np.ndarray, temperature: float = 1.0, top_k: int | 
     scaled = np.where(kept, (z - z[kept].max()) / temperature, -np.inf)
     e = np.exp(scaled)
     return e / e.sum()
+
+
+def residual_stream(f: Forward) -> tuple[np.ndarray, np.ndarray]:
+    """The first sentence's residual stream: each stage's vectors (S, T, D), S = 1 + 2 * n_layers, and
+    their Euclidean norms (S, T)."""
+    vectors = np.stack([r[0] for r in f.resid])
+    return vectors, np.linalg.norm(vectors, axis=2)
+
+
+def top_next_words(
+    logits: np.ndarray, temperature: float, top_k: int | None, seed: int, top: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per position of logits (T, V): the `top` likeliest next ids (T, top) and their probabilities
+    (T, top) under `next_token_probs(temperature, top_k)`, and one id per position (T,) sampled from
+    those probabilities with np.random.default_rng(seed)."""
+    ids, probs, sampled = [], [], []
+    for row in logits:
+        p = next_token_probs(row, temperature=temperature, top_k=top_k)
+        order = np.argsort(-p, kind="stable")[:top]
+        ids.append(order)
+        probs.append(p[order])
+        sampled.append(int(np.random.default_rng(seed).choice(p.size, p=p)))
+    return np.array(ids), np.array(probs), np.array(sampled)

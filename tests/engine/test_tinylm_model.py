@@ -239,3 +239,22 @@ def test_next_token_probs_sum_top_k_and_temperature_limits() -> None:
     for bad in ({"temperature": 0.0}, {"temperature": -1.0}, {"top_k": 0}, {"top_k": 7}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             next_token_probs(logits, **bad)
+
+
+def test_the_residual_stream_and_the_likeliest_next_words_against_plain_references():
+    from layerlab.engine.tinylm.model import residual_stream, top_next_words
+
+    config = Config(vocab_size=20, d_model=8, n_heads=2, n_layers=2, d_ff=16, max_len=6)
+    params = init_params(config, seed=3)
+    f = forward(params, config, np.array([1, 4, 7, 2, 9]))
+    vectors, norms = residual_stream(f)
+    assert vectors.shape == (5, 5, 8)
+    for s, stage in enumerate(f.resid):
+        for t in range(5):
+            assert norms[s, t] == pytest.approx(math.sqrt(sum(v * v for v in stage[0, t])), rel=1e-12)
+    ids, probs, sampled = top_next_words(f.logits[0], 0.7, 5, 11, 3)
+    for t, row in enumerate(f.logits[0]):
+        p = next_token_probs(row, temperature=0.7, top_k=5)
+        assert list(ids[t]) == sorted(range(20), key=lambda i: (-p[i], i))[:3]
+        assert np.array_equal(probs[t], p[ids[t]])
+        assert sampled[t] == np.random.default_rng(11).choice(20, p=p) and p[sampled[t]] > 0

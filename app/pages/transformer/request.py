@@ -15,7 +15,7 @@ from layerlab.app.errors import ApiError
 from layerlab.app.pages.transformer.schemas import TransformerRequest
 from layerlab.engine import tinylm
 from layerlab.engine.tinylm.corpus import VOCAB, decode, encode
-from layerlab.engine.tinylm.model import Config, Forward, forward, next_token_probs
+from layerlab.engine.tinylm.model import Config, Forward, forward, residual_stream, top_next_words
 
 BOS = 1  # VOCAB[1] == "<bos>", prepended to every sentence
 TOP = 10  # next-token words listed per position
@@ -146,28 +146,20 @@ def head_weights(s: Setup, layer: int, head: int) -> dict:
 
 def residual(f: Forward, config: Config) -> dict:
     """Every position's residual stream: each stage's vectors (S, T, D) and their norms (S, T)."""
-    vectors = np.stack([r[0] for r in f.resid])  # (S, T, D)
-    norms = np.linalg.norm(vectors, axis=2)  # (S, T)
+    vectors, norms = residual_stream(f)  # (S, T, D), (S, T)
     return {"stages": stage_names(config.n_layers), "vectors": vectors, "norms": norms}
 
 
 def next_words(f: Forward, temperature: float, top_k: int | None, seed: int) -> dict:
     """Per position: the TOP most likely next words and their probabilities, and one word sampled with
     np.random.default_rng(seed) from that position's probabilities."""
-    top_ids, top_p, sampled = [], [], []
-    for logits in f.logits[0]:  # (V,) per position
-        p = next_token_probs(logits, temperature=temperature, top_k=top_k)
-        order = np.argsort(-p, kind="stable")[:TOP]
-        top_ids.append(order)
-        top_p.append(p[order])
-        sampled.append(int(np.random.default_rng(seed).choice(p.size, p=p)))
-    ids = np.array(top_ids)  # (T, TOP)
+    ids, probs, sampled = top_next_words(f.logits[0], temperature, top_k, seed, TOP)  # (T, TOP) each
     return {
         "ids": ids,
         "words": [decode(row) for row in ids],
-        "probs": np.array(top_p),  # (T, TOP)
+        "probs": probs,
         "sampled": decode(sampled),
-        "sampled_ids": np.array(sampled),
+        "sampled_ids": sampled,
         "seed": seed,
         "temperature": temperature,
         "top_k": top_k,
