@@ -191,6 +191,16 @@ class Settings:
     max_rnn_input_size: int = 8  # I of the vanishing-gradient view's random inputs
     max_rnn_forget_bias: float = 10.0  # |the LSTM's forget-gate bias| there
     # (end of the recurrent page's limits)
+    # a learner's own model (/model, `layerlab.models`): a model file is read whole into memory, so
+    # every bound is checked from its header or its declared sizes before the tensors are built
+    max_model_bytes: int = 64 * 2**20  # an ONNX, safetensors or .npz file (ResNet-18's ONNX is 45 MiB)
+    max_model_nodes: int = 400  # operators in the graph (ResNet-18 exported: about 70)
+    max_model_tensor_elements: int = 16_000_000  # one initializer, or one value computed while running
+    max_model_parameters: int = 40_000_000  # all initializers together
+    max_model_layer_list: int = 256  # entries of the layer list paired with a state_dict
+    max_models_kept: int = 8  # opened models held in memory per worker, least recently used dropped first
+    max_model_maps: int = 16  # channels of one layer drawn as maps (the rest are named, not drawn)
+    max_model_input_side: int = 256  # the image a model runs on is resized to its input's H x W, at most this
     # origins (scheme://host[:port]) allowed to show the pages in a frame: a course site, a notebook's
     # server; `layerlab --embed-origin URL` sets them (the Content-Security-Policy's frame-ancestors)
     embed_origins: tuple[str, ...] = ()
