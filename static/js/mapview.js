@@ -86,7 +86,8 @@ probe.liveMaps = liveMaps;
 export class MapView {
   // el: container; opts: {id, title, target (px for the longer side), maxCell, signed ('auto':
   // diverging when a value is negative; true; false), numbers ('auto' or true: when they fit;
-  // false), colorbar (true, or false when a shared Colorbar stands for a group),
+  // false), colorbar (true, or false when a shared Colorbar stands for a group), titleOverTicks
+  // (false; true: the title starts at the frame's left edge, over the row labels),
   // onCell(r, c, kind) for 'hover' and 'click'}.
   // setData may also take rowLabels / colLabels (arrays of strings) to name the ticks.
   constructor(el, opts) {
@@ -282,8 +283,10 @@ export class MapView {
     this.barWidth = this.opts.colorbar ? colorbarWidth(this.octx, -88.8, 88.8, true, L.tick, L.bar) : 0;
     m.r = Math.max(m.r, this.barWidth);
     this.margin = m;
-    // the title fits above the map and its colour bar: smaller type for a long title on a small map
-    const room = w + m.r - 4;
+    // the title fits above the map and its colour bar: smaller type for a long title on a small map;
+    // a small multiple's title may start over its row labels (opts.titleOverTicks), for more room
+    const over = Boolean(this.opts.titleOverTicks);
+    const room = w + m.r - 4 + (over ? m.l : 0);
     const titlePx = Math.max(9, Math.min(L.title, Math.floor(room / (0.56 * Math.max(1, (title || '').length)))));
     const layout = {
       width: w + m.l + m.r,
@@ -294,7 +297,7 @@ export class MapView {
         font: { size: titlePx },
         x: 0,
         xanchor: 'left',
-        xref: 'paper',
+        xref: over ? 'container' : 'paper',
         y: 1,
         yanchor: 'bottom',
         yref: 'paper',

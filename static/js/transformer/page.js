@@ -5,7 +5,7 @@ import { latest, postJSON } from '../api.js';
 import { Stepper } from '../stepper.js';
 import { onRoomChange } from '../room.js';
 import { startPage } from '../kit/start.js';
-import { drawAll, drawQuery, fitRows, init } from './views.js';
+import { drawAll, drawQuery, fitRows, init, tableGrew } from './views.js';
 import { writeNext, writeSoftmax } from './detail.js';
 
 const DATA = JSON.parse(document.getElementById('page-data').textContent);
@@ -96,6 +96,7 @@ function onStep(i) {
   drawQuery(res, i);
   writeSoftmax(res, i);
   writeNext(res, i);
+  if (tableGrew()) fitRows();
   $('step-label').textContent = `query ${i} of ${res.tokens.length - 1}: “${res.tokens[i]}”`;
   if (!stepper.playing) writeURL();
 }

@@ -3,12 +3,16 @@
 // editable token embeddings and head weights. Display only: every number arrives from the engine.
 
 import { MapView, extent } from '../mapview.js';
-import { col, fitFigure, map, row } from '../figure.js';
+import { colorbarWidth, drawColorbar } from '../colorbar.js';
+import { SCALE, presenter } from '../classroom/mode.js';
+import { fmt } from '../format.js';
+import { col, fitFigure, fixed, map, row } from '../figure.js';
 import { narrow, roomBelow } from '../room.js';
 
 const views = {};
 let grid = []; // grid[layer][head]
 const $ = (id) => document.getElementById(id);
+const GAP = 12; // px between the weighted values' maps (as .tf-values .tf-row's gap)
 
 function add(parent, id, opts = {}) {
   const box = document.createElement('div');
@@ -38,15 +42,22 @@ export function init(config, roles, onPick, onEdit) {
       add('tf-grid', `tf-head-${l}-${h}`, {
         target: 150,
         numbers: false,
+        signed: false,
+        titleOverTicks: true, // "L1 H1 previous token" readable above a small map
+        colorbar: false, // every map is on one scale, 0 to 1: the grid's one bar (drawScale) shows it
         onCell: (_r, _c, kind) => {
           if (kind === 'click') onPick(l, h);
         },
       }),
     ),
   );
-  add('tf-row-values', 'tf-v');
-  add('tf-row-values', 'tf-weighted');
-  add('tf-row-values', 'tf-out');
+  for (const [id, area] of [
+    ['tf-v', 'v'],
+    ['tf-weighted', 'w'],
+    ['tf-out', 'out'],
+  ]) {
+    add('tf-row-values', id).el.style.gridArea = area;
+  }
   add('tf-row-resid', 'tf-resid', { target: 520 });
   const cell = (name, toCell) => ({
     target: 300,
@@ -78,10 +89,11 @@ export function drawAll(res) {
       const chosen = l === layer && h === head;
       // one scale, 0 to 1, for every head: their weights compare at a glance
       const role = named[`${l}-${h}`] ? ` ${named[`${l}-${h}`]}` : '';
-      draw(v, res.attention[l][h], `L${l} H${h}${role}${chosen ? ' ◀' : ''}`, toks, toks, { lo: 0, hi: 1 });
-      v.el.classList.toggle('tf-chosen', chosen);
+      draw(v, res.attention[l][h], `L${l} H${h}${role}`, toks, toks, { lo: 0, hi: 1 });
+      v.el.classList.toggle('tf-chosen', chosen); // outlined: the head the table and values show
     });
   });
+  drawScale();
   const d = res.config.d_model;
   draw(views['tf-emb'], res.embeddings, 'Token embeddings (tok_emb rows)', toks, dims(d));
   views['tf-emb'].editAt = (r, c) => ({
@@ -129,10 +141,47 @@ export function drawQuery(res, q) {
   );
 }
 
-// The small multiples fill the room their box leaves down to the bottom of the first screen.
-export function fitGrid() {
+// The grid's one colour bar: the small maps' own scale (read from a map as painted), its ends level
+// with the first row's top cells and the last row's bottom cells, at the maps' tick size.
+function drawScale() {
+  const v = grid[0][0];
+  if (!v.values) return;
+  const on = presenter();
+  const fontPx = Math.round(10 * (on ? SCALE.font : 1)); // the maps' tick labels' size (mapview look)
+  const barPx = on ? 16 : 12;
+  const canvas = $('tf-scale-bar');
+  const width = colorbarWidth(canvas.getContext('2d'), v.lo, v.hi, v.signed, fontPx, barPx);
+  const top = v.overlay.getBoundingClientRect().top;
+  const bottom = grid[grid.length - 1][0].overlay.getBoundingClientRect().bottom;
+  const height = Math.max(48, bottom - top + fontPx);
+  $('tf-scale').style.paddingTop = `${Math.max(0, top - $('tf-grid').getBoundingClientRect().top - fontPx / 2)}px`;
+  drawColorbar(canvas, { lut: v.lut, lo: v.lo, hi: v.hi, signed: v.signed, fontPx, width, height, barPx });
+  canvas.setAttribute('aria-label', `colour scale of every map above: ${fmt(v.lo, 3)} to ${fmt(v.hi, 3)}`);
+}
+
+// The step's layout: wide (the grid on the left, the table and the next words beside it, the
+// weighted values under those two) when the grid keeps a useful width beside them, else one column.
+// Returns whether it is wide and the grid's width.
+let tableWidth = 0; // the table's width the step was laid out for
+function layout() {
+  const step = $('tf-step');
+  const gap = parseFloat(getComputedStyle(step).columnGap) || 0;
+  const side = parseFloat(getComputedStyle($('tf-side')).minWidth) || 0;
+  tableWidth = $('tf-softmax').offsetWidth;
+  const room = step.clientWidth - tableWidth - side - 2 * gap - 2;
+  const wide = !narrow() && room >= 280;
+  step.classList.toggle('tf-wide', wide);
+  return { wide, width: wide ? room : step.clientWidth - 2 };
+}
+
+// Another query's table may be wider (longer numbers): then the step is laid out again.
+export const tableGrew = () => tableWidth > 0 && $('tf-softmax').offsetWidth > tableWidth;
+
+// The small multiples and their bar fill the room their column leaves down to the bottom of the
+// first screen (phones scroll: there the width only).
+function fitGrid(width) {
   const box = $('tf-grid');
-  const tree = col(
+  const maps = col(
     grid.map((heads) =>
       row(
         heads.map((v) => map(v)),
@@ -141,20 +190,39 @@ export function fitGrid() {
     ),
     4,
   );
+  const tree = row([maps, fixed($('tf-scale').offsetWidth, 0)], 6);
   const height = narrow() ? Number.POSITIVE_INFINITY : Math.max(160, roomBelow(box) - 8);
-  fitFigure({ grid: tree }, { width: box.parentElement.clientWidth - 2, height }, 30);
+  fitFigure({ grid: tree }, { width, height }, 40);
+  drawScale();
 }
 
-// The rows below the step fill the stage's width.
+// The weighted values fill the room under the table and the next words (wide), else the width:
+// V beside w·v with their sum under it, or the three in a column (the CSS grid's areas follow).
+function fitValues(wide) {
+  const box = $('tf-row-values');
+  const [v, w, out] = ['tf-v', 'tf-weighted', 'tf-out'].map((id) => map(views[id]));
+  const height = wide ? Math.max(100, roomBelow(box) - 8) : 0.6 * window.innerHeight;
+  const arrangement = fitFigure(
+    { side: row([v, col([w, out], GAP)], GAP), column: col([v, w, out], GAP) },
+    { width: box.clientWidth - 2, height },
+    28,
+  );
+  box.dataset.arrangement = arrangement.name;
+}
+
+// Refit the step, then the rows below it, to the stage's width.
 export function fitRows() {
-  fitGrid();
-  fitBelow();
-  fitBelow(); // once drawn at their new size the maps' frames (ticks, labels) are known exactly
+  // twice: once drawn at their new size the maps' frames (ticks, labels) are known exactly
+  for (let i = 0; i < 2; i++) {
+    const { wide, width } = layout();
+    fitGrid(width);
+    fitValues(wide);
+    fitBelow();
+  }
 }
 
 function fitBelow() {
   for (const [id, ids] of [
-    ['tf-row-values', ['tf-v', 'tf-weighted', 'tf-out']],
     ['tf-row-resid', ['tf-resid']],
     ['tf-row-edit', ['tf-emb']],
     ['tf-row-edit', ['tf-W_Q', 'tf-W_K', 'tf-W_V']],
