@@ -32,8 +32,10 @@ from functools import partial
 from numbers import Integral, Real
 from typing import Any
 
-from layerlab.engine.conv import output_size
-from layerlab.engine.receptive import AxisField, pairs, pool_length, transposed_length
+from layerlab.engine.conv import check_padding_mode, output_size
+from layerlab.engine.errors import ArgumentError
+from layerlab.engine.pool import _grid
+from layerlab.engine.receptive import AxisField, pairs, transposed_length
 
 Shape = tuple[int, ...]
 Fields = tuple[AxisField, ...] | None  # one per spatial axis; None for a flat (F,) shape
@@ -161,6 +163,10 @@ def _conv(rank: int, other: str, shape: Shape, fields: Fields, args: dict) -> tu
         symmetric = _ints(padding, "padding", rank - 1, 0)
         pads, label = tuple((p, p) for p in symmetric), _fmt(symmetric)
     _fit(dims, kernel, pads, dilation, label)
+    mode = args["padding_mode"]
+    if not isinstance(mode, str):
+        raise _Problem(f"padding_mode must be one of zeros, reflect, replicate, circular, got {mode!r}")
+    _engine_rule(check_padding_mode, mode, pads, dims)  # reflect: pad < size; circular: pad <= size
     out_dims = tuple(map(output_size, dims, (lo + hi for lo, hi in pads), kernel, stride, dilation))
     taps = c_in // groups * math.prod(kernel)  # weights per output element
     params, macs = c_out * taps + _bias(args, c_out), c_out * math.prod(out_dims) * taps
@@ -187,19 +193,28 @@ def _conv_transpose(shape: Shape, fields: Fields, args: dict) -> tuple:
 
 
 def _pool(shape: Shape, fields: Fields, args: dict) -> tuple:
-    """MaxPool2d and AvgPool2d (no dilation); the stride defaults to the kernel size."""
+    """MaxPool2d and AvgPool2d (no dilation); the stride defaults to the kernel size.
+
+    The rules and output size are engine.pool's (torch's pool2d_shape_check): padding at most
+    kernel_size // 2, the kernel not dilated; with ceil_mode a last window may run past the input
+    as long as it starts inside it or the left padding; at least one window per axis.
+    """
     _need(shape, (3,))
     kernel = _ints(args["kernel_size"], "kernel_size", 2)
     stride = kernel if args["stride"] is None else _ints(args["stride"], "stride", 2)
     pad, dilation = _ints(args["padding"], "padding", 2, 0), _ints(args.get("dilation", 1), "dilation", 2)
-    limit = tuple((d * (k - 1) + 1) // 2 for k, d in zip(kernel, dilation, strict=True))
-    if any(p > m for p, m in zip(pad, limit, strict=True)):
-        raise _Problem(f"padding {_fmt(pad)} is more than half the kernel; torch allows {_fmt(limit)}")
-    _fit(shape[1:], kernel, tuple((p, p) for p in pad), dilation, _fmt(pad))
-    ceil = (_flag(args, "ceil_mode"),) * 2
-    out_dims = tuple(map(pool_length, shape[1:], kernel, stride, pad, dilation, ceil))
+    grid = _engine_rule(_grid, shape[1:], kernel, stride, pad, dilation, _flag(args, "ceil_mode"))
+    out_dims = grid.output_size
     out_fields = tuple(map(AxisField.window, fields, kernel, stride, pad, dilation))
     return (shape[0], *out_dims), 0, 0, out_fields, ()
+
+
+def _engine_rule(rule: Any, *args: Any) -> Any:
+    """Apply one of the engine's own argument rules, its ArgumentError as this layer's problem."""
+    try:
+        return rule(*args)
+    except ArgumentError as error:
+        raise _Problem(str(error)) from None
 
 
 def _flatten(shape: Shape, fields: Fields, args: dict) -> tuple:

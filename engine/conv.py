@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -61,27 +62,29 @@ def resolve_padding(
     return ph, ph, pw, pw
 
 
-def pad2d(x: np.ndarray, pads: tuple[int, int, int, int], padding_mode: PaddingMode) -> np.ndarray:
-    """Pad the last two axes of x (..., H, W) by (top, bottom, left, right).
+def check_padding_mode(padding_mode: str, pads: Sequence[tuple[int, int]], sizes: Sequence[int]) -> None:
+    """torch's limits on padding each axis of size sizes[i] by pads[i] = (before, after) in padding_mode.
 
-    Same limits as torch: reflect needs pad < size, circular needs pad <= size.
+    Reflect needs every pad < the size, circular every pad <= the size (it wraps at most once);
+    zeros and replicate take any pad. Shared by conv2d (through pad2d) and engine.calculator.
     """
     if padding_mode not in _NUMPY_PAD_MODE:
         raise ArgumentError(
             "padding_mode",
             f"padding_mode must be one of {sorted(_NUMPY_PAD_MODE)}, got {padding_mode!r}",
         )
+    most, fits = max(max(pair) for pair in pads), "x".join(str(size) for size in sizes)
+    if padding_mode == "reflect" and any(max(pair) >= size for pair, size in zip(pads, sizes, strict=True)):
+        raise ArgumentError("padding", f"reflect padding {most} must be smaller than the input size ({fits})")
+    if padding_mode == "circular" and any(max(pair) > size for pair, size in zip(pads, sizes, strict=True)):
+        raise ArgumentError("padding", f"circular padding {most} must not exceed the input size ({fits})")
+
+
+def pad2d(x: np.ndarray, pads: tuple[int, int, int, int], padding_mode: PaddingMode) -> np.ndarray:
+    """Pad the last two axes of x (..., H, W) by (top, bottom, left, right), within check_padding_mode."""
     height, width = x.shape[-2:]
     top, bottom, left, right = pads
-    if padding_mode == "reflect" and (max(top, bottom) >= height or max(left, right) >= width):
-        raise ArgumentError(
-            "padding",
-            f"reflect padding {max(pads)} must be smaller than the input size ({height}x{width})",
-        )
-    if padding_mode == "circular" and (max(top, bottom) > height or max(left, right) > width):
-        raise ArgumentError(
-            "padding", f"circular padding {max(pads)} must not exceed the input size ({height}x{width})"
-        )
+    check_padding_mode(padding_mode, ((top, bottom), (left, right)), (height, width))
     if padding_mode == "zeros":  # the common case, without np.pad's general machinery (~40 us a call)
         out = np.zeros((*x.shape[:-2], top + height + bottom, left + width + right), dtype=x.dtype)
         out[..., top : top + height, left : left + width] = x

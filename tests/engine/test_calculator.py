@@ -194,7 +194,7 @@ def test_pool_output_size_matches_the_window_definition_in_both_ceil_modes(kind)
     for _ in range(150):
         size, kernel, stride = int(rng.integers(1, 13)), int(rng.integers(1, 5)), int(rng.integers(1, 5))
         dilation = int(rng.integers(1, 3)) if kind == "MaxPool2d" else 1
-        padding = int(rng.integers(0, (dilation * (kernel - 1) + 1) // 2 + 1))
+        padding = int(rng.integers(0, kernel // 2 + 1))  # torch: at most half the kernel, not dilated
         if dilation * (kernel - 1) + 1 > size + 2 * padding:
             continue
         extra = {"dilation": dilation} if kind == "MaxPool2d" else {}
@@ -417,7 +417,12 @@ def test_kernel_larger_than_the_input_names_the_layer_and_sizes():
         ((1, 0, 28), [], None, "sizes > 0"),
         ((1, 2, 3, 4), [], None, "(C, H, W)"),
         ((1, 5, 5), [conv(1, 3, dilation=3)], 0, "kernel 3 (dilated to 7) is larger than the input 5x5"),
-        ((1, 8, 8), [pool(9)], 0, "kernel 9 is larger than the input 8x8"),
+        (
+            (1, 8, 8),
+            [pool(9)],
+            0,
+            "pooling window 9x9 (dilation included) is larger than the padded input 8x8",
+        ),
         ((1, 28, 28), [conv(8, 3), Layer("Linear", {"out_features": 10})], 1, "add Flatten"),
         ((10,), [conv(4, 3)], 0, "flat shape has no spatial axes"),
         ((4, 50), [conv(4, 3)], 0, "use Conv1d"),
@@ -436,7 +441,7 @@ def test_kernel_larger_than_the_input_names_the_layer_and_sizes():
         ((1, 8, 8), [conv(4, 3, stride=2, padding="same")], 0, "padding='same' needs stride 1"),
         ((1, 8, 8), [Layer("Dropout", {"p": 1.5})], 0, "p must be a probability"),
         ((16,), [Layer("Linear", {"out_features": 0})], 0, "out_features must be"),
-        ((1, 8, 8), [pool(2, padding=2)], 0, "padding 2 is more than half the kernel"),
+        ((1, 8, 8), [pool(2, padding=2)], 0, "pad should be at most half of kernel size"),
         ((1, 8, 8), [pool(2, ceil_mode=1)], 0, "ceil_mode must be True or False"),
         ((1, 8, 8), [conv_t(4, 3, stride=2, output_padding=2)], 0, "output_padding 2 must be smaller"),
         ((1, 1, 1), [conv_t(1, 1, padding=1)], 0, "output size -1x-1 is not positive"),
