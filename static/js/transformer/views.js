@@ -44,7 +44,7 @@ export function init(config, roles, onPick, onEdit) {
         numbers: false,
         signed: false,
         titleOverTicks: true, // "L1 H1 previous token" readable above a small map
-        colorbar: false, // every map is on one scale, 0 to 1: the grid's one bar (drawScale) shows it
+        colorbar: false, // every map is on one scale, 0 to 1: the grid's one bar (drawGridScale) shows it
         onCell: (_r, _c, kind) => {
           if (kind === 'click') onPick(l, h);
         },
@@ -56,7 +56,8 @@ export function init(config, roles, onPick, onEdit) {
     ['tf-weighted', 'w'],
     ['tf-out', 'out'],
   ]) {
-    add('tf-row-values', id).el.style.gridArea = area;
+    // one scale for the three (one bar, drawValuesScale): a weight's shrinking shows
+    add('tf-row-values', id, { colorbar: false }).el.style.gridArea = area;
   }
   add('tf-row-resid', 'tf-resid', { target: 520 });
   const cell = (name, toCell) => ({
@@ -93,7 +94,7 @@ export function drawAll(res) {
       v.el.classList.toggle('tf-chosen', chosen); // outlined: the head the table and values show
     });
   });
-  drawScale();
+  drawGridScale();
   const d = res.config.d_model;
   draw(views['tf-emb'], res.embeddings, 'Token embeddings (tok_emb rows)', toks, dims(d));
   views['tf-emb'].editAt = (r, c) => ({
@@ -127,9 +128,14 @@ export function drawQuery(res, q) {
   const hd = res.head;
   const dk = hd.d_k;
   const cols = dims(dk);
-  draw(views['tf-v'], hd.v, 'Values V', toks, cols);
-  draw(views['tf-weighted'], hd.weighted[q], `wⱼ·vⱼ for “${toks[q]}”`, toks, cols);
-  draw(views['tf-out'], [hd.out[q]], `Σⱼ wⱼ·vⱼ`, [toks[q]], cols);
+  // V's range with 0: every wⱼ·vⱼ lies between 0 and vⱼ, and their sum (weights summing to 1) within
+  // V's range, so one scale is honest for the three
+  const { lo, hi } = extent(hd.v.flat());
+  const range = { lo: Math.min(0, lo), hi: Math.max(0, hi) };
+  draw(views['tf-v'], hd.v, 'Values V', toks, cols, range);
+  draw(views['tf-weighted'], hd.weighted[q], `wⱼ·vⱼ for “${toks[q]}”`, toks, cols, range);
+  draw(views['tf-out'], [hd.out[q]], `Σⱼ wⱼ·vⱼ`, [toks[q]], cols, range);
+  drawValuesScale();
   const r = res.residual;
   const labels = r.stages.map((s, i) => `${s} ‖${r.norms[i][q].toFixed(2)}‖`);
   draw(
@@ -141,23 +147,28 @@ export function drawQuery(res, q) {
   );
 }
 
-// The grid's one colour bar: the small maps' own scale (read from a map as painted), its ends level
-// with the first row's top cells and the last row's bottom cells, at the maps' tick size.
-function drawScale() {
-  const v = grid[0][0];
-  if (!v.values) return;
+// One colour bar for a group of maps on one scale (`first`'s, as painted), in the `.tf-scale` box
+// `scale`: its ends level with the top of `first`'s cells and the bottom of `last`'s, its numbers at
+// the maps' tick size.
+function drawScale(scale, first, last, what) {
+  if (!first.values) return;
   const on = presenter();
   const fontPx = Math.round(10 * (on ? SCALE.font : 1)); // the maps' tick labels' size (mapview look)
   const barPx = on ? 16 : 12;
-  const canvas = $('tf-scale-bar');
-  const width = colorbarWidth(canvas.getContext('2d'), v.lo, v.hi, v.signed, fontPx, barPx);
-  const top = v.overlay.getBoundingClientRect().top;
-  const bottom = grid[grid.length - 1][0].overlay.getBoundingClientRect().bottom;
-  const height = Math.max(48, bottom - top + fontPx);
-  $('tf-scale').style.paddingTop = `${Math.max(0, top - $('tf-grid').getBoundingClientRect().top - fontPx / 2)}px`;
-  drawColorbar(canvas, { lut: v.lut, lo: v.lo, hi: v.hi, signed: v.signed, fontPx, width, height, barPx });
-  canvas.setAttribute('aria-label', `colour scale of every map above: ${fmt(v.lo, 3)} to ${fmt(v.hi, 3)}`);
+  const canvas = scale.querySelector('canvas');
+  const { lo, hi, signed, lut } = first;
+  const width = colorbarWidth(canvas.getContext('2d'), lo, hi, signed, fontPx, barPx);
+  const top = first.overlay.getBoundingClientRect().top;
+  const height = Math.max(48, last.overlay.getBoundingClientRect().bottom - top + fontPx);
+  scale.style.paddingTop = '0px';
+  scale.style.paddingTop = `${Math.max(0, top - scale.getBoundingClientRect().top - fontPx / 2)}px`;
+  drawColorbar(canvas, { lut, lo, hi, signed, fontPx, width, height, barPx });
+  canvas.setAttribute('aria-label', `colour scale of ${what}: ${fmt(lo, 3)} to ${fmt(hi, 3)}`);
 }
+
+const drawGridScale = () => drawScale($('tf-scale'), grid[0][0], grid[grid.length - 1][0], 'every head map');
+const drawValuesScale = () =>
+  drawScale($('tf-values-scale'), views['tf-v'], views['tf-out'], 'V, the weighted values and their sum');
 
 // The step's layout: wide (the grid on the left, the table and the next words beside it, the
 // weighted values under those two) when the grid keeps a useful width beside them, else one column.
@@ -193,7 +204,7 @@ function fitGrid(width) {
   const tree = row([maps, fixed($('tf-scale').offsetWidth, 0)], 6);
   const height = narrow() ? Number.POSITIVE_INFINITY : Math.max(160, roomBelow(box) - 8);
   fitFigure({ grid: tree }, { width, height }, 40);
-  drawScale();
+  drawGridScale();
 }
 
 // The weighted values fill the room under the table and the next words (wide), else the width:
@@ -202,12 +213,14 @@ function fitValues(wide) {
   const box = $('tf-row-values');
   const [v, w, out] = ['tf-v', 'tf-weighted', 'tf-out'].map((id) => map(views[id]));
   const height = wide ? Math.max(100, roomBelow(box) - 8) : 0.6 * window.innerHeight;
+  const bar = fixed($('tf-values-scale').offsetWidth, 0);
   const arrangement = fitFigure(
-    { side: row([v, col([w, out], GAP)], GAP), column: col([v, w, out], GAP) },
+    { side: row([v, col([w, out], GAP), bar], GAP), column: row([col([v, w, out], GAP), bar], GAP) },
     { width: box.clientWidth - 2, height },
     28,
   );
   box.dataset.arrangement = arrangement.name;
+  drawValuesScale();
 }
 
 // Refit the step, then the rows below it, to the stage's width.
