@@ -254,10 +254,10 @@ export class MapView {
     // when even that is too big only every k-th label is written.
     const tickPx = Math.min(L.tick, Math.max(8, Math.floor(cell * 0.95)));
     const every = Math.max(1, Math.ceil((tickPx * 1.05) / cell));
-    const axis = (n, labels, wide) => {
+    const axis = (n, labels, wide, size = tickPx, k = every) => {
       if (labels) {
-        const keep = labels.map((_, i) => i).filter((i) => i % every === 0);
-        return ticksAt(n, tickPx, keep, (i) => labels[i]);
+        const keep = labels.map((_, i) => i).filter((i) => i % k === 0);
+        return ticksAt(n, size, keep, (i) => labels[i]);
       }
       // whole-number ticks at a round step that leaves each room for its digits (every cell when
       // they fit); small maps write them smaller
@@ -271,13 +271,17 @@ export class MapView {
     const longest = (labels) => Math.max(0, ...labels.map((t) => String(t).length));
     const px = tickPx * 0.62; // about one tick character's width
     const tilt = colLabels && longest(colLabels) * px > cell * every;
+    // tilted by 45°, neighbouring labels' lines are only cell·sin 45° apart: smaller type for them
+    // (8 px at least), and only every k-th label when even that would touch
+    const xPx = tilt ? Math.min(tickPx, Math.max(8, Math.floor((cell * Math.SQRT1_2) / 1.05))) : tickPx;
+    const xEvery = tilt ? Math.max(1, Math.ceil((xPx * 1.05) / (cell * Math.SQRT1_2))) : every;
     const m = {
       ...L.margin,
       // as wide as the row numbers need (the labels' own width when named), no wider
       l: rowLabels
         ? Math.max(L.margin.l, px * longest(rowLabels) + 12)
         : Math.ceil(0.62 * L.tick * String(Math.max(0, rows - 1)).length) + 14,
-      b: tilt ? Math.max(L.margin.b, 0.75 * px * longest(colLabels) + 12) : L.margin.b,
+      b: tilt ? Math.max(L.margin.b, 0.75 * 0.62 * xPx * longest(colLabels) + 12) : L.margin.b,
     };
     // the colour bar lives in the right margin, so Plotly's frame (and its title) spans it too
     this.barWidth = this.opts.colorbar ? colorbarWidth(this.octx, -88.8, 88.8, true, L.tick, L.bar) : 0;
@@ -303,7 +307,7 @@ export class MapView {
         yref: 'paper',
         pad: { b: 6 },
       },
-      xaxis: { ...axis(cols, colLabels, true), side: 'bottom', ...(tilt ? { tickangle: -45 } : {}) },
+      xaxis: { ...axis(cols, colLabels, true, xPx, xEvery), side: 'bottom', ...(tilt ? { tickangle: -45 } : {}) },
       yaxis: { ...axis(rows, rowLabels, false), range: [rows - 0.5, -0.5] },
       paper_bgcolor: 'rgba(0,0,0,0)',
       plot_bgcolor: 'rgba(0,0,0,0)',

@@ -126,8 +126,7 @@ export function drawQuery(res, q) {
   const highlight = [{ rows: [q], cols: all, fill: null }];
   for (const heads of grid) for (const v of heads) v.setHighlights(highlight);
   const hd = res.head;
-  const dk = hd.d_k;
-  const cols = dims(dk);
+  const cols = undefined; // the d_k dimensions: whole-number ticks, at a step that leaves them room
   // V's range with 0: every wⱼ·vⱼ lies between 0 and vⱼ, and their sum (weights summing to 1) within
   // V's range, so one scale is honest for the three
   const { lo, hi } = extent(hd.v.flat());
@@ -163,6 +162,7 @@ function drawScale(scale, first, last, what) {
   scale.style.paddingTop = '0px';
   scale.style.paddingTop = `${Math.max(0, top - scale.getBoundingClientRect().top - fontPx / 2)}px`;
   drawColorbar(canvas, { lut, lo, hi, signed, fontPx, width, height, barPx });
+  scale.classList.add('drawn');
   canvas.setAttribute('aria-label', `colour scale of ${what}: ${fmt(lo, 3)} to ${fmt(hi, 3)}`);
 }
 
