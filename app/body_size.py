@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from layerlab.app.config import current_settings
 from layerlab.app.errors import error_json
+
+MODEL_UPLOAD = "/api/model/open"  # a model file may be up to max_model_bytes, far above max_upload_bytes
 
 
 class BodyLimit:
@@ -27,6 +30,9 @@ class BodyLimit:
         headers = dict(scope["headers"])
         multipart = headers.get(b"content-type", b"").startswith(b"multipart/")
         limit = self.max_bytes if multipart else self.max_json_bytes
+        if multipart and scope.get("path") == MODEL_UPLOAD:
+            config = current_settings()
+            limit = max(limit, config.max_model_bytes + config.max_form_overhead_bytes)
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _refuse(send, 413, "body", f"the request is over the {limit:,} byte limit")

@@ -20,6 +20,7 @@ PAGES = (
     "activations",
     "dense",
     "network",
+    "model",
     "recurrent",
 )
 

@@ -1,0 +1,465 @@
+"""From a model file (or a built-in) and an image to the engine's graph run, and the page's JSON.
+
+The readers and the runner are layerlab.models and layerlab.engine.graph; this module opens, keeps,
+fits the input, caps what is sent, and builds the links to the conv, pooling and norm pages.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from layerlab.app.config import current_settings
+from layerlab.app.config import in_effect as S
+from layerlab.app.errors import ApiError
+from layerlab.app.inputs import UploadStore, load_image
+from layerlab.app.pages.model import text as mt
+from layerlab.app.pages.model.schemas import ModelInput, ModelRunRequest
+from layerlab.app.pages.model.store import ModelStore, Opened, model_id, unknown
+from layerlab.engine.cnn.data import fit_digit, sample_digit
+from layerlab.engine.graph.ir import GraphError
+
+
+def _file_error(exc: Exception) -> ApiError:
+    """A reader's ModelFileError(field, message) or the engine's GraphError as a 422 naming the field."""
+    field = getattr(exc, "field", None) or getattr(exc, "argument", None) or "file"
+    return ApiError(422, str(field), str(exc))
+
+
+def parse_shape(text: str | None) -> tuple[int, ...] | None:
+    """The input shape field, "1,28,28" or "[1, 28, 28]", as (C, H, W); None when left empty."""
+    from layerlab.models.state_dict import parse_input_shape
+
+    if text is None or not text.strip():
+        return None
+    shape = parse_input_shape(text)
+    if len(shape) != 3:
+        raise ApiError(422, "input_shape", f"this page runs images: give C, H, W, not {shape}")
+    return shape
+
+
+def _input_shape(graph: Any, given: tuple[int, ...] | None) -> tuple[str, tuple[int, int, int]]:
+    """The graph's one image input and its (C, H, W): from the file, open sizes from `given`."""
+    inputs = [t for t in graph.inputs if t.name not in graph.initializers]
+    if len(inputs) != 1:
+        raise ApiError(422, "file", f"the model has {len(inputs)} inputs; this page feeds one image")
+    first = inputs[0]
+    dims = tuple(first.shape)
+    if len(dims) != 4:
+        raise ApiError(
+            422, "file", f"input {first.name!r} has shape {dims}; this page runs (N, C, H, W) images"
+        )
+    chw = list(dims[1:])
+    for i, d in enumerate(chw):
+        if d is None or d < 1:
+            if given is None:
+                raise ApiError(
+                    422, "input_shape", f"input {first.name!r} leaves its sizes open {dims}: give C, H, W"
+                )
+            chw[i] = given[i]
+        elif given is not None and given[i] != d:
+            raise ApiError(422, "input_shape", f"the file fixes the input at {tuple(dims[1:])}, not {given}")
+    c, h, w = chw
+    side = S.max_model_input_side
+    if max(h, w) > side:
+        raise ApiError(422, "input_shape", f"the input is {h}x{w}; this page runs images up to {side}x{side}")
+    return first.name, (c, h, w)
+
+
+def _opened(key: str, name: str, kind: str, graph: Any, given: tuple[int, ...] | None) -> Opened:
+    from layerlab.engine.graph.run import check, layer_table
+
+    input_name, chw = _input_shape(graph, given)
+    try:
+        check(graph, current_settings())
+        rows = layer_table(graph, (1, *chw))
+    except GraphError as exc:
+        raise _file_error(exc) from exc
+    return Opened(key, name, kind, graph, input_name, chw, list(rows))
+
+
+def open_file(
+    data: bytes, name: str, layers_text: str | None, shape_text: str | None, store: ModelStore
+) -> Opened:
+    """Read an ONNX file, or a safetensors/.npz state_dict with its layer list, check it, keep it."""
+    from layerlab.models.errors import ModelFileError
+    from layerlab.models.sniff import kind_of
+
+    given = parse_shape(shape_text)
+    key = model_id(data, layers_text or "", str(given or ""))
+    if (kept := store.get(key)) is not None:
+        return kept
+    config = current_settings()
+    try:
+        kind = kind_of(data, name, config=config)
+        if kind == "onnx":
+            from layerlab.models.onnx_file import read_onnx
+
+            graph = read_onnx(data, config)
+        else:
+            from layerlab.models.state_dict import parse_layer_file, read_state_dict
+
+            if not (layers_text and layers_text.strip()):
+                raise ApiError(422, "layers", f"a {kind} file holds weights only: give its layer list too")
+            layers, in_file = parse_layer_file(layers_text, config)
+            given = given or (in_file if in_file is not None and len(in_file) == 3 else None)
+            if given is None:
+                raise ApiError(
+                    422, "input_shape", "a state_dict needs the input shape (C, H, W) beside its layers"
+                )
+            graph = read_state_dict(data, layers, given, config, name=name)
+            kind = "state_dict"
+    except (ModelFileError, GraphError) as exc:
+        raise _file_error(exc) from exc
+    return store.put(_opened(key, name, kind, graph, given if kind == "onnx" else None))
+
+
+def open_builtin(name: str, store: ModelStore) -> Opened:
+    """A built-in model (the small CNN, the circle detector) through the same path as a file."""
+    from layerlab.models.builtin import builtin
+
+    key = f"builtin:{name}"
+    if (kept := store.get(key)) is not None:
+        return kept
+    label = {"small-cnn": "small CNN (digits)", "circle": "circle detector (seed 000)"}[name]
+    return store.put(_opened(key, label, "builtin", builtin(name), None))
+
+
+def find(key: str, store: ModelStore) -> Opened:
+    """The opened model named by a request (a built-in opens on demand)."""
+    model = store.get(key)
+    if model is None and key.startswith("builtin:"):
+        name = key.removeprefix("builtin:")
+        if name not in mt.BUILTIN_NAMES:
+            raise ApiError(
+                422, "model", f"unknown built-in {name!r}; choose one of {', '.join(mt.BUILTIN_NAMES)}"
+            )
+        model = open_builtin(name, store)
+    if model is None:
+        raise unknown(key)
+    return model
+
+
+def opened_body(model: Opened) -> dict:
+    """The layer column: each node's name, op, torch line, output shape and parameters, and the words."""
+    rows = [
+        {
+            "name": r.name,
+            "op": r.op,
+            "torch": r.torch,
+            "inputs": list(r.inputs),
+            "output_shape": list(r.output_shape),
+            "parameters": int(r.parameters),
+            "link": mt.link_page(r.op),
+        }
+        for r in model.rows
+    ]
+    total = sum(r["parameters"] for r in rows)
+    return {
+        "id": model.id,
+        "name": model.name,
+        "kind": model.kind,
+        "input": {"name": model.input_name, "shape": list(model.input_shape)},
+        "layers": rows,
+        "total_parameters": total,
+        "explain": mt.explain(model.name, model.input_shape, rows, total),
+    }
+
+
+# ---- the input ---------------------------------------------------------------------------------------
+
+
+def _resize(planes: np.ndarray, h: int, w: int) -> np.ndarray:
+    """(C, h0, w0) resized to exactly (C, h, w) (box filter down, bilinear up)."""
+    if planes.shape[1:] == (h, w):
+        return planes
+    method = (
+        Image.Resampling.BOX if planes.shape[1] >= h and planes.shape[2] >= w else Image.Resampling.BILINEAR
+    )
+    return np.stack(
+        [np.asarray(Image.fromarray(p.astype(np.float32), mode="F").resize((w, h), method)) for p in planes]
+    ).astype(np.float64)
+
+
+def _channels(picture: np.ndarray, c: int) -> np.ndarray:
+    """A grey (1, H, W) or colour (3, H, W) picture as c channels: grey repeated, colour kept or made grey."""
+    if c == picture.shape[0]:
+        return picture
+    grey = picture if picture.shape[0] == 1 else np.tensordot([0.299, 0.587, 0.114], picture, axes=1)[None]
+    return np.repeat(grey, c, axis=0)
+
+
+def load_input(req: ModelInput, model: Opened, uploads: UploadStore) -> tuple[np.ndarray, str]:
+    """The model's input (1, C, H, W), fitted to its input shape, and where it came from."""
+    c, h, w = model.input_shape
+    digits = model.id == "builtin:small-cnn"  # fitted as its training digits were
+    if req.source == "digit":
+        picture, where = (
+            sample_digit(req.digit, req.seed)[None],
+            f"generated digit {req.digit}, seed {req.seed}",
+        )
+        digits = False  # already fitted to 28x28
+    elif req.source == "matrix":
+        picture = np.asarray(req.matrix, dtype=np.float64)[None]
+        where = f"your drawing ({picture.shape[1]}x{picture.shape[2]})"
+    else:
+        color = "gray" if c == 1 else "rgb"
+        picture = load_image(req.image, max(h, w), color, uploads)  # a sample drawn at the model's size
+        where = "the uploaded picture" if req.image.startswith("upload:") else f"the sample {req.image!r}"
+        if digits and float(np.median(picture[0, 0])) > 0.5:
+            picture = 1.0 - picture  # dark ink on light paper, as the network page turns it
+    if digits and picture.shape[0] == 1:
+        picture = fit_digit(picture[0])[None]
+    x = _resize(_channels(picture, c), h, w)
+    return x[None], where
+
+
+# ---- running ---------------------------------------------------------------------------------------
+
+
+def _budget() -> int:
+    """Values of maps one answer carries: max_model_maps full-size maps at max_model_input_side."""
+    return S.max_model_maps * S.max_model_input_side**2
+
+
+def _maps(value: np.ndarray) -> dict:
+    """One node's output as the page draws it: up to max_model_maps channels of (H, W), or a vector."""
+    v = np.asarray(value)
+    if v.ndim == 4:
+        return {"kind": "maps", "maps": v[0, : S.max_model_maps], "channels": int(v.shape[1])}
+    if v.ndim == 2:
+        return {"kind": "vector", "vector": v[0, : S.max_model_maps * 64], "length": int(v.shape[1])}
+    return {"kind": "other", "shape": list(v.shape)}
+
+
+def _size(body: dict) -> int:
+    return int(np.size(body.get("maps", body.get("vector", 0))))
+
+
+def _probabilities(graph: Any, values: dict[str, np.ndarray], labels: list[str] | None) -> dict | None:
+    """A classifier's class probabilities: its Softmax's output, or the softmax of its last output."""
+    last = np.asarray(values[graph.outputs[0]])
+    if last.ndim != 2 or last.shape[1] < 2:
+        return None
+    node = graph.producer(graph.outputs[0])
+    if node is not None and node.op == "Softmax":
+        probs, how = last[0].astype(np.float64), f"the output of {node.name} (Softmax)"
+    else:
+        z = last[0].astype(np.float64)
+        e = np.exp(z - z.max())
+        probs, how = e / e.sum(), f"softmax of {graph.outputs[0]!r}, the last output (the logits)"
+    names = labels or [str(k) for k in range(len(probs))]
+    return {"probs": probs, "labels": names, "predicted": int(probs.argmax()), "how": how}
+
+
+def run_model(req: ModelInput, model: Opened, uploads: UploadStore) -> tuple[np.ndarray, Any, str]:
+    """The input and the engine's run of every node on it."""
+    from layerlab.engine.graph.run import run
+
+    x, where = load_input(req, model, uploads)
+    try:
+        result = run(
+            model.graph, {model.input_name: x.astype(np.float32)}, max_elements=S.max_model_tensor_elements
+        )
+    except GraphError as exc:
+        raise _file_error(exc) from exc
+    return x, result, where
+
+
+def run_body(req: ModelRunRequest, model: Opened, uploads: UploadStore) -> dict:
+    """Every layer's maps (within the budget, the selected layer's always) and the probabilities."""
+    x, result, where = run_model(req, model, uploads)
+    budget = _budget()
+    layers = []
+    for node_run in result.nodes:
+        node = node_run.node
+        body = {"name": node.name, "op": node.op, "shape": list(np.shape(result.values[node.outputs[0]]))}
+        maps = _maps(result.values[node.outputs[0]])
+        if _size(maps) <= budget or node.name == req.layer:
+            budget -= _size(maps)
+            body |= maps
+        else:
+            body |= {
+                "kind": "omitted",
+                "why": "over this answer's budget of values: click the layer to see it",
+            }
+        layers.append(body)
+    return {
+        "model": model.id,
+        "source": where,
+        "input": x[0, : S.max_model_maps],
+        "layers": layers,
+        "classes": _probabilities(model.graph, result.values, model.labels),
+    }
+
+
+# ---- links to the conv, pooling and norm pages -----------------------------------------------------
+
+
+def _pair(values: Any, default: int) -> tuple[int, int]:
+    v = tuple(int(a) for a in values) if values is not None else (default, default)
+    return (v[0], v[0]) if len(v) == 1 else (v[0], v[1])
+
+
+def _padding(node: Any, notes: list[str]) -> tuple[int, int]:
+    """ONNX pads (top, left, bottom, right) as torch's symmetric (H, W) padding, saying when it is not."""
+    auto = node.attrs.get("auto_pad", "NOTSET")
+    if isinstance(auto, bytes):
+        auto = auto.decode()
+    if auto not in ("NOTSET", "VALID"):
+        notes.append(f"the layer pads with auto_pad={auto}; the link pads half the kernel on each side")
+        k = node.attrs.get("kernel_shape", (1, 1))
+        return (int(k[0]) // 2, int(k[-1]) // 2)
+    pads = tuple(int(p) for p in node.attrs.get("pads", (0, 0, 0, 0)))
+    top, left, bottom, right = pads if len(pads) == 4 else (0, 0, 0, 0)
+    if (top, left) != (bottom, right):
+        notes.append(
+            f"the layer pads unevenly ({top}, {left}, {bottom}, {right}); the link pads ({top}, {left})"
+        )
+    return (top, left)
+
+
+def _relu_after(graph: Any, value: str) -> bool:
+    """Whether the value's only reader is a Relu (the conv page can apply it)."""
+    readers = [n for n in graph.nodes if value in n.inputs]
+    return len(readers) == 1 and readers[0].op == "Relu"
+
+
+def _href(page: str, fields: dict) -> str:
+    from urllib.parse import urlencode
+
+    encoded = {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
+    return f"/{page}?" + urlencode(encoded)
+
+
+def _store_input(x: np.ndarray, uploads: UploadStore) -> str:
+    """Keep a layer's real input (C, H, W), C 1 or 3, as an upload the conv and pooling pages read."""
+    return uploads.add(np.ascontiguousarray(x, dtype=np.float64))
+
+
+def _conv_link(model: Opened, node: Any, x: np.ndarray, channel: int, uploads: UploadStore) -> dict:
+    """The conv page with this layer's real weights on its real input, or what fits of them."""
+    g = model.graph
+    weight = np.asarray(g.initializers[node.inputs[1]])  # (C_out, C_in/group, kH, kW)
+    bias_name = node.inputs[2] if len(node.inputs) > 2 and node.inputs[2] else None
+    bias = np.asarray(g.initializers[bias_name]) if bias_name else np.zeros(weight.shape[0], weight.dtype)
+    c_out, c_group, kh, kw = weight.shape
+    groups = int(node.attrs.get("group", 1))
+    notes: list[str] = []
+    if max(kh, kw) > S.max_kernel_side:
+        return {"links": [], "notes": [mt.too_big("kernel", f"{kh}x{kw}", S.max_kernel_side)]}
+    side = max(x.shape[2:])
+    if side > S.max_image_side:
+        return {"links": [], "notes": [mt.too_big("input", f"{x.shape[2]}x{x.shape[3]}", S.max_image_side)]}
+    first = (channel // (c_out // groups)) * c_group  # the first input channel this filter reads
+    reads = 3 if c_group >= 3 else 1
+    if reads < c_group:
+        notes.append(mt.partial_sum(reads, c_group))
+    x_sel = x[0, first : first + reads]
+    w_sel = weight[:, :reads]
+    if groups == 1 and c_out <= S.max_filters:
+        filters, f = range(c_out), channel
+    else:
+        filters, f = range(channel, channel + 1), 0
+        notes.append(mt.one_filter(channel, c_out, S.max_filters, groups))
+    relu = _relu_after(g, node.outputs[0])
+    fields = {
+        "image": _store_input(x_sel, uploads),
+        "size": int(side),
+        "color": "rgb" if reads == 3 else "gray",
+        "w": w_sel[list(filters)].tolist(),
+        "b": ",".join(repr(float(b)) for b in bias[list(filters)]),
+        "stride": ",".join(map(str, _pair(node.attrs.get("strides"), 1))),
+        "pad": ",".join(map(str, _padding(node, notes))),
+        "mode": "zeros",
+        "dil": ",".join(map(str, _pair(node.attrs.get("dilations"), 1))),
+        "relu": "1" if relu else "0",
+        "f": str(f),
+        "step": "0",
+    }
+    label = f"{node.name}, filter {channel}{' + ReLU' if relu else ''}, on /conv"
+    return {"links": [{"page": "conv", "href": _href("conv", fields), "label": label}], "notes": notes}
+
+
+POOL_KINDS = {
+    "MaxPool": "max",
+    "AveragePool": "avg",
+    "GlobalAveragePool": "global_avg",
+    "GlobalMaxPool": "global_max",
+}
+
+
+def _pool_link(node: Any, x: np.ndarray, channel: int, uploads: UploadStore) -> dict:
+    """The pooling page pooling this channel of the layer's real input as this layer does."""
+    notes: list[str] = []
+    plane = x[0, channel : channel + 1]  # (1, H, W)
+    side = max(plane.shape[1:])
+    if side > S.max_image_side:
+        return {
+            "links": [],
+            "notes": [mt.too_big("input", f"{plane.shape[1]}x{plane.shape[2]}", S.max_image_side)],
+        }
+    if min(plane.shape[1:]) < 4:
+        return {"links": [], "notes": ["the pooling page takes maps of at least 4x4; this one is smaller"]}
+    fields: dict[str, Any] = {"source": "image", "image": _store_input(plane, uploads), "size": int(side)}
+    fields["kind"] = POOL_KINDS[node.op]
+    if not node.op.startswith("Global"):
+        kernel = _pair(node.attrs.get("kernel_shape"), 1)
+        if max(kernel) > S.max_pool_kernel:
+            return {
+                "links": [],
+                "notes": [mt.too_big("pooling window", f"{kernel[0]}x{kernel[1]}", S.max_pool_kernel)],
+            }
+        fields |= {
+            "kernel_size": list(kernel),
+            "stride": list(_pair(node.attrs.get("strides"), 1)),
+            "padding": list(_padding(node, notes)),
+            "ceil_mode": bool(node.attrs.get("ceil_mode", 0)),
+        }
+        if node.op == "MaxPool":
+            fields["dilation"] = list(_pair(node.attrs.get("dilations"), 1))
+        else:
+            fields["count_include_pad"] = bool(node.attrs.get("count_include_pad", 0))
+    fields = {k: ("1" if v else "0") if isinstance(v, bool) else v for k, v in fields.items()}
+    fields["size"] = str(fields["size"])
+    label = f"{node.name}, channel {channel}, on /pool"
+    return {"links": [{"page": "pool", "href": _href("pool", fields), "label": label}], "notes": notes}
+
+
+def _norm_link(model: Opened, node: Any) -> dict:
+    """The norm page showing the same normalization on its own generated batch (it draws every plane)."""
+    kind = {"BatchNormalization": "batch", "LayerNormalization": "layer", "InstanceNormalization": "instance"}
+    eps = float(node.attrs.get("epsilon", 1e-5))
+    fields = {"kind": kind[node.op], "eps": repr(eps)}
+    label = f"{kind[node.op]} norm (eps {eps:g}), on /norm"
+    return {
+        "links": [{"page": "norm", "href": _href("norm", fields), "label": label}],
+        "notes": [mt.NORM_NOTE],
+    }
+
+
+def links(req: Any, model: Opened, uploads: UploadStore) -> dict:
+    """Links that open one channel of one layer on its own page, with what they show and leave out."""
+    node = next((n for n in model.graph.nodes if n.name == req.layer), None)
+    if node is None:
+        raise ApiError(422, "layer", f"the model has no node named {req.layer!r}")
+    page = mt.link_page(node.op)
+    if page is None:
+        raise ApiError(
+            422, "layer", f"{node.name} is a {node.op}; only Conv, pooling and norm layers open elsewhere"
+        )
+    x, result, _ = run_model(req, model, uploads)
+    inp = np.asarray(result.values[node.inputs[0]], dtype=np.float64)
+    channels = int(np.shape(result.values[node.outputs[0]])[1])
+    if req.channel >= channels:
+        raise ApiError(422, "channel", f"{node.name} has {channels} channel(s): 0 to {channels - 1}")
+    if page == "conv":
+        answer = _conv_link(model, node, inp, req.channel, uploads)
+    elif page == "pool":
+        answer = _pool_link(node, inp, req.channel, uploads)
+    else:
+        answer = _norm_link(model, node)
+    return {"layer": node.name, "op": node.op, "channel": req.channel} | answer

@@ -1,0 +1,53 @@
+// The layer column's rows and the sizes maps are drawn at. Drawing only.
+
+// One row of the layer column: name, op, output shape, parameters; the torch line as its title.
+export function layerItem(row, onSelect) {
+  const li = document.createElement('li');
+  li.dataset.layer = row.name;
+  li.dataset.op = row.op;
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'model-layer';
+  button.title = row.torch || row.op;
+  const name = document.createElement('span');
+  name.className = 'model-layer-name';
+  name.textContent = row.name;
+  const op = document.createElement('span');
+  op.className = 'model-layer-op';
+  op.textContent = row.link ? `${row.op} ↗` : row.op;
+  const shape = document.createElement('code');
+  shape.className = 'model-layer-shape';
+  shape.textContent = `(${row.output_shape.join(', ')})`;
+  const params = document.createElement('span');
+  params.className = 'model-layer-params';
+  params.textContent = row.parameters ? row.parameters.toLocaleString('en-US') : '';
+  button.append(name, op, shape, params);
+  button.addEventListener('click', onSelect);
+  li.append(button);
+  return li;
+}
+
+// Pixels per cell so that a map (rows of numbers) is about `target` px on its longer side, at most `most`.
+export function cellSide(map, target, most) {
+  const side = Math.max(map.length, map[0].length);
+  return Math.max(1, Math.min(most, Math.floor(target / side)));
+}
+
+// A vector as a matrix of whole rows: as many columns as its largest divisor up to 32 (one row if short).
+export function vectorAsMatrix(vector) {
+  const n = vector.length;
+  let cols = n;
+  if (n > 32) {
+    cols = 1;
+    for (let d = 32; d >= 2; d--) {
+      if (n % d === 0) {
+        cols = d;
+        break;
+      }
+    }
+    if (cols === 1) cols = n; // a prime length stays one row
+  }
+  const rows = [];
+  for (let r = 0; r < n; r += cols) rows.push(Array.from(vector.slice(r, r + cols)));
+  return rows;
+}
