@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import threading
 import webbrowser
 from importlib.metadata import PackageNotFoundError, version
@@ -14,7 +15,15 @@ from layerlab.app.security import embed_origin
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="layerlab", description="Serve Layerlab on this machine.")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["model"]:  # `layerlab model FILE`: a model file's layer table, no server
+        from layerlab.models.cli import main as model_main
+
+        raise SystemExit(model_main(argv[1:]))
+    parser = argparse.ArgumentParser(
+        prog="layerlab",
+        description="Serve Layerlab on this machine (`layerlab model FILE`: a model file's layers).",
+    )
     parser.add_argument("--version", action="version", version=f"layerlab {_version()}")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
