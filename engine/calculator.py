@@ -8,6 +8,13 @@ receptive field on the input. Output sizes follow the formulas in the torch docs
 Conv1d, Conv2d, ConvTranspose2d, MaxPool2d and AvgPool2d, ceil_mode included; a stack
 torch would reject raises StackError naming the layer and the reason.
 
+`analyse_graph(inputs, layers)` does the same for a graph: each GraphLayer names the graph inputs or
+earlier layers it reads, so a residual block's skip (Add) and a concatenation (Concat) can be written
+(ResNet-18's 11,689,512 parameters, tests/engine/test_calculator_graph.py). Add takes inputs of exactly
+one shape (no broadcasting: a model's joins add feature maps of one shape, and a mismatch is the bug
+to report); Concat joins along `dim`, counted as torch counts it on a batched tensor (1, the
+channels, by default).
+
 Counting conventions:
 - parameters: what ``sum(p.numel() for p in model.parameters())`` counts. BatchNorm's
   running mean and variance are buffers, so BatchNorm adds 2*C (0 with affine=False).
@@ -18,7 +25,11 @@ Counting conventions:
 - receptive_field, jump, start: per axis (H, W), pixel centres at integer coordinates from 0,
   see engine/receptive.py. A (C, L) stack reports its length as W beside a height of 1.
   Whole numbers except after a strided ConvTranspose2d; None once Flatten or Linear has
-  mixed every position.
+  mixed every position, after an AdaptiveAvgPool2d whose windows differ in width (an output size
+  that does not divide the input's) and after a Concat along a spatial axis. A join (Add, or Concat
+  along the channels) takes per axis the smallest field holding every input's field: the larger one
+  when they share a centre, as a residual block's branches do; None when an input has no field or
+  their jumps differ (their positions no longer line up).
 
 Seeds: 002 (the MNIST convnet and its summary), 001 (26 and 41 parameters), 000 (the circle).
 """
@@ -51,7 +62,10 @@ _SIGNATURES: dict[str, dict[str, Any]] = {
     "Dropout": {"p": 0.5},
     "Linear": {"out_features": _REQUIRED, "bias": True},
     **dict.fromkeys(("BatchNorm1d", "BatchNorm2d"), {"affine": True}),
-    **dict.fromkeys(("Flatten", "ReLU", "Sigmoid", "Tanh", "Softmax"), {}),
+    **dict.fromkeys(("Flatten", "ReLU", "Sigmoid", "Tanh", "Softmax", "Identity"), {}),
+    "AdaptiveAvgPool2d": {"output_size": _REQUIRED},
+    "Add": {},  # joins, analyse_graph only: two or more inputs
+    "Concat": {"dim": 1},
 }
 _EXPECTS = {1: "(F,)", 2: "(C, L)", 3: "(C, H, W)"}
 
@@ -90,53 +104,153 @@ class StackReport:
     output_shape: Shape
 
 
-class StackError(ValueError):
-    """A stack torch would reject; index is the layer at fault, None for the input shape."""
+@dataclass(frozen=True)
+class GraphLayer:
+    """One node of a graph: a name, a Layer's kind and arguments, and the values it reads."""
 
-    def __init__(self, index: int | None, message: str) -> None:
+    name: str  # unique among inputs and layers, e.g. torch's module name "layer1.0.conv1"
+    kind: str  # a key of _SIGNATURES; "Add" and "Concat" read two or more inputs
+    args: dict = field(default_factory=dict)
+    inputs: tuple[str, ...] = ()  # graph inputs or earlier layers, by name; () reads the entry just before
+
+
+@dataclass(frozen=True)
+class GraphLayerReport(LayerReport):
+    """A layer's report in a graph; input_shape is its first input's."""
+
+    name: str
+    inputs: tuple[str, ...]  # what it reads, by name
+    input_shapes: tuple[Shape, ...]
+
+
+@dataclass(frozen=True)
+class GraphReport:
+    """Every layer's report in the order given, the totals and the shapes of the graph's outputs."""
+
+    layers: list[GraphLayerReport]
+    total_parameters: int
+    total_macs: int
+    output_shape: Shape  # the last layer's (the last input's when there are no layers)
+    outputs: dict[str, Shape]  # every value no layer reads, by name: the graph's outputs
+
+
+class StackError(ValueError):
+    """A stack or graph torch would reject; index is the layer at fault (None for an input), name its name."""
+
+    def __init__(self, index: int | None, message: str, name: str | None = None) -> None:
         super().__init__(message)
-        self.index = index
+        self.index, self.name = index, name
 
 
 class _Problem(Exception):
-    """What is wrong with one layer; analyse prefixes its index and kind."""
+    """What is wrong with one layer; analyse and analyse_graph prefix the layer."""
 
 
 def analyse(input_shape: Sequence[int], layers: Sequence[Layer]) -> StackReport:
     """Shapes, parameters, MACs and receptive fields of layers applied to one sample of input_shape."""
-    rank = len(input_shape) if isinstance(input_shape, Sequence) else 0
-    if not (1 <= rank <= 3 and all(_is_int(v) and v > 0 for v in input_shape)):
-        raise StackError(
-            None, f"input: shape must be (F,), (C, L) or (C, H, W) of sizes > 0, not {input_shape}"
-        )
-    shape = tuple(int(v) for v in input_shape)
-    fields: Fields = None if len(shape) == 1 else (AxisField(),) * (len(shape) - 1)
+    shape = _input_shape(input_shape, "input")
+    fields = _input_fields(shape)
     reports = []
     for index, layer in enumerate(layers):
-        try:
-            out, params, macs, out_fields, torch = _apply(layer, shape, fields)
-        except _Problem as problem:
-            raise StackError(index, f"layer {index} ({layer.kind}): {problem}") from None
+        label = f"layer {index} ({layer.kind})"
+        out, params, macs, out_fields, torch = _step(index, label, None, layer, [shape], [fields], ("x",))
         reports.append(LayerReport(index, layer.kind, torch, shape, out, params, macs, *pairs(out_fields)))
         shape, fields = out, out_fields
     return StackReport(reports, sum(r.parameters for r in reports), sum(r.macs for r in reports), shape)
 
 
-def _apply(layer: Layer, shape: Shape, fields: Fields) -> tuple[Shape, int, int, Fields, str]:
-    signature = _SIGNATURES.get(layer.kind) if isinstance(layer.kind, str) else None
+def analyse_graph(inputs: Mapping[str, Sequence[int]], layers: Sequence[GraphLayer]) -> GraphReport:
+    """analyse for a graph: each layer reads the named inputs or earlier layers, in the order given.
+
+    inputs maps each graph input's name to its shape, as analyse's input_shape. Receptive fields are
+    on the inputs' pixel grid (several inputs are taken to share one). A layer whose inputs are () reads
+    the entry just before it, so a chain needs no wiring.
+    """
+    if not isinstance(inputs, Mapping) or not inputs:
+        raise StackError(None, "inputs: give at least one input, as {name: shape}")
+    shapes = {name: _input_shape(shape, f"input {name!r}", name) for name, shape in inputs.items()}
+    fields = {name: _input_fields(shape) for name, shape in shapes.items()}
+    unread, previous, reports = dict.fromkeys(shapes), list(shapes)[-1], []
+    for index, layer in enumerate(layers):
+        label = f"layer {index} {layer.name!r} ({layer.kind})"
+        sources = (previous,) if layer.inputs == () else layer.inputs
+        wrong = _wiring(layer.name, sources, shapes)
+        if wrong:
+            raise StackError(index, f"{label}: {wrong}", layer.name if isinstance(layer.name, str) else None)
+        given = [shapes[s] for s in sources]
+        out, params, macs, out_fields, torch = _step(
+            index, label, layer.name, layer, given, [fields[s] for s in sources], sources
+        )
+        row = (index, layer.kind, torch, given[0], out, params, macs, *pairs(out_fields))
+        reports.append(GraphLayerReport(*row, layer.name, tuple(sources), tuple(given)))
+        shapes[layer.name], fields[layer.name], previous = out, out_fields, layer.name
+        for source in sources:
+            unread.pop(source, None)
+        unread[layer.name] = None
+    totals = sum(r.parameters for r in reports), sum(r.macs for r in reports)
+    return GraphReport(reports, *totals, shapes[previous], {name: shapes[name] for name in unread})
+
+
+def _input_shape(value: object, label: str, name: str | None = None) -> Shape:
+    rank = len(value) if isinstance(value, Sequence) else 0
+    if not (1 <= rank <= 3 and all(_is_int(v) and v > 0 for v in value)):
+        raise StackError(
+            None, f"{label}: shape must be (F,), (C, L) or (C, H, W) of sizes > 0, not {value}", name
+        )
+    return tuple(int(v) for v in value)
+
+
+def _input_fields(shape: Shape) -> Fields:
+    return None if len(shape) == 1 else (AxisField(),) * (len(shape) - 1)
+
+
+def _wiring(name: object, sources: object, known: Mapping[str, Shape]) -> str | None:
+    """What is wrong with a graph layer's name or inputs, if anything."""
+    if not isinstance(name, str) or not name:
+        return f"name must be a non-empty string, got {name!r}"
+    if name in known:
+        return f"the name {name!r} is already taken by an input or an earlier layer"
+    if not isinstance(sources, tuple | list) or not all(isinstance(s, str) for s in sources):
+        return f"inputs must be a tuple of names, got {sources!r}"
+    missing = [s for s in sources if s not in known]
+    if missing:
+        return f"reads {missing[0]!r}, which is neither an input nor an earlier layer"
+    return None
+
+
+def _step(
+    index: int, label: str, name: str | None, layer: Layer | GraphLayer, shapes: list, fields: list, names
+) -> tuple[Shape, int, int, Fields, str]:
+    try:
+        return _apply(layer.kind, layer.args, shapes, fields, tuple(names))
+    except _Problem as problem:
+        raise StackError(index, f"{label}: {problem}", name) from None
+
+
+def _apply(
+    kind: str, given: Mapping, shapes: list[Shape], fields: list[Fields], names: tuple[str, ...]
+) -> tuple[Shape, int, int, Fields, str]:
+    signature = _SIGNATURES.get(kind) if isinstance(kind, str) else None
     if signature is None:
         raise _Problem(f"unknown kind; expected one of {', '.join(_SIGNATURES)}")
-    if not isinstance(layer.args, Mapping):
-        raise _Problem(f"args must be a dict of constructor arguments, got {layer.args!r}")
-    for name in layer.args:
+    if not isinstance(given, Mapping):
+        raise _Problem(f"args must be a dict of constructor arguments, got {given!r}")
+    for name in given:
         if name not in signature:
             raise _Problem(f"unexpected argument {name!r} (takes {', '.join(signature) or 'none'})")
     for name, default in signature.items():
-        if default is _REQUIRED and name not in layer.args:
+        if default is _REQUIRED and name not in given:
             raise _Problem(f"missing required argument {name!r}")
-    args = {**signature, **layer.args}
-    out, params, macs, out_fields, leading = _HANDLERS[layer.kind](shape, fields, args)
-    return out, params, macs, out_fields, _torch_line(layer.kind, signature, layer.args, leading)
+    args = {**signature, **given}
+    if kind in _JOINS:
+        if len(shapes) < 2:
+            raise _Problem(f"joins 2 or more inputs, got {len(shapes)} (a graph's join: use analyse_graph)")
+        out, out_fields, line = _JOINS[kind](shapes, fields, args, names)
+        return out, 0, 0, out_fields, line
+    if len(shapes) != 1:
+        raise _Problem(f"takes one input, got {len(shapes)}: {', '.join(names)}")
+    out, params, macs, out_fields, leading = _HANDLERS[kind](shapes[0], fields[0], args)
+    return out, params, macs, out_fields, _torch_line(kind, signature, given, leading)
 
 
 def _conv_args(rank: int, other: str, shape: Shape, args: dict) -> tuple:
@@ -170,7 +284,7 @@ def _conv(rank: int, other: str, shape: Shape, fields: Fields, args: dict) -> tu
     out_dims = tuple(map(output_size, dims, (lo + hi for lo, hi in pads), kernel, stride, dilation))
     taps = c_in // groups * math.prod(kernel)  # weights per output element
     params, macs = c_out * taps + _bias(args, c_out), c_out * math.prod(out_dims) * taps
-    out_fields = tuple(map(AxisField.window, fields, kernel, stride, (lo for lo, _ in pads), dilation))
+    out_fields = _windows(fields, kernel, stride, tuple(lo for lo, _ in pads), dilation)
     return (c_out, *out_dims), params, macs, out_fields, (c_in, c_out)
 
 
@@ -188,7 +302,9 @@ def _conv_transpose(shape: Shape, fields: Fields, args: dict) -> tuple:
         )
     taps = c_out // groups * math.prod(kernel)  # weights each input element is scattered through
     params, macs = c_in * taps + _bias(args, c_out), c_in * math.prod(dims) * taps
-    out_fields = tuple(map(AxisField.transposed, fields, kernel, stride, pad, dilation))
+    out_fields = (
+        None if fields is None else tuple(map(AxisField.transposed, fields, kernel, stride, pad, dilation))
+    )
     return (c_out, *out_dims), params, macs, out_fields, (c_in, c_out)
 
 
@@ -205,8 +321,72 @@ def _pool(shape: Shape, fields: Fields, args: dict) -> tuple:
     pad, dilation = _ints(args["padding"], "padding", 2, 0), _ints(args.get("dilation", 1), "dilation", 2)
     grid = _engine_rule(_grid, shape[1:], kernel, stride, pad, dilation, _flag(args, "ceil_mode"))
     out_dims = grid.output_size
-    out_fields = tuple(map(AxisField.window, fields, kernel, stride, pad, dilation))
-    return (shape[0], *out_dims), 0, 0, out_fields, ()
+    return (shape[0], *out_dims), 0, 0, _windows(fields, kernel, stride, pad, dilation), ()
+
+
+def _windows(fields: Fields, kernel: Shape, stride: Shape, before: Shape, dilation: Shape) -> Fields:
+    """Each axis's field after a window layer; None stays None (a field lost earlier in a graph)."""
+    return None if fields is None else tuple(map(AxisField.window, fields, kernel, stride, before, dilation))
+
+
+def _adaptive_avg_pool(shape: Shape, fields: Fields, args: dict) -> tuple:
+    """AdaptiveAvgPool2d: output_size an int or a pair whose None keeps that side; no parameters, no MACs.
+
+    On an axis of n cells, output i averages cells floor(i*n/m) to ceil((i+1)*n/m) - 1: when m divides
+    n that is a plain pool of kernel and stride n/m (its receptive field follows), else the windows
+    differ in width and the field is None.
+    """
+    _need(shape, (3,))
+    value = args["output_size"]
+    pair = tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) else (value, value)
+    if len(pair) != 2 or not all(v is None or (_is_int(v) and v >= 1) for v in pair):
+        raise _Problem(f"output_size must be an int or 2 ints >= 1 (None keeps that side), got {value!r}")
+    out = tuple(n if m is None else int(m) for n, m in zip(shape[1:], pair, strict=True))
+    steps = tuple(n // m for n, m in zip(shape[1:], out, strict=True))
+    even = all(n % m == 0 for n, m in zip(shape[1:], out, strict=True))
+    return (shape[0], *out), 0, 0, _windows(fields, steps, steps, (0, 0), (1, 1)) if even else None, ()
+
+
+def _add(shapes: list[Shape], fields: list[Fields], args: dict, names: tuple[str, ...]) -> tuple:
+    """Add: the element-wise sum of inputs of exactly one shape (no broadcasting)."""
+    for shape, name in zip(shapes[1:], names[1:], strict=True):
+        if shape != shapes[0]:
+            raise _Problem(
+                f"adds inputs of one shape, but {names[0]!r} is {shapes[0]} and {name!r} is {shape}"
+            )
+    return shapes[0], _hull(fields), " + ".join(names)
+
+
+def _concat(shapes: list[Shape], fields: list[Fields], args: dict, names: tuple[str, ...]) -> tuple:
+    """Concat: torch.cat along dim of the batched tensor (1: channels), every other size equal."""
+    dim, rank = args["dim"], len(shapes[0])
+    if not (_is_int(dim) and dim != 0 and -rank <= dim <= rank):
+        raise _Problem(
+            f"dim must be 1 to {rank} (or -{rank} to -1) of the batched tensor, not the batch; got {dim!r}"
+        )
+    axis = dim - 1 if dim > 0 else rank + dim
+    for shape, name in zip(shapes[1:], names[1:], strict=True):
+        if len(shape) != rank or any(shape[i] != shapes[0][i] for i in range(rank) if i != axis):
+            raise _Problem(
+                f"concatenates along dim {dim}, so every other size must match, "
+                f"but {names[0]!r} is {shapes[0]} and {name!r} is {shape}"
+            )
+    out = tuple(sum(s[axis] for s in shapes) if i == axis else size for i, size in enumerate(shapes[0]))
+    return out, _hull(fields) if axis == 0 else None, f"torch.cat([{', '.join(names)}], dim={dim})"
+
+
+def _hull(fields: list[Fields]) -> Fields:
+    """A join's field per axis: the smallest holding every input's; None if one has none or jumps differ."""
+    if any(f is None for f in fields):
+        return None
+    joined = []
+    for axis in zip(*fields, strict=True):
+        if len({a.jump for a in axis}) > 1:
+            return None
+        low = min(a.start - (a.size - 1) / 2 for a in axis)
+        high = max(a.start + (a.size - 1) / 2 for a in axis)
+        joined.append(AxisField(high - low + 1, axis[0].jump, (low + high) / 2))
+    return tuple(joined)
 
 
 def _engine_rule(rule: Any, *args: Any) -> Any:
@@ -250,8 +430,10 @@ _HANDLERS = {
     "Linear": _linear,
     "BatchNorm1d": partial(_batch_norm, (1, 2), "BatchNorm2d"),
     "BatchNorm2d": partial(_batch_norm, (3,), "BatchNorm1d"),
-    **dict.fromkeys(("Dropout", "ReLU", "Sigmoid", "Tanh", "Softmax"), _elementwise),
+    **dict.fromkeys(("Dropout", "ReLU", "Sigmoid", "Tanh", "Softmax", "Identity"), _elementwise),
+    "AdaptiveAvgPool2d": _adaptive_avg_pool,
 }
+_JOINS = {"Add": _add, "Concat": _concat}
 
 
 def _need(shape: Shape, ranks: tuple[int, ...], other: str = "") -> None:
