@@ -153,7 +153,9 @@ def analyse(input_shape: Sequence[int], layers: Sequence[Layer]) -> StackReport:
     reports = []
     for index, layer in enumerate(layers):
         label = f"layer {index} ({layer.kind})"
-        out, params, macs, out_fields, torch = _step(index, label, None, layer, [shape], [fields], ("x",))
+        out, params, macs, out_fields, torch = _step(
+            index, label, None, layer, [shape], [fields], ("x",), _HANDLERS
+        )
         reports.append(LayerReport(index, layer.kind, torch, shape, out, params, macs, *pairs(out_fields)))
         shape, fields = out, out_fields
     return StackReport(reports, sum(r.parameters for r in reports), sum(r.macs for r in reports), shape)
@@ -179,7 +181,7 @@ def analyse_graph(inputs: Mapping[str, Sequence[int]], layers: Sequence[GraphLay
             raise StackError(index, f"{label}: {wrong}", layer.name if isinstance(layer.name, str) else None)
         given = [shapes[s] for s in sources]
         out, params, macs, out_fields, torch = _step(
-            index, label, layer.name, layer, given, [fields[s] for s in sources], sources
+            index, label, layer.name, layer, given, [fields[s] for s in sources], sources, _SIGNATURES
         )
         row = (index, layer.kind, torch, given[0], out, params, macs, *pairs(out_fields))
         reports.append(GraphLayerReport(*row, layer.name, tuple(sources), tuple(given)))
@@ -219,20 +221,35 @@ def _wiring(name: object, sources: object, known: Mapping[str, Shape]) -> str | 
 
 
 def _step(
-    index: int, label: str, name: str | None, layer: Layer | GraphLayer, shapes: list, fields: list, names
+    index: int,
+    label: str,
+    name: str | None,
+    layer: Layer | GraphLayer,
+    shapes: list[Shape],
+    fields: list[Fields],
+    names: Sequence[str],
+    kinds: Mapping[str, Any],
 ) -> tuple[Shape, int, int, Fields, str]:
+    """_apply one layer; its problem as a StackError prefixed by label. kinds: those it may use."""
     try:
-        return _apply(layer.kind, layer.args, shapes, fields, tuple(names))
+        return _apply(layer.kind, layer.args, shapes, fields, tuple(names), kinds)
     except _Problem as problem:
         raise StackError(index, f"{label}: {problem}", name) from None
 
 
 def _apply(
-    kind: str, given: Mapping, shapes: list[Shape], fields: list[Fields], names: tuple[str, ...]
+    kind: str,
+    given: Mapping,
+    shapes: list[Shape],
+    fields: list[Fields],
+    names: tuple[str, ...],
+    kinds: Mapping[str, Any],
 ) -> tuple[Shape, int, int, Fields, str]:
-    signature = _SIGNATURES.get(kind) if isinstance(kind, str) else None
+    if isinstance(kind, str) and kind in _JOINS and kind not in kinds:
+        raise _Problem("joins 2 or more inputs, and a stack has one before each layer: use analyse_graph")
+    signature = _SIGNATURES.get(kind) if isinstance(kind, str) and kind in kinds else None
     if signature is None:
-        raise _Problem(f"unknown kind; expected one of {', '.join(_SIGNATURES)}")
+        raise _Problem(f"unknown kind; expected one of {', '.join(kinds)}")
     if not isinstance(given, Mapping):
         raise _Problem(f"args must be a dict of constructor arguments, got {given!r}")
     for name in given:

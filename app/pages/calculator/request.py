@@ -46,12 +46,13 @@ KINDS: dict[str, list[tuple[str, str, Any, bool]]] = {
     ],
     "MaxPool2d": [*_POOL, ("dilation", "size", 1, False), ("ceil_mode", "flag", False, False)],
     "AvgPool2d": [*_POOL, ("ceil_mode", "flag", False, False)],
+    "AdaptiveAvgPool2d": [("output_size", "size", 1, True)],
     "BatchNorm2d": [("affine", "flag", True, False)],
     "BatchNorm1d": [("affine", "flag", True, False)],
     "Flatten": [],
     "Linear": [("out_features", "int", 10, True), ("bias", "flag", True, False)],
     "Dropout": [("p", "prob", 0.5, False)],
-    **dict.fromkeys(("ReLU", "Sigmoid", "Tanh", "Softmax"), []),
+    **dict.fromkeys(("ReLU", "Sigmoid", "Tanh", "Softmax", "Identity"), []),
 }
 
 
@@ -332,7 +333,7 @@ def formulas(layer: Layer, r: LayerReport, before: LayerReport | None) -> list[d
         found.append(
             ("parameters", rf"\text{{parameters}} = 2\cdot C = 2\cdot {_n(shape[0])} = {_n(r.parameters)}")
         )
-    if r.receptive_field is not None and kind not in _WINDOWS and kind != "ConvTranspose2d":
+    if r.receptive_field is not None and kind not in {*_WINDOWS, "ConvTranspose2d", "AdaptiveAvgPool2d"}:
         a = 1 if len(shape) == 2 else 0
         rf_, j = _n(r.receptive_field[a]), _n(r.jump[a])
         found.append(("field", rf"r_{{out}} = r_{{in}} = {rf_},\quad j_{{out}} = j_{{in}} = {j}"))
