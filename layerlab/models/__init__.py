@@ -58,7 +58,9 @@ class Model:
         """One row per node: name, op, torch line, inputs, output shape, parameters (torch's count)."""
         from layerlab.engine.graph.run import layer_table
 
-        return layer_table(self.graph, self._table_shape())
+        return layer_table(
+            self.graph, self._table_shape(), max_elements=self.config.max_model_tensor_elements
+        )
 
     def _table_shape(self) -> tuple[int, ...]:
         side = self.config.max_model_input_side

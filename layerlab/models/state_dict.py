@@ -8,10 +8,12 @@ the layer list implies must be there with the shape it implies, and no other: th
 
 Each layer becomes the nodes `torch.onnx.export` would write for it, named as it names them
 ("/0/Conv", output "/0/Conv_output_0"; the last one "output"), its weights initializers named by
-their state_dict keys: Conv2d and Conv1d -> Conv (a Pad node first for a padding_mode other than
-"zeros"), ConvTranspose2d -> ConvTranspose, BatchNorm -> BatchNormalization (epsilon 1e-5),
-Linear -> Gemm (transB=1), MaxPool2d -> MaxPool, AvgPool2d -> AveragePool (count_include_pad=1),
-ReLU -> Relu, Sigmoid, Tanh, Softmax (axis=1), Flatten (axis=1), Dropout (the identity when run).
+their state_dict keys, held as float64 (the engine's precision; the input is declared float64 too):
+Conv2d and Conv1d -> Conv (a Pad node first for a padding_mode other than "zeros"), ConvTranspose2d
+-> ConvTranspose, BatchNorm -> BatchNormalization (epsilon 1e-5), Linear -> Gemm (transB=1),
+MaxPool2d -> MaxPool, AvgPool2d -> AveragePool (count_include_pad=1), AdaptiveAvgPool2d to 1x1 ->
+GlobalAveragePool, ReLU -> Relu, Sigmoid, Tanh, Softmax (axis=1), Flatten (axis=1), Dropout (the
+identity when run).
 """
 
 from __future__ import annotations
@@ -146,7 +148,7 @@ def read_state_dict(
         builder.layer(i, layer, r, last=i == len(layers) - 1)
     return Graph(
         nodes=tuple(builder.nodes),
-        inputs=(Tensor(INPUT, (None, *shape), "float32"),),
+        inputs=(Tensor(INPUT, (None, *shape), "float64"),),  # the engine's precision, as the weights
         outputs=(OUTPUT,),
         initializers=builder.initializers,
         name=name,
