@@ -384,12 +384,8 @@ def _conv_link(model: Opened, node: Any, x: np.ndarray, channel: int, uploads: U
     return {"links": [{"page": "conv", "href": _href("conv", fields), "label": label}], "notes": notes}
 
 
-POOL_KINDS = {
-    "MaxPool": "max",
-    "AveragePool": "avg",
-    "GlobalAveragePool": "global_avg",
-    "GlobalMaxPool": "global_max",
-}
+# a global pooling is the window pooling whose window is the whole map
+POOL_KINDS = {"MaxPool": "max", "AveragePool": "avg", "GlobalAveragePool": "avg", "GlobalMaxPool": "max"}
 
 
 def _pool_link(node: Any, x: np.ndarray, channel: int, uploads: UploadStore) -> dict:
@@ -406,23 +402,25 @@ def _pool_link(node: Any, x: np.ndarray, channel: int, uploads: UploadStore) -> 
         return {"links": [], "notes": ["the pooling page takes maps of at least 4x4; this one is smaller"]}
     fields: dict[str, Any] = {"source": "image", "image": _store_input(plane, uploads), "size": int(side)}
     fields["kind"] = POOL_KINDS[node.op]
-    if not node.op.startswith("Global"):
-        kernel = _pair(node.attrs.get("kernel_shape"), 1)
-        if max(kernel) > S.max_pool_kernel:
-            return {
-                "links": [],
-                "notes": [mt.too_big("pooling window", f"{kernel[0]}x{kernel[1]}", S.max_pool_kernel)],
-            }
-        fields |= {
-            "kernel_size": list(kernel),
-            "stride": list(_pair(node.attrs.get("strides"), 1)),
-            "padding": list(_padding(node, notes)),
-            "ceil_mode": bool(node.attrs.get("ceil_mode", 0)),
+    whole = node.op.startswith("Global")
+    kernel = tuple(plane.shape[1:]) if whole else _pair(node.attrs.get("kernel_shape"), 1)
+    if max(kernel) > S.max_pool_kernel:
+        return {
+            "links": [],
+            "notes": [mt.too_big("pooling window", f"{kernel[0]}x{kernel[1]}", S.max_pool_kernel)],
         }
-        if node.op == "MaxPool":
-            fields["dilation"] = list(_pair(node.attrs.get("dilations"), 1))
-        else:
-            fields["count_include_pad"] = bool(node.attrs.get("count_include_pad", 0))
+    fields |= {
+        "kernel_size": list(kernel),
+        "stride": list(kernel if whole else _pair(node.attrs.get("strides"), 1)),
+        "padding": [0, 0] if whole else list(_padding(node, notes)),
+        "ceil_mode": bool(node.attrs.get("ceil_mode", 0)),
+    }
+    if node.op.endswith("MaxPool"):
+        fields["dilation"] = list(_pair(node.attrs.get("dilations"), 1))
+    else:
+        fields["count_include_pad"] = bool(node.attrs.get("count_include_pad", 0))
+    if whole:
+        notes.append(mt.GLOBAL_NOTE)
     fields = {k: ("1" if v else "0") if isinstance(v, bool) else v for k, v in fields.items()}
     fields["size"] = str(fields["size"])
     label = f"{node.name}, channel {channel}, on /pool"

@@ -22,6 +22,10 @@ NORM_NOTE = (
     "shows this layer's normalization with this layer's eps on that batch, not on this image's maps. "
     "In evaluation a BatchNormalization node uses the running mean and variance stored in the file."
 )
+GLOBAL_NOTE = (
+    "A global pooling is the window pooling whose window is the whole map, moved by its own size: "
+    "the link pools the map so, one window, one number."
+)
 
 
 def link_page(op: str) -> str | None:
