@@ -255,10 +255,26 @@ class _Builder:
             self.conv(i, kind, args, r, last)
         elif kind in ("MaxPool2d", "AvgPool2d"):
             self.pool(i, kind, args, last)
-        elif kind == "AdaptiveAvgPool2d" and set(r.output_shape[1:]) == {1}:
-            self.node(i, "GlobalAveragePool", (), last)
+        elif kind == "AdaptiveAvgPool2d":
+            self.adaptive(i, r, last)
         else:
             raise ModelFileError(f"layers[{i}]", f"layer {i} ({kind}) has no ONNX form in Layerlab yet")
+
+    def adaptive(self, i: int, r: LayerReport, last: bool) -> None:
+        """AdaptiveAvgPool2d as torch exports it: GlobalAveragePool to 1x1, AveragePool when the output
+        divides the input (equal windows); other sizes have windows of two sizes, which ONNX cannot say."""
+        (height, width), (out_h, out_w) = r.input_shape[1:], r.output_shape[1:]
+        if out_h == out_w == 1:
+            self.node(i, "GlobalAveragePool", (), last)
+        elif height % out_h == 0 and width % out_w == 0:
+            kernel = (height // out_h, width // out_w)
+            self.node(i, "AveragePool", (), last, kernel_shape=kernel, strides=kernel, pads=(0, 0, 0, 0))
+        else:
+            raise ModelFileError(
+                f"layers[{i}]",
+                f"layer {i} (AdaptiveAvgPool2d) maps {height}x{width} to {out_h}x{out_w}: windows of unequal "
+                "sizes, no ONNX operator Layerlab runs computes (use an output size dividing the input)",
+            )
 
     def batch_norm(self, i: int, args: dict, r: LayerReport, last: bool) -> None:
         c = r.input_shape[0]

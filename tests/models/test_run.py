@@ -114,3 +114,30 @@ def test_the_cli_prints_the_table_and_refuses_a_pickle(tmp_path):
     checkpoint.write_bytes(b"\x80\x02}q\x00.")
     done = subprocess.run([LAYERLAB, "model", checkpoint], capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "torch.onnx.export" in done.stderr and done.stdout == ""
+
+
+def test_an_onnx_file_opens_through_the_onnx_reader_and_runs():
+    pytest.importorskip("layerlab.models.onnx_file")
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = np.random.default_rng(6).normal(size=(2, 1, 3, 3)).astype(np.float32)
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["y"], name="relu"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 1, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 2, 8, 8])],
+        [numpy_helper.from_array(weight, "w")],
+    )
+    data = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    model = load(data, config=CONFIG)
+    assert model.kind == "onnx" and [r.parameters for r in model.table()] == [18, 0]
+    image = np.random.default_rng(7).uniform(size=(8, 8))
+    expected = np.maximum(np.asarray(F.conv2d(image[None, None], weight.astype(np.float64), padding=1)), 0)
+    np.testing.assert_allclose(model.run(image).values["y"], expected, atol=1e-5)
+    with pytest.raises(ModelFileError) as caught:
+        load(data, LAYERS, INPUT_SHAPE, config=CONFIG)
+    assert caught.value.field == "layers"
