@@ -65,3 +65,47 @@ def node(op: str, inputs: Sequence[str], outputs: Sequence[str] | str, **attrs: 
 
 def randn(rng: np.random.Generator, *shape: int) -> np.ndarray:
     return rng.standard_normal(shape).astype(np.float32)
+
+
+def resnet18(weight: float = 0.0, classes: int = 1000) -> onnx.ModelProto:
+    """ResNet-18 (He et al. 2016, torchvision's layout) as torch exports it in training mode: Conv
+    without bias, BatchNormalization unfused; every weight `weight` (ones or zeros build quickly)."""
+    nodes, weights = [], {}
+
+    def conv_bn(x: str, name: str, c_in: int, c_out: int, k: int, stride: int, relu: bool) -> str:
+        weights[f"{name}.weight"] = np.full((c_out, c_in, k, k), weight, np.float32)
+        for part in ("bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"):
+            weights[f"{name}.{part}"] = np.ones(c_out, np.float32)
+        pad = [k // 2] * 4
+        nodes.append(node("Conv", [x, f"{name}.weight"], f"{name}.conv", strides=[stride] * 2, pads=pad))
+        bn = [f"{name}.conv", *(f"{name}.bn.{p}" for p in ("weight", "bias", "running_mean", "running_var"))]
+        nodes.append(node("BatchNormalization", bn, f"{name}.bn"))
+        if not relu:
+            return f"{name}.bn"
+        nodes.append(node("Relu", [f"{name}.bn"], f"{name}.relu"))
+        return f"{name}.relu"
+
+    x = conv_bn("x", "stem", 3, 64, 7, 2, True)
+    nodes.append(node("MaxPool", [x], "maxpool", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]))
+    x, c_in = "maxpool", 64
+    for stage, c_out in enumerate((64, 128, 256, 512), start=1):
+        for block in range(2):
+            name, stride = f"layer{stage}.{block}", 2 if stage > 1 and block == 0 else 1
+            y = conv_bn(x, f"{name}.a", c_in, c_out, 3, stride, True)
+            y = conv_bn(y, f"{name}.b", c_out, c_out, 3, 1, False)
+            skip = conv_bn(x, f"{name}.downsample", c_in, c_out, 1, stride, False) if stride > 1 else x
+            nodes.append(node("Add", [y, skip], f"{name}.add"))
+            nodes.append(node("Relu", [f"{name}.add"], f"{name}.out"))
+            x, c_in = f"{name}.out", c_out
+    weights["fc.weight"] = np.full((classes, 512), weight, np.float32)
+    weights["fc.bias"] = np.zeros(classes, np.float32)
+    nodes += [
+        node("GlobalAveragePool", [x], "avgpool"),
+        node("Flatten", ["avgpool"], "flat"),
+        node("Gemm", ["flat", "fc.weight", "fc.bias"], "logits", transB=1),
+    ]
+    initializers = [numpy_helper.from_array(v, k) for k, v in weights.items()]
+    image = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 224, 224])
+    out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", classes])
+    graph = helper.make_graph(nodes, "resnet18", [image], [out], initializers)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=10)

@@ -14,7 +14,7 @@ from layerlab.engine.graph.ir import GraphError
 from layerlab.engine.graph.run import check, layer_table, run
 from layerlab.models.errors import ModelFileError
 from layerlab.models.onnx_file import read_onnx
-from tests.engine.graph_reference import compare, model, node, randn
+from tests.engine.graph_reference import compare, model, node, randn, resnet18
 
 
 def _bn(rng: np.random.Generator, prefix: str, c: int) -> dict[str, np.ndarray]:
@@ -175,6 +175,18 @@ def test_layer_table_of_attention_counts_linear_biases_after_matmul():
     d = 8
     assert sum(r.parameters for r in rows) == 4 * (d * d + d) + 2 * d + d * 2 * d * 2
     assert {r.name: r.output_shape for r in rows}["matmul_scores"] == (1, 2, 5, 5)
+
+
+def test_layer_table_of_resnet18_has_torchs_parameter_count_and_shapes():
+    graph = read_onnx(resnet18().SerializeToString(), Settings())
+    rows = {r.name: r for r in layer_table(graph, (3, 224, 224))}
+    assert sum(r.parameters for r in rows.values()) == 11_689_512  # torchvision's resnet18()
+    shapes = {name: rows[name].output_shape for name in rows}
+    assert shapes["relu_stem.relu"] == (1, 64, 112, 112) and shapes["maxpool_maxpool"] == (1, 64, 56, 56)
+    assert shapes["relu_layer2.1.out"] == (1, 128, 28, 28) and shapes["relu_layer3.1.out"] == (1, 256, 14, 14)
+    assert shapes["relu_layer4.1.out"] == (1, 512, 7, 7) and shapes["gemm_logits"] == (1, 1000)
+    assert rows["conv_layer2.0.downsample.conv"].parameters == 64 * 128
+    assert rows["batchnormalization_stem.bn"].parameters == 2 * 64  # weight and bias, not the running stats
 
 
 def test_unsupported_operators_are_all_named_with_their_nodes():
