@@ -23,6 +23,7 @@ from bench import (
     latency_bench,
     load_bench,
     memory_bench,
+    model_bench,
     networks_bench,
     pages_bench,
     soak_bench,
@@ -37,7 +38,12 @@ RESULTS = ROOT / "bench" / "results" / "latest.json"
 PARTS = ("engine", "family", "families", "api", "browser", "pages", "networks")  # the default run
 # load the machine for minutes and start their own production server: only with --only
 HEAVY_PARTS = ("load", "soak", "memory")
-ONLY_PARTS = ("latency", "trace", "tinylm")  # parts of their own, run only when asked: `--only latency`
+ONLY_PARTS = (
+    "latency",
+    "trace",
+    "tinylm",
+    "model",
+)  # parts of their own, run only when asked: `--only latency`
 
 
 def _git_commit() -> str | None:
@@ -110,6 +116,8 @@ def main(argv: list[str] | None = None) -> None:
                 section = trace_bench.run(args.quick)
             elif part == "tinylm":
                 section = tinylm_bench.run(args.quick)
+            elif part == "model":
+                section = model_bench.run(args.quick)
             else:
                 section = browser_bench.run(args.quick, server)
             sections[part] = section
