@@ -13,6 +13,7 @@ const views = {};
 let grid = []; // grid[layer][head]
 const $ = (id) => document.getElementById(id);
 const GAP = 12; // px between the weighted values' maps (as .tf-values .tf-row's gap)
+const MIN_VALUE_CELL = 6; // px: smaller value cells are not worth keeping on the first screen
 
 function add(parent, id, opts = {}) {
   const box = document.createElement('div');
@@ -212,13 +213,17 @@ function fitGrid(width) {
 function fitValues(wide) {
   const box = $('tf-row-values');
   const [v, w, out] = ['tf-v', 'tf-weighted', 'tf-out'].map((id) => map(views[id]));
-  const height = wide ? Math.max(100, roomBelow(box) - 8) : 0.6 * window.innerHeight;
   const bar = fixed($('tf-values-scale').offsetWidth, 0);
-  const arrangement = fitFigure(
-    { side: row([v, col([w, out], GAP), bar], GAP), column: row([col([v, w, out], GAP), bar], GAP) },
-    { width: box.clientWidth - 2, height },
-    28,
-  );
+  const fit = (height) =>
+    fitFigure(
+      { side: row([v, col([w, out], GAP), bar], GAP), column: row([col([v, w, out], GAP), bar], GAP) },
+      { width: box.clientWidth - 2, height },
+      28,
+    );
+  const scroll = 0.6 * window.innerHeight;
+  let arrangement = fit(wide ? Math.max(100, roomBelow(box) - 8) : scroll);
+  // a long sentence's table leaves them no room on the first screen: then readable below it
+  if (arrangement.c < MIN_VALUE_CELL) arrangement = fit(scroll);
   box.dataset.arrangement = arrangement.name;
   drawValuesScale();
 }
