@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import io
 import json
+import lzma
 import math
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -50,6 +52,17 @@ ST_DTYPES = {
     "BOOL": "bool",
 }
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+# what reading a damaged zip or .npy raises (NotImplementedError: an unknown zip version or method)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    ValueError,
+    OSError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+)
 
 
 @dataclass(frozen=True)
@@ -215,7 +228,7 @@ def npz_tensors(data: bytes, config: Settings) -> list[TensorInfo]:
 def _zip(data: bytes) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, EOFError) as e:
+    except _ZIP_ERRORS as e:
         raise ModelFileError("file", f"the .npz file is not a readable zip: {e}") from None
 
 
@@ -236,7 +249,7 @@ def _npy_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, config: Setti
     try:
         with archive.open(member) as stream:
             shape, dtype, header_bytes = _npy_header(stream)
-    except (ValueError, OSError, EOFError, RuntimeError, NotImplementedError, zipfile.BadZipFile) as e:
+    except _ZIP_ERRORS as e:
         raise ModelFileError(name, f"{name!r} is not a readable .npy array: {e}") from None
     if dtype.hasobject:
         raise ModelFileError(
@@ -270,8 +283,11 @@ def _npy_header(stream: io.BufferedIOBase) -> tuple[tuple[int, ...], np.dtype, i
 def load_npz(data: bytes, config: Settings) -> dict[str, np.ndarray]:
     """Every array of an .npz, after npz_tensors' checks; never unpickling (allow_pickle=False)."""
     npz_tensors(data, config)
-    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        return {name: npz[name] for name in npz.files}
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except _ZIP_ERRORS as e:  # e.g. a member whose data fails its CRC
+        raise ModelFileError("file", f"the .npz file does not read: {e}") from None
 
 
 def load_safetensors(data: bytes, config: Settings) -> dict[str, np.ndarray]:
