@@ -153,7 +153,7 @@ def safetensors_header(data: bytes, config: Settings) -> list[TensorInfo]:
         )
     try:
         header = json.loads(data[8 : 8 + length])
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise ModelFileError("file", f"the safetensors header is not JSON: {e}") from None
     if not isinstance(header, dict):
         raise ModelFileError("file", "the safetensors header is not a JSON object")
@@ -183,7 +183,11 @@ def safetensors_header(data: bytes, config: Settings) -> list[TensorInfo]:
 
 
 def _st_entry(name: str, entry: object, config: Settings) -> tuple[TensorInfo, tuple[int, int]]:
-    if not isinstance(entry, dict) or entry.get("dtype") not in ST_DTYPES:
+    if (
+        not isinstance(entry, dict)
+        or not isinstance(entry.get("dtype"), str)
+        or entry["dtype"] not in ST_DTYPES
+    ):
         dtype = entry.get("dtype") if isinstance(entry, dict) else None
         hint = " (convert it to float32 first)" if dtype == "BF16" else ""
         raise ModelFileError(
