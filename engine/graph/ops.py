@@ -57,6 +57,8 @@ class Context:
     node: Node
     max_elements: int | None = None
     shapes_only: bool = False
+    constants: tuple[bool, ...] = ()  # which inputs are fixed in the file (initializers, Constants)
+    max_products: int | None = None  # multiply-adds one node may do (a bound on its time)
 
     def attr(self, name: str, default: Any = None) -> Any:
         return self.node.attrs.get(name, default)
@@ -75,6 +77,16 @@ class Context:
                 f"{what} would hold {size:,} elements {shape}, more than the limit {self.max_elements:,}"
             )
         return shape
+
+    def work(self, products: int) -> None:
+        """Check that a node doing `products` multiply-adds stays within max_products."""
+        if self.max_products is not None and products > self.max_products:
+            raise self.error(
+                f"it would do {products:,} multiply-adds, more than the limit {self.max_products:,}"
+            )
+
+    def constant(self, index: int) -> bool:
+        return index < len(self.constants) and self.constants[index]
 
 
 def _traced(trace: Trace) -> Result:
@@ -158,6 +170,7 @@ def conv(ctx: Context, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None
         for size, p0, p1, k, d, s in zip(x.shape[2:], begin, end, kernel, dilations, strides, strict=True)
     ]
     shape = ctx.guard((x.shape[0], w.shape[0], *out))
+    ctx.work(math.prod(shape) * math.prod(w.shape[1:]))
     if ctx.shapes_only:
         return _zeros(ctx, shape, x.dtype)
     padding: tuple[int, int] = begin
@@ -186,6 +199,7 @@ def conv_transpose(ctx: Context, x: np.ndarray, w: np.ndarray, b: np.ndarray | N
         (x.shape[0], w.shape[1] * group, *(f - p0 - p1 for f, p0, p1 in zip(full, begin, end, strict=True)))
     )
     ctx.guard((x.shape[0], w.shape[1] * group, *full), "its output before cropping")
+    ctx.work(x.size * math.prod(w.shape[1:]))
     if ctx.shapes_only:
         return _zeros(ctx, shape, x.dtype)
     if begin == end:
@@ -220,7 +234,9 @@ def _pool_setup(ctx: Context, x: np.ndarray) -> tuple:
         )
     # torch's functions take the same pads at both ends, at most half the kernel
     native = begin == end and all(p <= k // 2 for p, k in zip(begin, kernel, strict=True))
-    return kernel, strides, dilations, begin, end, ceil, ctx.guard((*x.shape[:2], *out)), native
+    shape = ctx.guard((*x.shape[:2], *out))
+    ctx.work(math.prod(shape) * math.prod(kernel))
+    return kernel, strides, dilations, begin, end, ceil, shape, native
 
 
 def max_pool(ctx: Context, x: np.ndarray) -> Result:
@@ -296,6 +312,15 @@ def batch_normalization(
     return _traced(F.batch_norm(x, mean, var, scale, bias, False, 0.1, eps))
 
 
+def instance_normalization(ctx: Context, x: np.ndarray, scale: np.ndarray, bias: np.ndarray) -> Result:
+    if x.ndim < 3 or np.shape(scale) != (x.shape[1],) or np.shape(bias) != (x.shape[1],):
+        raise ctx.error(f"scale and B must be (C,) for an input (N, C, ...), got {x.shape}")
+    if ctx.shapes_only:
+        return _zeros(ctx, x.shape, x.dtype)
+    eps = float(ctx.attr("epsilon", 1e-5))
+    return _traced(F.instance_norm(x, None, None, scale, bias, True, 0.1, eps))
+
+
 def layer_normalization(
     ctx: Context, x: np.ndarray, scale: np.ndarray, bias: np.ndarray | None = None
 ) -> Result:
@@ -340,18 +365,48 @@ def _activation(function: Callable[..., Trace], **attrs: tuple[str, Any]) -> Cal
     return op
 
 
-def softmax(ctx: Context, x: np.ndarray) -> Result:
-    axis = int(ctx.attr("axis", -1))
-    if not -max(x.ndim, 1) <= axis < max(x.ndim, 1):
-        raise ctx.error(f"axis {axis} is out of range for input {x.shape}")
-    if ctx.shapes_only:
-        return _zeros(ctx, x.shape, x.dtype)
-    if ctx.attr("flatten_at_axis"):  # opsets before 13: one softmax over all the axes from axis on
-        rows = x.reshape(math.prod(x.shape[: axis % x.ndim]), -1)
-        trace = F.softmax(rows, 1)
+def _softmax(function: Callable[..., Trace]) -> Callable[..., Result]:
+    """Softmax / LogSoftmax along axis; before opset 13 (the reader marks it "flatten_at_axis"), one
+    softmax over all the axes from axis on."""
+
+    def op(ctx: Context, x: np.ndarray) -> Result:
+        axis = int(ctx.attr("axis", -1))
+        if not -max(x.ndim, 1) <= axis < max(x.ndim, 1):
+            raise ctx.error(f"axis {axis} is out of range for input {x.shape}")
+        if ctx.shapes_only:
+            return _zeros(ctx, x.shape, x.dtype)
+        if not ctx.attr("flatten_at_axis"):
+            return _traced(function(x, axis))
+        trace = function(x.reshape(math.prod(x.shape[: axis % x.ndim]), -1), 1)
         trace.output = np.asarray(trace.output).reshape(x.shape)
         return _traced(trace)
-    return _traced(F.softmax(x, axis))
+
+    return op
+
+
+def prelu(ctx: Context, x: np.ndarray, slope: np.ndarray) -> Result:
+    _broadcast(ctx, x, slope)
+    if ctx.shapes_only:
+        return _zeros(ctx, x.shape, x.dtype)
+    aligned = (1,) * (x.ndim - slope.ndim) + slope.shape  # as broadcasting lines slope up with x
+    per_channel = x.ndim > 1 and aligned[1] == x.shape[1] and math.prod(aligned) == x.shape[1]
+    if slope.size == 1 or per_channel:
+        return _traced(F.prelu(x, slope.reshape(-1)))  # one slope, or one per channel: torch's PReLU
+    return _plain(np.where(x > 0, x, x * slope).astype(x.dtype))
+
+
+def _hard_sigmoid(x: np.ndarray, alpha: float, beta: float) -> np.ndarray:
+    return np.clip(alpha * x + beta, 0.0, 1.0)
+
+
+def hard_sigmoid(ctx: Context, x: np.ndarray) -> Result:
+    alpha, beta = float(ctx.attr("alpha", 0.2)), float(ctx.attr("beta", 0.5))
+    return _plain(_hard_sigmoid(x.astype(np.float64), alpha, beta).astype(x.dtype))
+
+
+def hard_swish(ctx: Context, x: np.ndarray) -> Result:
+    x64 = x.astype(np.float64)
+    return _plain((x64 * _hard_sigmoid(x64, 1 / 6, 0.5)).astype(x.dtype))
 
 
 # --- matrix products -----------------------------------------------------------------------------
@@ -374,10 +429,11 @@ def _matmul_shape(ctx: Context, a: tuple[int, ...], b: tuple[int, ...]) -> tuple
 
 def matmul(ctx: Context, a: np.ndarray, b: np.ndarray) -> Result:
     shape = ctx.guard(_matmul_shape(ctx, a.shape, b.shape))
+    ctx.work(math.prod(shape) * a.shape[-1])
     dtype = np.result_type(a, b)
     if ctx.shapes_only:
         return _zeros(ctx, shape, dtype)
-    if b.ndim == 2 and a.ndim >= 1 and dtype.kind == "f":  # x times a weight: a linear layer
+    if b.ndim == 2 and ctx.constant(1) and dtype.kind == "f":  # x times a weight: a linear layer
         return _traced(F.linear(a, b.T))
     return _plain(np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(dtype))
 
@@ -389,6 +445,7 @@ def gemm(ctx: Context, a: np.ndarray, b: np.ndarray, c: np.ndarray | None = None
     if a.ndim != 2 or weight.ndim != 2 or a.shape[1] != weight.shape[1]:
         raise ctx.error(f"A {a.shape} and B {b.shape} (transA/transB applied) do not multiply")
     shape = ctx.guard((a.shape[0], weight.shape[0]))
+    ctx.work(math.prod(shape) * a.shape[1])
     if c is not None:
         try:
             np.broadcast_shapes(np.shape(c), shape)
@@ -738,7 +795,13 @@ OPS: dict[str, Callable[..., Result]] = {
     "Sigmoid": _activation(F.sigmoid),
     "Tanh": _activation(F.tanh),
     "Gelu": _activation(F.gelu, approximate=("approximate", "none")),
-    "Softmax": softmax,
+    "Elu": _activation(F.elu, alpha=("alpha", 1.0)),
+    "PRelu": prelu,
+    "HardSigmoid": hard_sigmoid,
+    "HardSwish": hard_swish,
+    "Softmax": _softmax(F.softmax),
+    "LogSoftmax": _softmax(F.log_softmax),
+    "InstanceNormalization": instance_normalization,
     "MatMul": matmul,
     "Gemm": gemm,
     **{name: _binary(f, True) for name, f in _BINARY.items()},
@@ -774,12 +837,14 @@ def apply(
     *,
     max_elements: int | None = None,
     shapes_only: bool = False,
+    constants: Sequence[bool] = (),
+    max_products: int | None = None,
 ) -> Result:
     """Run one node: its outputs (in the node's order) and its engine Trace (None for plain ops).
 
     The engine's own argument errors come back as a GraphError naming the node.
     """
-    ctx = Context(node, max_elements, shapes_only)
+    ctx = Context(node, max_elements, shapes_only, tuple(constants), max_products)
     try:
         return OPS[node.op](ctx, *inputs)
     except GraphError:

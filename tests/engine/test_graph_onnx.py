@@ -193,7 +193,7 @@ def test_unsupported_operators_are_all_named_with_their_nodes():
     nodes = [
         node("Resize", ["x", "", "scales"], "up", mode="nearest"),
         node("Relu", ["up"], "r"),
-        node("HardSwish", ["r"], "out"),
+        node("Round", ["r"], "out"),
     ]
     built = model(nodes, [1, 1, 4, 4], {"scales": np.array([1, 1, 2, 2], np.float32)})
     graph = read_onnx(built.SerializeToString(), Settings())
@@ -201,7 +201,7 @@ def test_unsupported_operators_are_all_named_with_their_nodes():
         check(graph)
     assert caught.value.argument == "resize_up"
     assert "node 'resize_up' uses 'Resize', which Layerlab does not run" in str(caught.value)
-    assert "node 'hardswish_out' uses 'HardSwish'" in str(caught.value)
+    assert "node 'round_out' uses 'Round'" in str(caught.value)
     with pytest.raises(GraphError, match="resize_up"):
         run(graph, {"x": np.zeros((1, 1, 4, 4), np.float32)})
 

@@ -74,6 +74,8 @@ def test_conv_transpose_strides_pads_output_padding_groups(attrs):
         dict(kernel_shape=[2, 2], strides=[2, 2], auto_pad="SAME_UPPER"),
         dict(kernel_shape=[3, 3], strides=[2, 1], dilations=[2, 1], ceil_mode=1),
         dict(kernel_shape=[2, 3], strides=[3, 2], ceil_mode=1),
+        dict(kernel_shape=[3, 3], strides=[2, 2], pads=[0, 0, 1, 1], ceil_mode=1),
+        dict(kernel_shape=[3, 3], strides=[2, 2], pads=[2, 2, 2, 2]),
     ],
 )
 def test_max_pool_with_indices(attrs):
@@ -91,6 +93,7 @@ def test_max_pool_with_indices(attrs):
         dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1),
         dict(kernel_shape=[2, 2], pads=[0, 1, 1, 0], count_include_pad=1),
         dict(kernel_shape=[3, 3], auto_pad="SAME_UPPER"),
+        dict(kernel_shape=[3, 3], pads=[2, 2, 2, 2], count_include_pad=1),
     ],
 )
 def test_average_pool_count_include_pad_and_ceil_mode(attrs):
@@ -264,3 +267,57 @@ def test_batch_norm_and_global_pools_follow_their_epsilon():
         node("GlobalMaxPool", ["bn"], "max"),
     ]
     compare(model(nodes, [2, 3, 5, 4], stats), randn(rng, 2, 3, 5, 4))
+
+
+def test_other_activations_and_instance_norm():
+    rng = np.random.default_rng(9)
+    nodes = [
+        node("PRelu", ["x", "per_channel"], "p"),
+        node("PRelu", ["p", "per_column"], "pc"),
+        node("Elu", ["pc"], "e", alpha=0.7),
+        node("HardSigmoid", ["e"], "hs"),
+        node("HardSwish", ["e"], "hw"),
+        node("InstanceNormalization", ["hw", "s", "b"], "inorm", epsilon=1e-3),
+        node("LogSoftmax", ["inorm"], "ls", axis=1),
+    ]
+    weights = {
+        "per_channel": randn(rng, 3, 1, 1),
+        "per_column": randn(rng, 4),
+        "s": randn(rng, 3),
+        "b": randn(rng, 3),
+    }
+    ours = compare(model(nodes, [2, 3, 5, 4], weights), randn(rng, 2, 3, 5, 4))
+    traces = [None if r.trace is None else r.trace.op for r in ours.nodes]
+    assert traces == ["prelu", None, "elu", None, None, "instance_norm", "log_softmax"]
+
+
+def test_softmax_before_opset_13_flattens_at_its_axis():
+    rng = np.random.default_rng(10)
+    nodes = [node("Softmax", ["x"], "s"), node("LogSoftmax", ["x"], "ls", axis=2)]
+    compare(model(nodes, [2, 3, 4], opset=11), randn(rng, 2, 3, 4))
+
+
+def test_matmul_by_a_constant_is_a_linear_layer_and_by_an_activation_is_not():
+    rng = np.random.default_rng(11)
+    w = helper.make_tensor("w", TensorProto.FLOAT, [4, 3], randn(rng, 4, 3).reshape(-1).tolist())
+    nodes = [
+        helper.make_node("Constant", [], ["w"], name="weight", value=w),
+        node("MatMul", ["x", "w"], "y"),
+        node("Transpose", ["y"], "yt", perm=[1, 0]),
+        node("MatMul", ["y", "yt"], "gram"),
+    ]
+    ours = compare(model(nodes, [5, 4]), randn(rng, 5, 4))
+    assert [r.trace is not None and r.trace.op for r in ours.nodes] == [False, "linear", False, False]
+
+
+def test_max_products_bounds_a_nodes_work_before_it_runs():
+    rng = np.random.default_rng(12)
+    built = model(
+        [node("Conv", ["x", "w"], "y", pads=[1, 1, 1, 1])], [1, 8, 16, 16], {"w": randn(rng, 8, 8, 3, 3)}
+    )
+    graph = read_onnx(built.SerializeToString(), Settings())
+    x = randn(rng, 1, 8, 16, 16)
+    assert run(graph, {"x": x}, max_products=8 * 16 * 16 * 72).nodes[0].trace.op == "conv2d"
+    with pytest.raises(GraphError, match="147,456 multiply-adds, more than the limit 1,000") as caught:
+        run(graph, {"x": x}, max_products=1000)
+    assert caught.value.argument == "conv_y"
