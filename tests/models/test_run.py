@@ -11,14 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 
-pytest.importorskip("layerlab.engine.graph.run")  # the graph runner (engine/graph/run.py)
-
-import layerlab.functional as F  # noqa: E402
-from layerlab.engine.cnn import circle  # noqa: E402
-from layerlab.engine.cnn.model import forward, load_weights  # noqa: E402
-from layerlab.models import ModelFileError, load  # noqa: E402
-from tests.models.helpers import (  # noqa: E402
+import layerlab.functional as F
+from layerlab.engine.cnn import circle
+from layerlab.engine.cnn.model import forward, load_weights
+from layerlab.models import ModelFileError, load
+from tests.models.helpers import (
     CONFIG,
     INPUT_SHAPE,
     LAYERS,
@@ -27,7 +26,7 @@ from tests.models.helpers import (  # noqa: E402
     safetensors_bytes,
     state_dict,
 )
-from tests.notebook.test_notebook import REMOTE  # noqa: E402
+from tests.notebook.test_notebook import REMOTE
 
 LAYERLAB = Path(sys.executable).with_name("layerlab")
 
@@ -117,9 +116,6 @@ def test_the_cli_prints_the_table_and_refuses_a_pickle(tmp_path):
 
 
 def test_an_onnx_file_opens_through_the_onnx_reader_and_runs():
-    pytest.importorskip("layerlab.models.onnx_file")
-    from onnx import TensorProto, helper, numpy_helper
-
     weight = np.random.default_rng(6).normal(size=(2, 1, 3, 3)).astype(np.float32)
     nodes = [
         helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
