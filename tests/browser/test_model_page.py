@@ -143,8 +143,9 @@ def test_presenter_view_shows_the_layer_column_and_the_selected_maps_on_one_scre
     labels = boxes(page, "#layer-list .model-layer > *") + boxes(page, "#selected-maps .net-tile span")
     assert not overlapping(labels), overlapping(labels)
     page.set_viewport_size({"width": 1440, "height": 900})
-    page.evaluate("() => document.documentElement.classList.remove('presenter')")
+    open_model_page(page, server_url)
     page.screenshot(path=f"{SCREENSHOTS}/model-1440x900.png", full_page=True)
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= 1440
 
 
 def test_a_phone_scrolls_only_down(page: Page, server_url: str) -> None:

@@ -51,3 +51,14 @@ export function vectorAsMatrix(vector) {
   for (let r = 0; r < n; r += cols) rows.push(Array.from(vector.slice(r, r + cols)));
   return rows;
 }
+
+// The largest cell (px, at most `most`) at which n maps of rows x cols, each under a 14 px label, tile a
+// box `width` wide within `height` (gap px between them); 1 when nothing larger fits.
+export function fittingCell(n, rows, cols, width, height, most, gap = 6) {
+  for (let cell = most; cell > 1; cell--) {
+    const across = Math.max(1, Math.floor((width - 40) / (cols * cell + gap))); // 40 px: the colour bar
+    const down = Math.ceil(n / across);
+    if (down * (rows * cell + 14 + gap) <= height) return cell;
+  }
+  return 1;
+}

@@ -12,7 +12,8 @@ import { DrawingPad } from '../network/canvas.js';
 import { LayerRow, drawBars, drawMatrix } from '../network/maps.js';
 import { startPage } from '../kit/start.js';
 import { probe } from '../probe.js';
-import { cellSide, layerItem, vectorAsMatrix } from './layers.js';
+import { cellSide, fittingCell, layerItem, vectorAsMatrix } from './layers.js';
+import { PRESENTER_EVENT, presenter } from '../classroom/mode.js';
 
 const $ = (id) => document.getElementById(id);
 const DATA = JSON.parse($('page-data').textContent);
@@ -224,7 +225,7 @@ function drawSelected() {
     const maps = asMaps(layer);
     const clickable = row.link && layer.kind === 'maps';
     selectedRow = new LayerRow(box, 'sel', layer.name, {
-      cell: cellSide(maps[0], 150, 24),
+      cell: selectedCell(box, maps),
       onClick: clickable ? (_, c) => showLinks(layer.name, c) : null,
     });
     selectedRow.draw(maps, mapsLabel(layer));
@@ -233,6 +234,14 @@ function drawSelected() {
     box.textContent = layer.kind === 'omitted' ? layer.why : `shape (${layer.shape.join(', ')})`;
   }
   $('click-note').hidden = !row.link;
+}
+
+// The selected layer's maps as large as fit below their heading: on the rest of the screen in presenter
+// view (the column and the maps on one screen), at most 60% of the window's height otherwise.
+function selectedCell(box, maps) {
+  const top = box.getBoundingClientRect().top + window.scrollY;
+  const room = presenter() ? window.innerHeight - top - 8 : Math.max(260, 0.6 * window.innerHeight);
+  return fittingCell(maps.length, maps[0].length, maps[0][0].length, box.clientWidth, room, 24);
 }
 
 function mapsLabel(layer) {
@@ -318,6 +327,8 @@ function bind() {
     b.addEventListener('click', () => openBuiltin(b.dataset.builtin));
   }
   $('model-file').addEventListener('change', openFile);
+  // a state_dict's layer list or input shape given after its file: open it again with them
+  for (const id of ['layers', 'input-shape']) $(id).addEventListener('change', openFile);
   for (const r of document.querySelectorAll('input[name="source"]')) {
     r.addEventListener('change', () => {
       if (r.checked) setSource(r.value);
@@ -353,6 +364,10 @@ function bind() {
     }
   });
 }
+
+document.addEventListener(PRESENTER_EVENT, () => {
+  if (lastRun) drawSelected(); // the room for the maps changes with the view
+});
 
 startPage(() => {
   bind();
