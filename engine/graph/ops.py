@@ -104,24 +104,30 @@ def _ints(value: Any) -> tuple[int, ...]:
 # --- windows: strides, dilations and pads as ONNX writes them ------------------------------------
 
 
-def _spatial(ctx: Context, x: np.ndarray, kernel: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+def _spatial(
+    ctx: Context, x: np.ndarray, kernel: tuple[int, ...], ranks: tuple[int, ...] = (2,)
+) -> tuple[tuple[int, ...], ...]:
     """(strides, dilations, pads begin, pads end), each per spatial axis, auto_pad resolved."""
-    if x.ndim != 4 or len(kernel) != 2:
-        raise ctx.error(f"Layerlab runs 2-D windows on (N, C, H, W) inputs, got input shape {x.shape}")
-    strides = tuple(_ints(ctx.attr("strides", (1, 1))))
-    dilations = tuple(_ints(ctx.attr("dilations", (1, 1))))
-    if len(strides) != 2 or len(dilations) != 2 or min(strides + dilations) < 1:
-        raise ctx.error(f"strides {strides} and dilations {dilations} must be two positive ints each")
+    rank = x.ndim - 2
+    if rank not in ranks or len(kernel) != rank:
+        shapes = " or ".join({1: "(N, C, L)", 2: "(N, C, H, W)"}[r] for r in ranks)
+        raise ctx.error(f"Layerlab runs {ctx.node.op} on {shapes} inputs, got input shape {x.shape}")
+    strides = tuple(_ints(ctx.attr("strides", (1,) * rank)))
+    dilations = tuple(_ints(ctx.attr("dilations", (1,) * rank)))
+    if len(strides) != rank or len(dilations) != rank or min(strides + dilations) < 1:
+        raise ctx.error(f"strides {strides} and dilations {dilations} must be {rank} positive ints each")
     auto_pad = ctx.attr("auto_pad", "NOTSET")
     if isinstance(auto_pad, bytes):
         auto_pad = auto_pad.decode()
     if auto_pad == "NOTSET":
-        pads = _ints(ctx.attr("pads", (0, 0, 0, 0)))
-        if len(pads) != 4 or min(pads) < 0:
-            raise ctx.error(f"pads must be four non-negative ints (top, left, bottom, right), got {pads}")
-        return strides, dilations, pads[:2], pads[2:]
+        pads = _ints(ctx.attr("pads", (0,) * 2 * rank))
+        if len(pads) != 2 * rank or min(pads) < 0:
+            raise ctx.error(
+                f"pads must be {2 * rank} non-negative ints (all begins, then all ends), got {pads}"
+            )
+        return strides, dilations, pads[:rank], pads[rank:]
     if auto_pad == "VALID":
-        return strides, dilations, (0, 0), (0, 0)
+        return strides, dilations, (0,) * rank, (0,) * rank
     if auto_pad not in ("SAME_UPPER", "SAME_LOWER"):
         raise ctx.error(f"auto_pad {auto_pad!r} is not NOTSET, VALID, SAME_UPPER or SAME_LOWER")
     begin, end = [], []
@@ -138,12 +144,12 @@ def _window_out(size: int, pads: int, span: int, stride: int, ceil: bool) -> int
 
 
 def _prepad(ctx: Context, x: np.ndarray, begin: Sequence[int], end: Sequence[int], fill: float) -> np.ndarray:
+    widths = ((0, 0), (0, 0), *zip(begin, end, strict=True))
     shape = ctx.guard(
-        (*x.shape[:2], x.shape[2] + begin[0] + end[0], x.shape[3] + begin[1] + end[1]), "its padded input"
+        [size + lo + hi for size, (lo, hi) in zip(x.shape, widths, strict=True)], "its padded input"
     )
     if ctx.shapes_only:
         return np.zeros(shape, x.dtype)
-    widths = ((0, 0), (0, 0), (begin[0], end[0]), (begin[1], end[1]))
     return np.pad(x, widths, constant_values=fill)
 
 
@@ -161,9 +167,9 @@ def _zeros(ctx: Context, shape: Sequence[int], dtype: Any = np.float32) -> Resul
 
 def conv(ctx: Context, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> Result:
     kernel = tuple(w.shape[2:])
-    strides, dilations, begin, end = _spatial(ctx, x, kernel)
+    strides, dilations, begin, end = _spatial(ctx, x, kernel, ranks=(1, 2))
     group = int(ctx.attr("group", 1))
-    if w.ndim != 4 or x.shape[1] != w.shape[1] * group or w.shape[0] % group:
+    if w.ndim != x.ndim or x.shape[1] != w.shape[1] * group or w.shape[0] % group:
         raise ctx.error(f"weight {w.shape} does not fit input {x.shape} with group {group}")
     out = [
         _window_out(size, p0 + p1, (k - 1) * d + 1, s, False)
@@ -173,10 +179,13 @@ def conv(ctx: Context, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None
     ctx.work(math.prod(shape) * math.prod(w.shape[1:]))
     if ctx.shapes_only:
         return _zeros(ctx, shape, x.dtype)
-    padding: tuple[int, int] = begin
+    padding = begin
     if begin != end:
-        x, padding = _prepad(ctx, x, begin, end, 0.0), (0, 0)
-    trace = F.conv2d(x, w, b, strides, padding, dilations, group)
+        x, padding = _prepad(ctx, x, begin, end, 0.0), (0,) * len(begin)
+    if x.ndim == 3:
+        trace = F.conv1d(x, w, b, strides[0], padding[0], dilations[0], group)
+    else:
+        trace = F.conv2d(x, w, b, strides, padding, dilations, group)
     return _traced(_noting(trace, begin, end) if padding != begin else trace)
 
 
@@ -264,14 +273,10 @@ def average_pool(ctx: Context, x: np.ndarray) -> Result:
     include = bool(ctx.attr("count_include_pad", 0))
     if dilations != (1, 1):
         raise ctx.error(f"dilations {dilations} on AveragePool are not supported")
-    if ceil and include:
+    if not native and (ceil or not include):  # padding first would count the padding as input
         raise ctx.error(
-            "ceil_mode with count_include_pad is not supported (torch and ONNX count differently)"
-        )
-    if not native and not include:
-        raise ctx.error(
-            f"pads {(*begin, *end)} (uneven, or wider than half the kernel {kernel}) with "
-            "count_include_pad 0 are not supported"
+            f"pads {(*begin, *end)} (uneven, or wider than half the kernel {kernel}) are supported with "
+            "count_include_pad 1 and ceil_mode 0 only"
         )
     if ctx.shapes_only:
         return _zeros(ctx, shape, x.dtype)

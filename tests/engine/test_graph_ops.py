@@ -50,6 +50,17 @@ def test_conv_strides_pads_dilations_groups_auto_pad(attrs):
 
 @pytest.mark.parametrize(
     "attrs",
+    [dict(strides=[2], pads=[2, 1]), dict(dilations=[2], group=2), dict(auto_pad="SAME_UPPER", strides=[3])],
+)
+def test_conv_1d(attrs):
+    rng = np.random.default_rng(len(str(attrs)))
+    group = attrs.get("group", 1)
+    ours = one("Conv", randn(rng, 2, 4, 11), {"w": randn(rng, 6, 4 // group, 3), "b": None}, **attrs)
+    assert ours.nodes[0].trace.op == "conv1d"
+
+
+@pytest.mark.parametrize(
+    "attrs",
     [
         dict(strides=[2, 2]),
         dict(strides=[2, 3], pads=[1, 1, 1, 1], output_padding=[1, 2]),
@@ -94,6 +105,8 @@ def test_max_pool_with_indices(attrs):
         dict(kernel_shape=[2, 2], pads=[0, 1, 1, 0], count_include_pad=1),
         dict(kernel_shape=[3, 3], auto_pad="SAME_UPPER"),
         dict(kernel_shape=[3, 3], pads=[2, 2, 2, 2], count_include_pad=1),
+        dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1, count_include_pad=1),
+        dict(kernel_shape=[3, 3], strides=[3, 3], pads=[1, 1, 1, 1], ceil_mode=1, count_include_pad=1),
     ],
 )
 def test_average_pool_count_include_pad_and_ceil_mode(attrs):
@@ -107,13 +120,13 @@ def test_average_pool_count_include_pad_and_ceil_mode(attrs):
     [
         (
             "AveragePool",
-            dict(kernel_shape=[2, 2], ceil_mode=1, count_include_pad=1),
-            "ceil_mode with count_include_pad",
+            dict(kernel_shape=[2, 2], pads=[0, 0, 1, 1], ceil_mode=1, count_include_pad=1),
+            "count_include_pad 1 and ceil_mode 0 only",
         ),
         (
             "AveragePool",
             dict(kernel_shape=[2, 2], auto_pad="SAME_UPPER", strides=[2, 2]),
-            "count_include_pad 0",
+            "count_include_pad 1 and ceil_mode 0 only",
         ),
         ("MaxPool", dict(kernel_shape=[2, 2], auto_pad="SAME_MIDDLE"), "auto_pad 'SAME_MIDDLE'"),
     ],
