@@ -226,6 +226,8 @@ def conv_transpose(ctx: Context, x: np.ndarray, w: np.ndarray, b: np.ndarray | N
 
 def _pool_setup(ctx: Context, x: np.ndarray) -> tuple:
     kernel = _ints(ctx.attr("kernel_shape", ()))
+    if len(kernel) != 2 or min(kernel) < 1:
+        raise ctx.error(f"kernel_shape must be two positive ints, got {kernel}")
     strides, dilations, begin, end = _spatial(ctx, x, kernel)
     ceil = bool(ctx.attr("ceil_mode", 0))
     out = [
@@ -499,6 +501,8 @@ _COMPARE: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "Equal": np.equal,
     "Less": np.less,
     "Greater": np.greater,
+    "LessOrEqual": np.less_equal,
+    "GreaterOrEqual": np.greater_equal,
 }
 
 
@@ -695,6 +699,43 @@ def expand(ctx: Context, x: np.ndarray, target: np.ndarray) -> Result:
     return _plain(np.broadcast_to(x, ctx.guard(shape)).copy())
 
 
+def _checked_shape(ctx: Context, target: np.ndarray) -> tuple[int, ...]:
+    dims = _ints(target)
+    if min(dims, default=0) < 0:
+        raise ctx.error(f"shape {dims} has a negative size")
+    return ctx.guard(dims, "the shape asked for")
+
+
+def constant_of_shape(ctx: Context, target: np.ndarray) -> Result:
+    value = ctx.attr("value")
+    fill = np.zeros(1, np.float32) if value is None else np.asarray(value).reshape(-1)[:1]
+    return _plain(np.full(_checked_shape(ctx, target), fill[0], dtype=fill.dtype))
+
+
+def range_(ctx: Context, start: np.ndarray, limit: np.ndarray, delta: np.ndarray) -> Result:
+    if delta == 0:
+        raise ctx.error("delta must not be 0")
+    count = max(math.ceil((float(limit) - float(start)) / float(delta)), 0)
+    ctx.guard((count,))
+    return _plain((start + np.arange(count) * delta).astype(np.result_type(start)))
+
+
+def tile(ctx: Context, x: np.ndarray, repeats: np.ndarray) -> Result:
+    times = _ints(repeats)
+    if len(times) != x.ndim or min(times, default=0) < 0:
+        raise ctx.error(f"repeats {times} must be {x.ndim} non-negative ints")
+    ctx.guard([size * t for size, t in zip(x.shape, times, strict=True)])
+    return _plain(np.tile(x, times))
+
+
+def trilu(ctx: Context, x: np.ndarray, k: np.ndarray | None = None) -> Result:
+    if x.ndim < 2:
+        raise ctx.error(f"Trilu needs a matrix (or a batch of them), got shape {x.shape}")
+    diagonal = 0 if k is None else int(np.asarray(k).reshape(-1)[0])
+    keep = np.triu if ctx.attr("upper", 1) else np.tril
+    return _plain(keep(x, diagonal))
+
+
 def transpose(ctx: Context, x: np.ndarray) -> Result:
     perm = ctx.attr("perm")
     perm = tuple(reversed(range(x.ndim))) if perm is None else _ints(perm)
@@ -829,6 +870,10 @@ OPS: dict[str, Callable[..., Result]] = {
     "Reshape": reshape,
     "Expand": expand,
     "Transpose": transpose,
+    "ConstantOfShape": constant_of_shape,
+    "Range": range_,
+    "Tile": tile,
+    "Trilu": trilu,
     "Concat": concat,
     "Split": split,
     "Slice": slice_,

@@ -334,3 +334,49 @@ def test_max_products_bounds_a_nodes_work_before_it_runs():
     with pytest.raises(GraphError, match="147,456 multiply-adds, more than the limit 1,000") as caught:
         run(graph, {"x": x}, max_products=1000)
     assert caught.value.argument == "conv_y"
+
+
+def test_causal_mask_as_torch_exports_it():
+    """ConstantOfShape, Trilu, Equal, Where with -inf, Range, Tile and LessOrEqual, then Softmax."""
+    rng = np.random.default_rng(13)
+    one_value = helper.make_tensor("one", TensorProto.FLOAT, [1], [1.0])
+    nodes = [
+        node("Transpose", ["x"], "xt", perm=[0, 2, 1]),
+        node("MatMul", ["x", "xt"], "scores"),
+        node("Shape", ["x"], "s", start=1, end=2),
+        node("Concat", ["s", "s"], "square", axis=0),
+        node("ConstantOfShape", ["square"], "ones", value=one_value),
+        node("Trilu", ["ones"], "lower", upper=0),
+        node("Equal", ["lower", "zero"], "future"),
+        node("Where", ["future", "minus_inf", "scores"], "masked"),
+        node("Softmax", ["masked"], "weights", axis=-1),
+        node("Squeeze", ["s", "axis0"], "t"),
+        node("Range", ["start", "t", "step"], "positions"),
+        node("Tile", ["positions", "twice"], "tiled"),
+        node("LessOrEqual", ["tiled", "three"], "early"),
+    ]
+    weights = {
+        "zero": np.array(0.0, np.float32),
+        "minus_inf": np.array(-np.inf, np.float32),
+        "axis0": np.array([0], np.int64),
+        "start": np.array(0, np.int64),
+        "step": np.array(1, np.int64),
+        "twice": np.array([2], np.int64),
+        "three": np.array(3, np.int64),
+    }
+    ours = compare(model(nodes, [1, 5, 4], weights), randn(rng, 1, 5, 4))
+    assert np.isneginf(ours.values["masked"][0, 0, 1])
+
+
+def test_constant_of_shape_and_tile_are_bounded():
+    nodes = [
+        node("Shape", ["x"], "s"),
+        node("Mul", ["s", "big"], "huge"),
+        node("ConstantOfShape", ["huge"], "z"),
+    ]
+    graph = read_onnx(
+        model(nodes, [2, 3], {"big": np.array([10**5, 10**5], np.int64)}).SerializeToString(), Settings()
+    )
+    with pytest.raises(GraphError, match="the shape asked for would hold") as caught:
+        run(graph, {"x": np.zeros((2, 3), np.float32)}, max_elements=10**6)
+    assert caught.value.argument == "constantofshape_z"
