@@ -19,7 +19,8 @@ from layerlab.app.inputs import UploadStore, load_image
 from layerlab.app.pages.model import text as mt
 from layerlab.app.pages.model.schemas import ModelInput, ModelRunRequest
 from layerlab.app.pages.model.store import ModelStore, Opened, model_id, unknown
-from layerlab.engine.cnn.data import fit_digit, sample_digit
+from layerlab.app.pages.network.request import load_input as network_input
+from layerlab.engine.cnn.data import sample_digit
 from layerlab.engine.graph.ir import GraphError
 
 
@@ -193,15 +194,17 @@ def _channels(picture: np.ndarray, c: int) -> np.ndarray:
 
 
 def load_input(req: ModelInput, model: Opened, uploads: UploadStore) -> tuple[np.ndarray, str]:
-    """The model's input (1, C, H, W), fitted to its input shape, and where it came from."""
+    """The model's input (1, C, H, W), fitted to its input shape, and where it came from. The small CNN
+    reads its input as on its own page (fitted as its training digits were, dark ink turned over)."""
+    if model.id == "builtin:small-cnn":
+        x, where = network_input(req, uploads)
+        return x[None, None], where
     c, h, w = model.input_shape
-    digits = model.id == "builtin:small-cnn"  # fitted as its training digits were
-    if req.source == "digit":
+    if req.source == "sample":
         picture, where = (
             sample_digit(req.digit, req.seed)[None],
             f"generated digit {req.digit}, seed {req.seed}",
         )
-        digits = False  # already fitted to 28x28
     elif req.source == "matrix":
         picture = np.asarray(req.matrix, dtype=np.float64)[None]
         where = f"your drawing ({picture.shape[1]}x{picture.shape[2]})"
@@ -209,10 +212,6 @@ def load_input(req: ModelInput, model: Opened, uploads: UploadStore) -> tuple[np
         color = "gray" if c == 1 else "rgb"
         picture = load_image(req.image, max(h, w), color, uploads)  # a sample drawn at the model's size
         where = "the uploaded picture" if req.image.startswith("upload:") else f"the sample {req.image!r}"
-        if digits and float(np.median(picture[0, 0])) > 0.5:
-            picture = 1.0 - picture  # dark ink on light paper, as the network page turns it
-    if digits and picture.shape[0] == 1:
-        picture = fit_digit(picture[0])[None]
     x = _resize(_channels(picture, c), h, w)
     return x[None], where
 

@@ -273,7 +273,7 @@ function drawAll() {
     if (!row) {
       const link = opened.layers.find((l) => l.name === layer.name)?.link && layer.kind === 'maps';
       row = new LayerRow(parent, 'all', layer.name, {
-        cell: cellSide(maps[0], 56, 8),
+        cell: layer.kind === 'vector' ? cellSide(maps[0], 240, 12) : cellSide(maps[0], 56, 8),
         onClick: (_, c) => {
           selectLayer(layer.name);
           if (link) showLinks(layer.name, c);
@@ -336,13 +336,13 @@ function bind() {
   }
   $('digit').addEventListener('change', () => {
     state.digit = Number($('digit').value);
-    setSource('digit');
+    setSource('sample');
   });
   $('seed').addEventListener('change', () => {
     const v = $('seed').valueAsNumber;
     if (Number.isInteger(v) && v >= 0) {
       state.seed = v;
-      setSource('digit');
+      setSource('sample');
     }
   });
   $('image').addEventListener('change', () => {
