@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 from PIL import Image
@@ -21,7 +22,14 @@ from layerlab.app.pages.model.schemas import ModelInput, ModelRunRequest
 from layerlab.app.pages.model.store import ModelStore, Opened, model_id, unknown
 from layerlab.app.pages.network.request import load_input as network_input
 from layerlab.engine.cnn.data import sample_digit
-from layerlab.engine.graph.ir import GraphError
+from layerlab.engine.errors import ArgumentError
+from layerlab.engine.graph.ir import Graph
+from layerlab.engine.graph.run import check, layer_table, run
+from layerlab.models.builtin import builtin
+from layerlab.models.errors import ModelFileError
+from layerlab.models.onnx_file import read_onnx
+from layerlab.models.sniff import kind_of
+from layerlab.models.state_dict import parse_input_shape, parse_layer_file, read_state_dict
 
 
 def _file_error(exc: Exception) -> ApiError:
@@ -32,8 +40,6 @@ def _file_error(exc: Exception) -> ApiError:
 
 def parse_shape(text: str | None) -> tuple[int, ...] | None:
     """The input shape field, "1,28,28" or "[1, 28, 28]", as (C, H, W); None when left empty."""
-    from layerlab.models.state_dict import parse_input_shape
-
     if text is None or not text.strip():
         return None
     shape = parse_input_shape(text)
@@ -42,7 +48,7 @@ def parse_shape(text: str | None) -> tuple[int, ...] | None:
     return shape
 
 
-def _input_shape(graph: Any, given: tuple[int, ...] | None) -> tuple[str, tuple[int, int, int]]:
+def _input_shape(graph: Graph, given: tuple[int, ...] | None) -> tuple[str, tuple[int, int, int]]:
     """The graph's one image input and its (C, H, W): from the file, open sizes from `given`."""
     inputs = [t for t in graph.inputs if t.name not in graph.initializers]
     if len(inputs) != 1:
@@ -70,14 +76,12 @@ def _input_shape(graph: Any, given: tuple[int, ...] | None) -> tuple[str, tuple[
     return first.name, (c, h, w)
 
 
-def _opened(key: str, name: str, kind: str, graph: Any, given: tuple[int, ...] | None) -> Opened:
-    from layerlab.engine.graph.run import check, layer_table
-
+def _opened(key: str, name: str, kind: str, graph: Graph, given: tuple[int, ...] | None) -> Opened:
     input_name, chw = _input_shape(graph, given)
     try:
         check(graph, current_settings())
-        rows = layer_table(graph, (1, *chw))
-    except GraphError as exc:
+        rows = layer_table(graph, (1, *chw), max_elements=current_settings().max_model_tensor_elements)
+    except ArgumentError as exc:
         raise _file_error(exc) from exc
     return Opened(key, name, kind, graph, input_name, chw, list(rows))
 
@@ -86,9 +90,6 @@ def open_file(
     data: bytes, name: str, layers_text: str | None, shape_text: str | None, store: ModelStore
 ) -> Opened:
     """Read an ONNX file, or a safetensors/.npz state_dict with its layer list, check it, keep it."""
-    from layerlab.models.errors import ModelFileError
-    from layerlab.models.sniff import kind_of
-
     given = parse_shape(shape_text)
     key = model_id(data, layers_text or "", str(given or ""))
     if (kept := store.get(key)) is not None:
@@ -97,12 +98,8 @@ def open_file(
     try:
         kind = kind_of(data, name, config=config)
         if kind == "onnx":
-            from layerlab.models.onnx_file import read_onnx
-
             graph = read_onnx(data, config)
         else:
-            from layerlab.models.state_dict import parse_layer_file, read_state_dict
-
             if not (layers_text and layers_text.strip()):
                 raise ApiError(422, "layers", f"a {kind} file holds weights only: give its layer list too")
             layers, in_file = parse_layer_file(layers_text, config)
@@ -113,15 +110,13 @@ def open_file(
                 )
             graph = read_state_dict(data, layers, given, config, name=name)
             kind = "state_dict"
-    except (ModelFileError, GraphError) as exc:
+    except (ModelFileError, ArgumentError) as exc:
         raise _file_error(exc) from exc
     return store.put(_opened(key, name, kind, graph, given if kind == "onnx" else None))
 
 
 def open_builtin(name: str, store: ModelStore) -> Opened:
     """A built-in model (the small CNN, the circle detector) through the same path as a file."""
-    from layerlab.models.builtin import builtin
-
     key = f"builtin:{name}"
     if (kept := store.get(key)) is not None:
         return kept
@@ -256,14 +251,12 @@ def _probabilities(graph: Any, values: dict[str, np.ndarray], labels: list[str] 
 
 def run_model(req: ModelInput, model: Opened, uploads: UploadStore) -> tuple[np.ndarray, Any, str]:
     """The input and the engine's run of every node on it."""
-    from layerlab.engine.graph.run import run
-
     x, where = load_input(req, model, uploads)
     try:
         result = run(
             model.graph, {model.input_name: x.astype(np.float32)}, max_elements=S.max_model_tensor_elements
         )
-    except GraphError as exc:
+    except ArgumentError as exc:
         raise _file_error(exc) from exc
     return x, result, where
 
@@ -328,8 +321,6 @@ def _relu_after(graph: Any, value: str) -> bool:
 
 
 def _href(page: str, fields: dict) -> str:
-    from urllib.parse import urlencode
-
     encoded = {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
     return f"/{page}?" + urlencode(encoded)
 
