@@ -221,8 +221,9 @@ def run(
 
 
 def _torch_name(node: Node, shapes: Sequence[Shape | None], graph: Graph) -> str:
-    if node.op == "BatchNormalization" and shapes and shapes[0] is not None and len(shapes[0]) < 4:
-        return "BatchNorm1d"
+    rank = len(shapes[0]) if shapes and shapes[0] is not None else 4
+    if node.op in ("BatchNormalization", "Conv") and rank < 4:  # (N, C) or (N, C, L)
+        return {"BatchNormalization": "BatchNorm1d", "Conv": "Conv1d"}[node.op]
     if node.op == "MatMul" and any(v in graph.initializers for v in node.inputs):
         return "Linear"
     return TORCH_NAMES.get(node.op, node.op)
@@ -244,16 +245,16 @@ def layer_table(
     graph: Graph, input_shape: Sequence[int], *, max_elements: int | None = None
 ) -> list[LayerRow]:
     """One row per node for an input of input_shape (the graph input's full shape, or without its
-    batch dimension, then taken as 1). Shapes come from a run on zeros in which the heavy operators
-    compute only their output shapes; each initializer's parameters are counted once (at its first
-    reader), so the total equals torch's `sum(p.numel() for p in model.parameters())`.
+    batch dimension, then the declared batch or 1). Shapes come from a run on zeros in which the
+    heavy operators compute only their output shapes; each initializer's parameters are counted once
+    (at its first reader), so the total equals torch's `sum(p.numel() for p in model.parameters())`.
     """
     inputs = [t for t in graph.inputs if t.name not in graph.initializers]
     if len(inputs) != 1:
         raise GraphError("inputs", f"the layer table needs one graph input, the graph has {len(inputs)}")
     shape = tuple(int(d) for d in input_shape)
-    if len(shape) == len(inputs[0].shape) - 1:
-        shape = (1, *shape)
+    if len(shape) == len(inputs[0].shape) - 1:  # without the batch: the declared one, else 1
+        shape = (inputs[0].shape[0] or 1, *shape)
     zeros = np.zeros(shape, dtype=inputs[0].dtype)
     ran = _execute(graph, {inputs[0].name: zeros}, max_elements, None, shapes_only=True)
     producers = {v: n for n in graph.nodes for v in n.outputs if v}

@@ -8,7 +8,7 @@ from onnx import TensorProto, helper
 
 from layerlab.app.config import Settings
 from layerlab.engine.graph.ir import GraphError
-from layerlab.engine.graph.run import run
+from layerlab.engine.graph.run import layer_table, run
 from layerlab.models.onnx_file import read_onnx
 from tests.engine.graph_reference import compare, model, node, randn
 
@@ -55,8 +55,12 @@ def test_conv_strides_pads_dilations_groups_auto_pad(attrs):
 def test_conv_1d(attrs):
     rng = np.random.default_rng(len(str(attrs)))
     group = attrs.get("group", 1)
-    ours = one("Conv", randn(rng, 2, 4, 11), {"w": randn(rng, 6, 4 // group, 3), "b": None}, **attrs)
+    w = randn(rng, 6, 4 // group, 3)
+    built = model([node("Conv", ["x", "w"], "y", **attrs)], [2, 4, 11], {"w": w})
+    ours = compare(built, randn(rng, 2, 4, 11))
     assert ours.nodes[0].trace.op == "conv1d"
+    row = layer_table(read_onnx(built.SerializeToString(), Settings()), (4, 11))[0]
+    assert (row.torch, row.parameters) == ("Conv1d", w.size)
 
 
 @pytest.mark.parametrize(
