@@ -313,3 +313,25 @@ def test_subgraphs_are_refused_as_unsupported_operators():
     graph = read_onnx(built.SerializeToString(), Settings())
     with pytest.raises(GraphError, match="node 'if_y' uses 'If', which Layerlab does not run"):
         check(graph)
+
+
+def test_a_constant_over_the_element_limit_two_inputs_and_an_old_opset_are_refused():
+    big = helper.make_tensor("c", TensorProto.FLOAT, [20, 20], np.zeros(400, np.float32))
+    constant = [
+        helper.make_node("Constant", [], ["c"], name="big_constant", value=big),
+        node("Add", ["x", "c"], "y"),
+    ]
+    limits = dataclasses.replace(Settings(), max_model_tensor_elements=100)
+    with pytest.raises(ModelFileError, match="big_constant holds 400 elements") as caught:
+        read_onnx(model(constant, [20, 20]).SerializeToString(), limits)
+    assert caught.value.field == "big_constant"
+
+    two = model([node("Add", ["x", "x"], "y")], [2, 2])
+    two.graph.input.append(helper.make_tensor_value_info("z", TensorProto.FLOAT, [2, 2]))
+    with pytest.raises(ModelFileError, match="one input"):
+        read_onnx(two.SerializeToString(), Settings())
+
+    old = model([node("Relu", ["x"], "y")], [2, 2])
+    old.opset_import[0].version = 6
+    with pytest.raises(ModelFileError, match="opset 6"):
+        read_onnx(old.SerializeToString(), Settings())
