@@ -50,6 +50,9 @@ ONNX_DTYPES: dict[int, str] = {
 }
 
 
+_SHAPE_VALUES = 64  # more elements than a shape tensor has (at most one per dimension, and a few)
+
+
 @dataclass
 class Context:
     """What an operator needs besides its inputs: its node, the bound on values, the mode."""
@@ -84,6 +87,11 @@ class Context:
             raise self.error(
                 f"it would do {products:,} multiply-adds, more than the limit {self.max_products:,}"
             )
+
+    def skips(self, shape: Sequence[int]) -> bool:
+        """Whether a cheap operator may return zeros of its shape: in a shapes-only run, for a value
+        larger than any shape computation (which must be computed: a Reshape may read it)."""
+        return self.shapes_only and math.prod(shape) > _SHAPE_VALUES
 
     def constant(self, index: int) -> bool:
         return index < len(self.constants) and self.constants[index]
@@ -512,7 +520,7 @@ def _binary(
     def op(ctx: Context, a: np.ndarray, b: np.ndarray) -> Result:
         shape = _broadcast(ctx, a, b)
         dtype = a.dtype if keep_type else np.dtype(bool)
-        if ctx.shapes_only and a.dtype.kind == "f":
+        if ctx.skips(shape):
             return _zeros(ctx, shape, dtype)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return _plain(np.asarray(function(a, b)).astype(dtype, copy=False))
@@ -522,7 +530,7 @@ def _binary(
 
 def where(ctx: Context, condition: np.ndarray, a: np.ndarray, b: np.ndarray) -> Result:
     shape = _broadcast(ctx, condition, a, b)
-    if ctx.shapes_only and a.dtype.kind == "f":
+    if ctx.skips(shape):
         return _zeros(ctx, shape, a.dtype)
     return _plain(np.where(condition.astype(bool), a, b).astype(a.dtype, copy=False))
 
@@ -544,7 +552,7 @@ _UNARY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 def _unary(function: Callable[[np.ndarray], np.ndarray]) -> Callable[..., Result]:
     def op(ctx: Context, x: np.ndarray) -> Result:
-        if ctx.shapes_only and x.dtype.kind == "f":
+        if ctx.skips(x.shape):
             return _zeros(ctx, x.shape, x.dtype)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return _plain(np.asarray(function(x)).astype(x.dtype, copy=False))
@@ -815,7 +823,7 @@ def pad(
         lo >= size or hi >= size for size, (lo, hi) in zip(x.shape, widths, strict=True) if lo or hi
     ):
         raise ctx.error(f"reflect padding {amounts} must be smaller than the input {x.shape}")
-    if ctx.shapes_only and x.dtype.kind == "f":
+    if ctx.skips(shape):
         return _zeros(ctx, shape, x.dtype)
     crop = tuple(
         slice(max(-lo, 0), size - max(-hi, 0)) for size, (lo, hi) in zip(x.shape, widths, strict=True)

@@ -335,3 +335,27 @@ def test_a_constant_over_the_element_limit_two_inputs_and_an_old_opset_are_refus
     old.opset_import[0].version = 6
     with pytest.raises(ModelFileError, match="opset 6"):
         read_onnx(old.SerializeToString(), Settings())
+
+
+def test_layer_table_computes_shape_arithmetic_done_in_floats():
+    """Shape -> Cast to float -> Div -> Cast to int64 -> Reshape, as exports of x.view(n, c // 2, -1) do."""
+    nodes = [
+        node("Relu", ["x"], "r"),
+        node("Shape", ["r"], "s"),
+        node("Cast", ["s"], "sf", to=TensorProto.FLOAT),
+        node("Div", ["sf", "halves"], "half"),
+        node("Cast", ["half"], "hi", to=TensorProto.INT64),
+        node("Slice", ["hi", "zero", "two"], "nc"),
+        node("Concat", ["nc", "minus_one"], "target", axis=0),
+        node("Reshape", ["r", "target"], "y"),
+    ]
+    weights = {
+        "halves": np.array([1, 2, 1, 1], np.float32),
+        "zero": np.array([0], np.int64),
+        "two": np.array([2], np.int64),
+        "minus_one": np.array([-1], np.int64),
+    }
+    built = model(nodes, [2, 6, 4, 4], weights)
+    compare(built, randn(np.random.default_rng(14), 2, 6, 4, 4))
+    rows = layer_table(read_onnx(built.SerializeToString(), Settings()), (6, 4, 4))
+    assert rows[-1].output_shape == (2, 3, 32)
