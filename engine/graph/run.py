@@ -155,6 +155,11 @@ def _feeds(graph: Graph, feeds: Mapping[str, Any], max_elements: int | None) -> 
     return values
 
 
+def _fixed(graph: Graph) -> set[str]:
+    """The values written in the file: initializers and Constant nodes' outputs."""
+    return set(graph.initializers) | {v for n in graph.nodes if n.op == "Constant" for v in n.outputs}
+
+
 def _execute(
     graph: Graph,
     feeds: Mapping[str, Any],
@@ -165,8 +170,7 @@ def _execute(
     check(graph)
     values = _feeds(graph, feeds, max_elements)
     known = {**graph.initializers, **values}
-    fixed = set(graph.initializers)  # values written in the file: initializers and Constants
-    fixed.update(v for n in graph.nodes if n.op == "Constant" for v in n.outputs)
+    fixed = _fixed(graph)
     runs: list[NodeRun] = []
     for node in graph.nodes:
         inputs = [known[v] if v else None for v in node.inputs]
@@ -224,7 +228,7 @@ def _torch_name(node: Node, shapes: Sequence[Shape | None], graph: Graph) -> str
     rank = len(shapes[0]) if shapes and shapes[0] is not None else 4
     if node.op in ("BatchNormalization", "Conv") and rank < 4:  # (N, C) or (N, C, L)
         return {"BatchNormalization": "BatchNorm1d", "Conv": "Conv1d"}[node.op]
-    if node.op == "MatMul" and any(v in graph.initializers for v in node.inputs):
+    if node.op == "MatMul" and len(node.inputs) > 1 and node.inputs[1] in _fixed(graph):  # by a weight
         return "Linear"
     return TORCH_NAMES.get(node.op, node.op)
 
