@@ -122,6 +122,19 @@ def test_every_layer_of_a_run_equals_onnxruntime_and_the_probabilities_are_the_s
     assert "softmax" in classes["how"]
 
 
+def test_maps_over_the_preview_side_come_as_block_means_and_whole_when_their_layer_is_asked_for(client):
+    data = onnx_model(side=64)
+    model = open_file(client, data)["id"]
+    ref = reference(data, sample_image("scene", 64, "gray")[None])
+    layers = {x["name"]: x for x in post(client, "/api/model/run", model=model, source="image")["layers"]}
+    means = ref["c"][0].astype(np.float64).reshape(4, 32, 2, 32, 2).mean(axis=(2, 4))
+    assert layers["conv"]["preview"] == 2 and layers["pool"]["preview"] == 1  # pool: 32x32 already
+    np.testing.assert_allclose(layers["conv"]["maps"], means, **F32)
+    whole = post(client, "/api/model/run", model=model, source="image", layer="conv")["layers"][0]
+    assert whole["preview"] == 1
+    np.testing.assert_allclose(whole["maps"], ref["c"][0], **F32)
+
+
 def test_the_builtins_open_through_the_same_path_and_the_small_cnn_reads_a_three(client):
     cnn = post(client, "/api/model/builtin/small-cnn")
     assert cnn["total_parameters"] == 80 + 1168 + 4010 and cnn["input"]["shape"] == [1, 28, 28]

@@ -7,6 +7,8 @@ fits the input, caps what is sent, and builds the links to the conv, pooling and
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +25,7 @@ from layerlab.app.pages.model.store import ModelStore, Opened, model_id, unknown
 from layerlab.app.pages.network.request import load_input as network_input
 from layerlab.engine.cnn.data import sample_digit
 from layerlab.engine.errors import ArgumentError
+from layerlab.engine.functional import avg_pool2d
 from layerlab.engine.graph.ir import Graph
 from layerlab.engine.graph.run import check, layer_table, run
 from layerlab.models.builtin import builtin
@@ -214,16 +217,28 @@ def load_input(req: ModelInput, model: Opened, uploads: UploadStore) -> tuple[np
 # ---- running ---------------------------------------------------------------------------------------
 
 
+PREVIEW_SIDE = (
+    32  # "every layer's maps" draws a map larger than this as the means of blocks (one click: full)
+)
+
+
 def _budget() -> int:
     """Values of maps one answer carries: max_model_maps full-size maps at max_model_input_side."""
     return S.max_model_maps * S.max_model_input_side**2
 
 
-def _maps(value: np.ndarray) -> dict:
-    """One node's output as the page draws it: up to max_model_maps channels of (H, W), or a vector."""
+def _maps(value: np.ndarray, full: bool) -> dict:
+    """One node's output as the page draws it: up to max_model_maps channels of (H, W), or a vector.
+    Unless `full`, maps larger than PREVIEW_SIDE come as the means of f x f blocks (avg_pool2d, the
+    edge blocks' means over the cells they hold), with f named."""
     v = np.asarray(value)
     if v.ndim == 4:
-        return {"kind": "maps", "maps": v[0, : S.max_model_maps], "channels": int(v.shape[1])}
+        maps, f = v[0, : S.max_model_maps], -(-max(v.shape[2:]) // PREVIEW_SIDE)
+        body = {"kind": "maps", "channels": int(v.shape[1]), "preview": 1}
+        if full or f == 1:
+            return body | {"maps": maps}
+        pooled = avg_pool2d(maps.astype(np.float64), f, f, ceil_mode=True, count_include_pad=False)
+        return body | {"maps": np.asarray(pooled.output), "preview": f}
     if v.ndim == 2:
         return {"kind": "vector", "vector": v[0, : S.max_model_maps * 64], "length": int(v.shape[1])}
     return {"kind": "other", "shape": list(v.shape)}
@@ -249,8 +264,29 @@ def _probabilities(graph: Any, values: dict[str, np.ndarray], labels: list[str] 
     return {"probs": probs, "labels": names, "predicted": int(probs.argmax()), "how": how}
 
 
-def run_model(req: ModelInput, model: Opened, uploads: UploadStore) -> tuple[np.ndarray, Any, str]:
-    """The input and the engine's run of every node on it."""
+class _Runs:
+    """The last few runs per worker (their values), so a link after a run does not run the model again."""
+
+    def __init__(self, capacity: int = 2) -> None:
+        self._runs: OrderedDict[str, tuple[np.ndarray, dict[str, np.ndarray], str]] = OrderedDict()
+        self._capacity, self._lock = capacity, threading.Lock()
+
+    def get(self, key: str) -> tuple[np.ndarray, dict[str, np.ndarray], str] | None:
+        with self._lock:
+            return self._runs.get(key)
+
+    def put(self, key: str, ran: tuple[np.ndarray, dict[str, np.ndarray], str]) -> None:
+        with self._lock:
+            self._runs[key] = ran
+            while len(self._runs) > self._capacity:
+                self._runs.popitem(last=False)
+
+
+_RUNS = _Runs()
+
+
+def run_model(req: ModelInput, model: Opened, uploads: UploadStore) -> tuple[np.ndarray, dict, list, str]:
+    """The input, every value the engine computed (by name), the node runs, and where the input came from."""
     x, where = load_input(req, model, uploads)
     try:
         result = run(
@@ -258,18 +294,29 @@ def run_model(req: ModelInput, model: Opened, uploads: UploadStore) -> tuple[np.
         )
     except ArgumentError as exc:
         raise _file_error(exc) from exc
-    return x, result, where
+    _RUNS.put(_run_key(req, model), (x, result.values, where))
+    return x, result.values, [n.node for n in result.nodes], where
+
+
+def _run_key(req: ModelInput, model: Opened) -> str:
+    fields = req.model_dump(include={"source", "matrix", "digit", "seed", "image", "invert"})
+    return model.id + json.dumps(fields, sort_keys=True)
+
+
+def values_of(req: ModelInput, model: Opened, uploads: UploadStore) -> dict[str, np.ndarray]:
+    """Every value of the model's run on this input: the last run's when it was this one."""
+    kept = _RUNS.get(_run_key(req, model))
+    return kept[1] if kept is not None else run_model(req, model, uploads)[1]
 
 
 def run_body(req: ModelRunRequest, model: Opened, uploads: UploadStore) -> dict:
     """Every layer's maps (within the budget, the selected layer's always) and the probabilities."""
-    x, result, where = run_model(req, model, uploads)
+    x, values, nodes, where = run_model(req, model, uploads)
     budget = _budget()
     layers = []
-    for node_run in result.nodes:
-        node = node_run.node
-        body = {"name": node.name, "op": node.op, "shape": list(np.shape(result.values[node.outputs[0]]))}
-        maps = _maps(result.values[node.outputs[0]])
+    for node in nodes:
+        body = {"name": node.name, "op": node.op, "shape": list(np.shape(values[node.outputs[0]]))}
+        maps = _maps(values[node.outputs[0]], full=node.name == req.layer)
         if _size(maps) <= budget or node.name == req.layer:
             budget -= _size(maps)
             body |= maps
@@ -284,7 +331,7 @@ def run_body(req: ModelRunRequest, model: Opened, uploads: UploadStore) -> dict:
         "source": where,
         "input": x[0, : S.max_model_maps],
         "layers": layers,
-        "classes": _probabilities(model.graph, result.values, model.labels),
+        "classes": _probabilities(model.graph, values, model.labels),
     }
 
 
@@ -439,9 +486,9 @@ def links(req: Any, model: Opened, uploads: UploadStore) -> dict:
         raise ApiError(
             422, "layer", f"{node.name} is a {node.op}; only Conv, pooling and norm layers open elsewhere"
         )
-    x, result, _ = run_model(req, model, uploads)
-    inp = np.asarray(result.values[node.inputs[0]], dtype=np.float64)
-    channels = int(np.shape(result.values[node.outputs[0]])[1])
+    values = values_of(req, model, uploads)
+    inp = np.asarray(values[node.inputs[0]], dtype=np.float64)
+    channels = int(np.shape(values[node.outputs[0]])[1])
     if req.channel >= channels:
         raise ApiError(422, "channel", f"{node.name} has {channels} channel(s): 0 to {channels - 1}")
     if page == "conv":

@@ -197,8 +197,8 @@ function selectLayer(name) {
   $('link-panel').hidden = true;
   markSelected();
   const layer = lastRun?.layers.find((l) => l.name === name);
-  if (layer && layer.kind !== 'omitted') drawSelected();
-  else run(); // its maps were over the last answer's budget: ask for them
+  if (layer && layer.kind !== 'omitted' && !(layer.preview > 1)) drawSelected();
+  else run(); // the last answer had its maps in blocks' means or not at all: ask for them whole
   writeURL();
 }
 
@@ -251,7 +251,21 @@ function mapsLabel(layer) {
       : `${layer.length} numbers`;
   }
   const shown = layer.maps.length;
-  return shown < layer.channels ? `channels 0 to ${shown - 1} of ${layer.channels}` : `${layer.channels} channels`;
+  const which =
+    shown < layer.channels ? `channels 0 to ${shown - 1} of ${layer.channels}` : `${layer.channels} channels`;
+  const f = layer.preview;
+  return f > 1 ? `${which}, each as the means of ${f}×${f} blocks (click for every cell)` : which;
+}
+
+// A layer whose maps the answer left out (over its budget) or that has none to draw: its name, and a button
+// that selects it (then its maps come whole).
+function untold(layer) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'model-untold';
+  button.textContent = `${layer.name} · ${layer.op} (${layer.shape.join(', ')}): ${layer.why || 'nothing to draw'}`;
+  button.addEventListener('click', () => selectLayer(layer.name));
+  return button;
 }
 
 const allRows = new Map(); // layer name -> LayerRow
@@ -266,7 +280,10 @@ function drawAll() {
   }
   parent.replaceChildren();
   for (const layer of lastRun.layers) {
-    if (layer.kind !== 'maps' && layer.kind !== 'vector') continue;
+    if (layer.kind !== 'maps' && layer.kind !== 'vector') {
+      parent.append(untold(layer));
+      continue;
+    }
     const maps = asMaps(layer);
     const key = `${layer.name}|${maps[0].length}x${maps[0][0].length}`;
     let row = allRows.get(key);
