@@ -14,7 +14,7 @@ from typing import Any
 from layerlab.app.config import in_effect as S
 from layerlab.app.errors import ApiError
 from layerlab.app.mathml import num, tex
-from layerlab.engine.calculator import PRESETS, Layer, LayerReport, StackReport
+from layerlab.engine.calculator import PRESETS, GraphReport, Layer, LayerReport, StackReport
 
 MAX_EXACT = 2**53 - 1  # JavaScript numbers hold integers exactly up to here
 WORDS = ("same", "valid", "zeros", "reflect", "replicate", "circular")  # the only string arguments
@@ -121,7 +121,7 @@ def check_input_shape(shape: list[int]) -> list[int]:
     return shape
 
 
-def check_report(report: StackReport) -> None:
+def check_report(report: StackReport | GraphReport) -> None:
     """Refuse a stack whose maps outgrow the page or whose counts a browser cannot hold exactly."""
     params = macs = 0
     for r in report.layers:
@@ -171,19 +171,23 @@ def field_box(r: LayerReport, input_shape: tuple[int, ...], position: tuple[int,
     }
 
 
-def report_json(report: StackReport, input_shape: tuple[int, ...], focus: tuple[int, tuple] | None) -> dict:
+def report_json(
+    report: StackReport | GraphReport, input_shape: tuple[int, ...], focus: tuple[int, tuple] | None
+) -> dict:
     """The report with a field box per spatial layer: the focused (layer, position) or the centre."""
     layers = []
     for r in report.layers:
         position = focus[1] if focus and focus[0] == r.index else None
         layers.append({**asdict(r), "box": field_box(r, input_shape, position)})
-    return {
+    body = {
         "input_shape": list(input_shape),
         "layers": layers,
         "total_parameters": report.total_parameters,
         "total_macs": report.total_macs,
         "output_shape": report.output_shape,
     }
+    outputs = getattr(report, "outputs", None)  # a GraphReport's: every value no layer reads
+    return body if outputs is None else {**body, "outputs": outputs}
 
 
 # ---- formulas -----------------------------------------------------------------------------------
@@ -197,6 +201,7 @@ GENERAL = {
     "jump": r"j_{out} = j_{in}\cdot s",
 }
 _WINDOWS = {"Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d"}
+_NO_COPY = {"ConvTranspose2d", "AdaptiveAvgPool2d", "Add", "Concat"}  # their field is not their input's
 
 
 def _n(value: float) -> str:
@@ -333,7 +338,7 @@ def formulas(layer: Layer, r: LayerReport, before: LayerReport | None) -> list[d
         found.append(
             ("parameters", rf"\text{{parameters}} = 2\cdot C = 2\cdot {_n(shape[0])} = {_n(r.parameters)}")
         )
-    if r.receptive_field is not None and kind not in {*_WINDOWS, "ConvTranspose2d", "AdaptiveAvgPool2d"}:
+    if r.receptive_field is not None and kind not in {*_WINDOWS, *_NO_COPY}:
         a = 1 if len(shape) == 2 else 0
         rf_, j = _n(r.receptive_field[a]), _n(r.jump[a])
         found.append(("field", rf"r_{{out}} = r_{{in}} = {rf_},\quad j_{{out}} = j_{{in}} = {j}"))

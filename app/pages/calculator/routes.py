@@ -23,11 +23,21 @@ from layerlab.app.pages.calculator.request import (
     report_json,
 )
 from layerlab.app.serialize import NumpyJSONResponse, body_model
-from layerlab.engine.calculator import Layer, StackError, StackReport, analyse
+from layerlab.engine.calculator import (
+    GraphLayer,
+    GraphReport,
+    Layer,
+    StackError,
+    StackReport,
+    analyse,
+    analyse_graph,
+)
 
 # ---- requests -----------------------------------------------------------------------------------
 
 ArgName = Annotated[str, Field(max_length=32)]
+LayerName = Annotated[str, Field(min_length=1, max_length=64)]
+GRAPH_INPUT = "input"  # what a graph layer's `inputs` calls the input of input_shape
 Side = Annotated[int, Field(ge=0, lt=limit.max_stack_side)]
 
 
@@ -39,6 +49,11 @@ class StackLayer(BaseModel):
     kind: Annotated[str, Field(max_length=32)]  # e.g. "Conv2d"; the engine names the kinds it knows
     # constructor arguments, e.g. {"out_channels": 32, "kernel_size": 3}; pairs as [H, W]
     args: Annotated[dict[ArgName, Any], Field(max_length=12)] = {}
+
+    # a graph: the layer's name, and the names it reads ("input", or earlier layers); with neither on
+    # any layer the stack is a chain. A layer without inputs reads the one before it.
+    name: LayerName | None = None
+    inputs: Annotated[list[LayerName], Field(min_length=1, max_length=8)] | None = None
 
     @field_validator("args")
     @classmethod
@@ -76,7 +91,25 @@ class AnalyseRequest(BaseModel):
         return position
 
 
-def _focus(req: AnalyseRequest, report: StackReport) -> tuple[int, tuple[int, int]] | None:
+def _graph(req: AnalyseRequest) -> list[GraphLayer] | None:
+    """The layers as a graph when any names itself or its inputs; None for a plain chain."""
+    if all(layer.name is None and layer.inputs is None for layer in req.layers):
+        return None
+    return [
+        GraphLayer(layer.name or f"layers[{i}]", layer.kind, layer.args, tuple(layer.inputs or ()))
+        for i, layer in enumerate(req.layers)
+    ]
+
+
+def _before(report: StackReport | GraphReport, i: int):
+    """The report of what layer i reads (its first input in a graph), None for the input itself."""
+    if isinstance(report, GraphReport):
+        found = [r for r in report.layers[:i] if r.name == report.layers[i].inputs[0]]
+        return found[0] if found else None
+    return report.layers[i - 1] if i else None
+
+
+def _focus(req: AnalyseRequest, report: StackReport | GraphReport) -> tuple[int, tuple[int, int]] | None:
     """(selected, position) once the position is checked against the layer's output."""
     if req.position is None:
         return None
@@ -112,7 +145,9 @@ ANALYSE_DOC = {
     200: {
         "description": "Per layer: index, kind, torch line, input and output shapes, parameters, MACs, "
         "receptive field (size, jump, start per axis H, W) and box (the input pixels that can reach one "
-        "output position); the totals; `selected`: that layer's formulas as MathML."
+        "output position); the totals; `selected`: that layer's formulas as MathML. A graph (layers "
+        "with `name` and `inputs`, the input called 'input'; Add and Concat join) adds each layer's "
+        "name, inputs and input_shapes, and `outputs`: the shape of every value no layer reads."
     }
 }
 
@@ -121,17 +156,20 @@ ANALYSE_DOC = {
 @heavy
 def analyse_stack(req: AnalyseRequest) -> NumpyJSONResponse:
     """Shapes, parameters, MACs and receptive fields of every layer; a stack torch rejects is a 422."""
-    layers = [Layer(layer.kind, layer.args) for layer in req.layers]
+    graph = _graph(req)
+    layers = graph or [Layer(layer.kind, layer.args) for layer in req.layers]
     try:
-        report = analyse(req.input_shape, layers)
+        if graph is None:
+            report = analyse(req.input_shape, layers)
+        else:
+            report = analyse_graph({GRAPH_INPUT: req.input_shape}, graph)
     except StackError as exc:
         raise ApiError(422, "input_shape" if exc.index is None else f"layers[{exc.index}]", str(exc)) from exc
     check_report(report)
     body = report_json(report, tuple(req.input_shape), _focus(req, report))
     if req.selected is not None:
         i = req.selected
-        before = report.layers[i - 1] if i else None
-        body["selected"] = {"index": i, "formulas": formulas(layers[i], report.layers[i], before)}
+        body["selected"] = {"index": i, "formulas": formulas(layers[i], report.layers[i], _before(report, i))}
     return NumpyJSONResponse(body)
 
 
