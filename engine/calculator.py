@@ -5,8 +5,11 @@ sample: shapes have no batch axis and put channels first, (C, H, W), (C, L) or (
 Per layer it reports the equivalent torch constructor line (in_channels filled in,
 defaults left out), the output shape, the parameters, the multiply-accumulates and the
 receptive field on the input. Output sizes follow the formulas in the torch docs of
-Conv1d, Conv2d, ConvTranspose2d, MaxPool2d and AvgPool2d, ceil_mode included; a stack
-torch would reject raises StackError naming the layer and the reason.
+Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d and AdaptiveAvgPool2d, ceil_mode included;
+a stack torch would reject raises StackError naming the layer and the reason. The rules torch checks
+are the engine's own, shared rather than copied: padding modes (engine.conv.check_padding_mode: reflect
+padding below the input size, circular at most the input size) and pooling windows (engine.pool's grid:
+padding at most kernel_size // 2, undilated; a ceil_mode window kept when it starts inside the input).
 
 `analyse_graph(inputs, layers)` does the same for a graph: each GraphLayer names the graph inputs or
 earlier layers it reads, so a residual block's skip (Add) and a concatenation (Concat) can be written
@@ -175,7 +178,7 @@ def analyse_graph(inputs: Mapping[str, Sequence[int]], layers: Sequence[GraphLay
     unread, previous, reports = dict.fromkeys(shapes), list(shapes)[-1], []
     for index, layer in enumerate(layers):
         label = f"layer {index} {layer.name!r} ({layer.kind})"
-        sources = (previous,) if layer.inputs == () else layer.inputs
+        sources = layer.inputs if layer.inputs else (previous,)
         wrong = _wiring(layer.name, sources, shapes)
         if wrong:
             raise StackError(index, f"{label}: {wrong}", layer.name if isinstance(layer.name, str) else None)
