@@ -222,6 +222,22 @@ def test_a_conv_over_the_pages_limits_links_what_fits_and_says_so(client):
     assert "first 3" in notes and "filter 11" in notes and "16 filters" in notes
 
 
+def test_a_norm_layers_link_opens_the_norm_page_on_the_same_kind_and_eps(client):
+    model = onnx.load_from_string(onnx_model())
+    bn = helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"], name="bn", epsilon=1e-3)
+    model.graph.node.insert(1, bn)
+    model.graph.node[2].input[0] = "n"
+    for name, value in (("s", 1.5), ("b", 0.1), ("m", 0.2), ("v", 2.0)):
+        model.graph.initializer.append(numpy_helper.from_array(np.full(4, value, np.float32), name))
+    opened = open_file(client, model.SerializeToString())
+    assert opened["layers"][1]["op"] == "BatchNormalization" and opened["layers"][1]["parameters"] == 8
+    link = post(client, "/api/model/link", model=opened["id"], layer="bn", channel=0)
+    q = query(link["links"][0]["href"])
+    assert link["links"][0]["page"] == "norm" and q == {"kind": "batch", "eps": "0.001"}
+    assert "running mean" in link["notes"][0]
+    assert client.get(link["links"][0]["href"]).status_code == 200
+
+
 # ---- refusals ----------------------------------------------------------------------------------
 
 

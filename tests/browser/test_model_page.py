@@ -13,6 +13,7 @@ from PIL import Image
 from playwright.sync_api import Page
 
 from tests.app.test_model_api import onnx_model, reference
+from tests.browser.conftest import BrowserLog
 from tests.browser.helpers import cell_point, idle, js_number, map_values, step_number
 
 SCREENSHOTS = "/tmp"  # looked at by hand: presenter 1280x720, 1440x900, phone 390x844
@@ -42,11 +43,18 @@ def picture() -> bytes:
     return out.getvalue()
 
 
+def onnx_file(data: bytes) -> dict:
+    return {"name": "small.onnx", "mimeType": "application/octet-stream", "buffer": data}
+
+
 def open_file_and_picture(page: Page, server_url: str, data: bytes) -> None:
     open_model_page(page, server_url)
-    page.set_input_files(
-        "#model-file", files=[{"name": "small.onnx", "mimeType": "application/octet-stream", "buffer": data}]
-    )
+    bad = onnx.load_from_string(data)
+    bad.graph.node[1].op_type, bad.graph.node[1].name = "Selu", "odd_activation"
+    page.set_input_files("#model-file", files=[onnx_file(bad.SerializeToString())])
+    page.wait_for_selector("#status:not([hidden])")
+    assert "odd_activation" in page.inner_text("#status") and "Selu" in page.inner_text("#status")
+    page.set_input_files("#model-file", files=[onnx_file(data)])
     page.wait_for_selector("#layer-list li[data-layer=fc]")
     wait_maps(page, "sel-conv-0")
     page.check("input[name=source][value=image]")
@@ -58,8 +66,9 @@ def open_file_and_picture(page: Page, server_url: str, data: bytes) -> None:
 
 
 def test_an_onnx_file_and_an_uploaded_picture_draw_each_layers_maps_and_the_conv_link_steps(
-    page: Page, server_url: str
+    page: Page, server_url: str, browser_log: BrowserLog
 ) -> None:
+    browser_log.allow(r"status of 422")  # provoked: a file with an operator Layerlab does not run
     data = onnx_model()
     open_file_and_picture(page, server_url, data)
     rows = page.locator("#layer-list li[data-layer]")

@@ -467,7 +467,7 @@ def _pool_link(node: Any, x: np.ndarray, channel: int, uploads: UploadStore) -> 
 def _norm_link(model: Opened, node: Any) -> dict:
     """The norm page showing the same normalization on its own generated batch (it draws every plane)."""
     kind = {"BatchNormalization": "batch", "LayerNormalization": "layer", "InstanceNormalization": "instance"}
-    eps = float(node.attrs.get("epsilon", 1e-5))
+    eps = float(str(np.float32(node.attrs.get("epsilon", 1e-5))))  # as the file wrote it (float32)
     fields = {"kind": kind[node.op], "eps": repr(eps)}
     label = f"{kind[node.op]} norm (eps {eps:g}), on /norm"
     return {

@@ -101,6 +101,11 @@ function showModel(res) {
 const firstMapLayer = (res) => (res.layers.find((l) => l.output_shape.length === 4) || res.layers[0])?.name || '';
 
 async function openBuiltin(name) {
+  if (name === 'circle' && state.source === 'sample') {
+    state.image = 'circle'; // at 5x5 the sample ring is seed 000's circle
+    $('image').value = 'circle';
+    setSource('image', false);
+  }
   try {
     showModel(await api.postJSON(`/api/model/builtin/${name}`, {}));
     clearError();
