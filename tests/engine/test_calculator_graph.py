@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
+from layerlab.app.config import Settings
 from layerlab.engine.calculator import GraphLayer, Layer, StackError, analyse, analyse_graph
+from layerlab.engine.graph.run import layer_table
+from layerlab.models.onnx_file import read_onnx
+from tests.engine.graph_reference import resnet18 as resnet18_onnx
 
 
 def conv(name: str, out: int, k: int, stride: int = 1, padding: int = 0, source: str | None = None):
@@ -167,3 +173,25 @@ def test_a_chain_is_the_same_as_analyse_and_keeps_rejecting_joins():
     assert chain[1].output_shape == (4, 3, 3) and chain[1].receptive_field is None  # 5 cells into 3: uneven
     with pytest.raises(StackError, match=r"layer 0 \(Add\): joins 2 or more inputs.*use analyse_graph"):
         analyse((1, 7, 7), [Layer("Add")])
+
+
+def test_resnet18_layer_by_layer_equals_the_onnx_graph_runners_table():
+    """The calculator and engine.graph's layer table (an ONNX ResNet-18 built with onnx.helper) agree."""
+    onnx_names = {
+        "Conv2d": "Conv",
+        "BatchNorm2d": "BatchNormalization",
+        "ReLU": "Relu",
+        "MaxPool2d": "MaxPool",
+    }
+    onnx_names |= {
+        "AdaptiveAvgPool2d": "GlobalAveragePool",
+        "Linear": "Gemm",
+        "Add": "Add",
+        "Flatten": "Flatten",
+    }
+    ours = Counter(
+        (onnx_names[r.kind], r.output_shape, r.parameters)
+        for r in analyse_graph({"x": (3, 224, 224)}, resnet18()).layers
+    )
+    table = layer_table(read_onnx(resnet18_onnx().SerializeToString(), Settings()), (3, 224, 224))
+    assert ours == Counter((r.op, r.output_shape[1:], r.parameters) for r in table)
