@@ -19,17 +19,19 @@ WEIGHTS = Path(__file__).with_name("weights.npz")
 CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(Config))  # ints saved beside the weights
 
 # (layer, head), measured by train.measure_heads on 600 held-out sequences (seed 7) of the shipped
-# weights; mean attention weight per head as [[layer 0 head 0, head 1], [layer 1 head 0, head 1]]:
-#   sense (from "bank" to its sense word)          [[0.894, 0.430], [0.220, 0.274]], the largest in 100%
-#   induction (to the word after the first copy)   [[0.218, 0.197], [0.050, 0.052]]
-#   previous token (from p to p - 1)               [[0.205, 0.281], [0.178, 0.285]]
-# The copying (59% of the repeated half predicted) is not a clean two-layer induction circuit: layer 1
-# never attends to the word after the first copy, and the strongest head for it is layer 0's head 0,
-# which is also the sense head.
+# weights (d_model 48, 3 heads of 16 dimensions per layer); mean attention weight per head, as
+# [[layer 0 heads 0, 1, 2], [layer 1 heads 0, 1, 2]]:
+#   induction (to the word after the first copy)  [[0.013, 0.029, 0.072], [0.968, 0.949, 0.946]]
+#   previous token (from p to p - 1)              [[0.888, 0.684, 0.151], [0.274, 0.317, 0.260]]
+#   sense (from "bank" to its sense word)         [[0.485, 0.832, 0.128], [0.001, 0.000, 0.545]],
+#     the largest weight from "bank" in 92% of held-out sentences for layer 0's head 1
+# Layer 0's head 0 looks one word back; layer 1's heads find the word after the current word's earlier
+# occurrence through it (a two-layer induction circuit, Olsson et al. 2022), and copy it: 99.8% of a
+# repeated run's words are predicted.
 HEADS: dict[str, tuple[int, int]] = {
-    "induction": (0, 0),
-    "previous_token": (1, 1),
-    "sense": (0, 0),
+    "induction": (1, 0),
+    "previous_token": (0, 0),
+    "sense": (0, 1),
 }
 
 

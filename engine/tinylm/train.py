@@ -39,7 +39,7 @@ def learning_rate(step: int, steps: int, peak: float, warmup: int) -> float:
 
 def train(
     config: Config,
-    steps: int = 10000,
+    steps: int = 4000,
     batch_size: int = 64,
     lr: float = 3e-3,
     warmup: int = 200,
@@ -142,17 +142,18 @@ def _line(found: dict[str, float]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=10000)
+    parser.add_argument("--steps", type=int, default=4000)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument(
         "--mix", nargs="+", default=TRAIN_MIX, help="grammars to draw from (repeat to weight)"
     )
-    parser.add_argument("--d-model", type=int, default=32)
+    parser.add_argument("--d-model", type=int, default=48)
+    parser.add_argument("--heads", type=int, default=3, help="attention heads per layer")
     parser.add_argument("--held-out", type=int, default=600, help="held-out sequences")
     parser.add_argument("--out", type=Path, default=WEIGHTS)
     args = parser.parse_args(argv)
-    config = Config(vocab_size=len(corpus.VOCAB), d_model=args.d_model)
+    config = Config(vocab_size=len(corpus.VOCAB), d_model=args.d_model, n_heads=args.heads)
     held_out = samples(args.held_out, HELD_OUT_SEED)
 
     def report(step: int, params: Params) -> None:

@@ -188,7 +188,7 @@ def test_every_gradient_matches_central_finite_differences() -> None:
     assert grads["tok_emb.weight"][2].any()
 
 
-def test_init_params_gpt2_scales_and_torch_names() -> None:
+def test_init_params_torch_default_scales_and_names() -> None:
     config = Config(vocab_size=50, d_model=32, n_heads=4, n_layers=2, d_ff=64, max_len=8)
     params = init_params(config, seed=0)
     assert params.keys() == param_shapes(config).keys()
@@ -198,8 +198,15 @@ def test_init_params_gpt2_scales_and_torch_names() -> None:
         32,
     )
     assert (params["blocks.0.ln1.weight"] == 1).all() and not params["blocks.0.mlp.fc.bias"].any()
-    assert params["tok_emb.weight"].std() == pytest.approx(0.02, rel=0.1)
-    assert params["blocks.0.mlp.proj.weight"].std() == pytest.approx(0.01, rel=0.1)  # 0.02 / √(2·2)
+    # torch's defaults: nn.Embedding N(0, 1); in_proj Xavier-uniform U(±√(6 / (32 + 96))); nn.Linear
+    # U(±1/√fan_in), whose standard deviation is the bound / √3
+    assert params["tok_emb.weight"].std() == pytest.approx(1.0, rel=0.05)
+    in_proj = params["blocks.0.attn.in_proj_weight"]
+    assert np.abs(in_proj).max() <= math.sqrt(6 / 128) and in_proj.std() == pytest.approx(
+        math.sqrt(2 / 128), rel=0.1
+    )
+    proj = params["blocks.0.mlp.proj.weight"]  # (32, 64): fan_in 64
+    assert np.abs(proj).max() <= 1 / 8 and proj.std() == pytest.approx(1 / 8 / math.sqrt(3), rel=0.1)
     np.testing.assert_array_equal(init_params(config, seed=0)["head.weight"], params["head.weight"])
     assert not np.array_equal(init_params(config, seed=1)["head.weight"], params["head.weight"])
 
