@@ -138,7 +138,7 @@ def test_maps_over_the_preview_side_come_as_block_means_and_whole_when_their_lay
 def test_the_builtins_open_through_the_same_path_and_the_small_cnn_reads_a_three(client):
     cnn = post(client, "/api/model/builtin/small-cnn")
     assert cnn["total_parameters"] == 80 + 1168 + 4010 and cnn["input"]["shape"] == [1, 28, 28]
-    assert post(client, "/api/model/builtin", name="circle")["input"]["shape"] == [1, 5, 5]
+    assert post(client, "/api/model/builtin/circle")["input"]["shape"] == [1, 5, 5]
     body = post(client, "/api/model/run", model="builtin:small-cnn", source="sample", digit=3, seed=1)
     np.testing.assert_allclose(body["input"][0], sample_digit(3, 1), **F32)
     assert body["classes"]["predicted"] == 3 and "Softmax" in body["classes"]["how"]

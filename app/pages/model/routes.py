@@ -15,15 +15,9 @@ from layerlab.app.deps import Uploads
 from layerlab.app.errors import ApiError
 from layerlab.app.jobs import heavy, run_job
 from layerlab.app.pages.model import request as mr
-from layerlab.app.pages.model.schemas import (
-    BUILTINS,
-    BuiltinName,
-    BuiltinRequest,
-    ModelLinkRequest,
-    ModelRunRequest,
-)
+from layerlab.app.pages.model.schemas import BUILTINS, BuiltinName, ModelLinkRequest, ModelRunRequest
 from layerlab.app.pages.model.store import ModelStore, models_of
-from layerlab.app.serialize import NumpyJSONResponse
+from layerlab.app.serialize import NumpyJSONResponse, body_model
 from layerlab.engine.images import SAMPLES
 
 router = APIRouter(tags=["model"])
@@ -40,6 +34,35 @@ PAGE_LIMITS = (
     "max_model_layer_list",
     "max_upload_bytes",
     "max_network_seed",
+)
+OpenedAnswer = body_model(
+    "OpenedAnswer",
+    "An opened model: its content address and its layer column (and its file's `name`).",
+    "name",
+    id="the model's content address (SHA-256 of its file), to name it in later requests",
+    kind='"onnx", "safetensors", "npz" or "builtin"',
+    input="the graph input's name and shape (N, C, H, W)",
+    layers="one row per node: name, op, torch name, inputs, output shape, parameters",
+    total_parameters="the parameters torch would count (buffers such as running means left out)",
+    explain="the page's explanation with this model's numbers",
+)
+RunAnswer = body_model(
+    "RunAnswer",
+    "The model run on one image: the input drawn, every layer's maps, the class probabilities.",
+    model="the model's content address",
+    source="where the input came from",
+    input="the input as the model reads it (at most max_model_maps channels)",
+    layers="per node: its maps (or vector) and shape; large maps as block means, said so",
+    classes="a classifier's probabilities, labels and prediction (null otherwise)",
+)
+LinkAnswer = body_model(
+    "LinkAnswer",
+    "Links opening one channel of a layer on its own page, and what they leave out.",
+    layer="the node's name",
+    op="its ONNX operator",
+    channel="the output channel linked",
+    links="page, href and label of each link",
+    notes="what the linked page shows differently or leaves out",
 )
 OPEN_ERRORS = {
     404: {"description": "The model named is not open on this worker (`unknown_model`): open it again"},
@@ -60,7 +83,9 @@ def model_page(request: Request) -> HTMLResponse:
     return request.app.state.templates.TemplateResponse(request, "model/page.html", {"page_data": data})
 
 
-@router.post("/api/model/open", responses=OPEN_ERRORS)
+@router.post(
+    "/api/model/open", response_model=OpenedAnswer, response_class=NumpyJSONResponse, responses=OPEN_ERRORS
+)
 async def open_model(
     request: Request,
     models: Models,
@@ -80,21 +105,21 @@ async def open_model(
     return NumpyJSONResponse(mr.opened_body(model))
 
 
-@router.post("/api/model/builtin/{name}", responses=OPEN_ERRORS)
+@router.post(
+    "/api/model/builtin/{name}",
+    response_model=OpenedAnswer,
+    response_class=NumpyJSONResponse,
+    responses=OPEN_ERRORS,
+)
 @heavy
 def open_builtin(name: BuiltinName, models: Models) -> NumpyJSONResponse:
     """A built-in model ("small-cnn", "circle") through the same path as a file."""
     return NumpyJSONResponse(mr.opened_body(mr.open_builtin(name, models)))
 
 
-@router.post("/api/model/builtin", responses=OPEN_ERRORS)
-@heavy
-def open_builtin_body(req: BuiltinRequest, models: Models) -> NumpyJSONResponse:
-    """The same, the name in a JSON body."""
-    return NumpyJSONResponse(mr.opened_body(mr.open_builtin(req.name, models)))
-
-
-@router.post("/api/model/run", responses=OPEN_ERRORS)
+@router.post(
+    "/api/model/run", response_model=RunAnswer, response_class=NumpyJSONResponse, responses=OPEN_ERRORS
+)
 @heavy
 def run_model(req: ModelRunRequest, models: Models, uploads: Uploads) -> NumpyJSONResponse:
     """Run the opened model on an image: every layer's maps (at most max_model_maps channels each) and, for
@@ -102,7 +127,9 @@ def run_model(req: ModelRunRequest, models: Models, uploads: Uploads) -> NumpyJS
     return NumpyJSONResponse(mr.run_body(req, mr.find(req.model, models), uploads))
 
 
-@router.post("/api/model/link", responses=OPEN_ERRORS)
+@router.post(
+    "/api/model/link", response_model=LinkAnswer, response_class=NumpyJSONResponse, responses=OPEN_ERRORS
+)
 @heavy
 def link(req: ModelLinkRequest, models: Models, uploads: Uploads) -> NumpyJSONResponse:
     """Links opening one channel of a Conv, pooling or norm layer on its own page, with that layer's

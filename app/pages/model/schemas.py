@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from layerlab.app.fields import Field, ImageName
 from layerlab.app.pages.network.schemas import NetworkInput
 
@@ -34,11 +32,3 @@ class ModelLinkRequest(ModelInput):
 
     layer: NodeName
     channel: int = Field(0, ge=0, le=100_000)
-
-
-class BuiltinRequest(BaseModel):
-    """A built-in model by name, in the body (as an alternative to the path)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: BuiltinName = "small-cnn"
