@@ -197,6 +197,9 @@ class Settings:
     max_model_nodes: int = 400  # operators in the graph (ResNet-18 exported: about 70)
     max_model_tensor_elements: int = 16_000_000  # one initializer, or one value computed while running
     max_model_parameters: int = 40_000_000  # all initializers together
+    max_model_products: int = (
+        2_000_000_000  # multiply-adds of one node, so its time (ResNet-18's largest: 118 M)
+    )
     max_model_layer_list: int = 256  # entries of the layer list paired with a state_dict
     max_models_kept: int = 8  # opened models held in memory per worker, least recently used dropped first
     max_model_maps: int = 16  # channels of one layer drawn as maps (the rest are named, not drawn)

@@ -64,6 +64,12 @@ OPERATIONS = [
         "blurb": "Draw a digit and watch every layer of a trained network, forward and backward.",
     },
     {
+        "name": "Your model",
+        "href": "/model",
+        "live": True,
+        "blurb": "Open an ONNX file or a state_dict and see every layer's maps on your own image.",
+    },
+    {
         "name": "Recurrent cells",
         "href": "/recurrent",
         "live": True,

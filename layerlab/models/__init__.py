@@ -72,7 +72,10 @@ class Model:
 
         x = adapt_image(image, self.input_shape, self.config.max_model_input_side)
         self.last_run = run(
-            self.graph, {self.graph.inputs[0].name: x}, max_elements=self.config.max_model_tensor_elements
+            self.graph,
+            {self.graph.inputs[0].name: x},
+            max_elements=self.config.max_model_tensor_elements,
+            max_products=self.config.max_model_products,
         )
         return self.last_run
 

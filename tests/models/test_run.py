@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,10 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import layerlab.functional as F
+from layerlab.app.config import settings
 from layerlab.engine.cnn import circle
 from layerlab.engine.cnn.model import forward, load_weights
+from layerlab.engine.graph.ir import GraphError
 from layerlab.models import ModelFileError, load
 from tests.models.helpers import (
     CONFIG,
@@ -137,3 +140,12 @@ def test_an_onnx_file_opens_through_the_onnx_reader_and_runs():
     with pytest.raises(ModelFileError) as caught:
         load(data, LAYERS, INPUT_SHAPE, config=CONFIG)
     assert caught.value.field == "layers"
+
+
+def test_the_settings_bound_one_nodes_multiply_adds():
+    """A node past max_model_products is refused by name before it runs (its time is bounded)."""
+    model = load("small-cnn", config=replace(settings, max_model_products=10_000))
+    with pytest.raises(GraphError, match="Conv") as caught:
+        model.run(np.zeros((28, 28)))
+    assert "Conv" in caught.value.argument
+    assert load("small-cnn").run(np.zeros((28, 28))).values  # the defaults run it

@@ -290,7 +290,10 @@ def run_model(req: ModelInput, model: Opened, uploads: UploadStore) -> tuple[np.
     x, where = load_input(req, model, uploads)
     try:
         result = run(
-            model.graph, {model.input_name: x.astype(np.float32)}, max_elements=S.max_model_tensor_elements
+            model.graph,
+            {model.input_name: x.astype(np.float32)},
+            max_elements=S.max_model_tensor_elements,
+            max_products=S.max_model_products,
         )
     except ArgumentError as exc:
         raise _file_error(exc) from exc
