@@ -516,9 +516,19 @@ def _torch_line(kind: str, signature: dict, args: Mapping, leading: tuple[int, .
     for name, default in signature.items():
         if name not in ("out_channels", "out_features") and name in args and _plain(args[name]) != default:
             parts.append(f"{name}={_plain(args[name])!r}")
-    if kind == "Softmax":
+    if kind == "Softmax" and "dim" not in args:
         parts.append("dim=1")  # over the features (or channels) of a batched tensor
     return f"nn.{kind}({', '.join(parts)})"
+
+
+def torch_line(kind: str, args: Mapping, leading: Sequence[object] = ()) -> str:
+    """The constructor line of a torch module as the calculator writes it: the sizes read from the input
+    (leading), then each argument that differs from torch's default; an argument the calculator's
+    signature for kind does not list is always written. torch_line("Conv2d", {"kernel_size": 3}, (1, 8))
+    is "nn.Conv2d(1, 8, kernel_size=3)"."""
+    signature = _SIGNATURES.get(kind, {})
+    extra = dict.fromkeys((name for name in args if name not in signature), _REQUIRED)
+    return _torch_line(kind, {**signature, **extra}, args, tuple(leading))
 
 
 _RELU, _SIGMOID = Layer("ReLU"), Layer("Sigmoid")

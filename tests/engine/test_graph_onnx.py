@@ -157,8 +157,9 @@ def test_layer_table_counts_parameters_as_torch_does():
     graph = read_onnx(sequential_cnn(rng).SerializeToString(), Settings())
     rows = layer_table(graph, (3, 12, 12))
     assert [r.torch for r in rows] == [
-        "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU",
-        "AdaptiveAvgPool2d", "Flatten", "Linear", "Softmax",
+        "nn.Conv2d(3, 4, kernel_size=3, padding=1)", "nn.BatchNorm2d(4, eps=0.001)", "nn.ReLU()",
+        "nn.MaxPool2d(kernel_size=2)", "nn.Conv2d(4, 6, kernel_size=3, stride=2)", "nn.ReLU()",
+        "nn.AdaptiveAvgPool2d(output_size=1)", "nn.Flatten()", "nn.Linear(6, 5)", "nn.Softmax(dim=1)",
     ]  # fmt: skip
     assert [r.output_shape for r in rows] == [
         (1, 4, 12, 12), (1, 4, 12, 12), (1, 4, 12, 12), (1, 4, 6, 6), (1, 6, 2, 2), (1, 6, 2, 2),
