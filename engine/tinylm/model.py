@@ -400,7 +400,9 @@ def top_next_words(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per position of logits (T, V): the `top` likeliest next ids (T, top) and their probabilities
     (T, top) under `next_token_probs(temperature, top_k)`, and one id per position (T,) sampled from
-    those probabilities with np.random.default_rng(seed)."""
+    those probabilities with np.random.default_rng(seed). With top_k, at most top_k are listed (the
+    rest have probability 0 and are no candidates)."""
+    top = min(top, top_k) if top_k else top
     ids, probs, sampled = [], [], []
     for row in logits:
         p = next_token_probs(row, temperature=temperature, top_k=top_k)

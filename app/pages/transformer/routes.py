@@ -18,7 +18,7 @@ from layerlab.app.serialize import NumpyJSONResponse, body_model
 router = APIRouter(tags=["transformer"])
 
 PRESETS = {  # name -> sentence, in the generated corpus's grammars; only those the vocabulary has are offered
-    "bank (money)": "he paid the cash into the bank",
+    "bank (money)": "they brought the savings into the bank",
     "bank (river)": "we sat by the river bank",
     "induction": "kite lemon ghost tiger piano kite lemon ghost",
     "agreement": "the dogs near the tree",
