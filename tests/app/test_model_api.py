@@ -167,6 +167,15 @@ def test_a_state_dict_with_its_layer_list_opens_and_runs_like_its_onnx_twin(clie
         "/api/model/open", files={"file": ("small.npz", buffer.getvalue())}, data={"input_shape": "1,8,8"}
     )
     assert_error(missing, 422, "layers")
+    wrong = io.BytesIO()
+    np.savez(wrong, **{key: w[name] for key, name in keys.items()} | {"4.weight": w["fc.weight"][:, :-1]})
+    wrong_shaped = client.post(
+        "/api/model/open",
+        files={"file": ("small.npz", wrong.getvalue())},
+        data={"layers": json.dumps(layers), "input_shape": "1,8,8"},
+    )
+    assert wrong_shaped.status_code == 422 and "4.weight" in wrong_shaped.json()["message"]
+    assert "(3, 64)" in wrong_shaped.json()["message"]  # the shape the layer list implies
 
 
 # ---- links -------------------------------------------------------------------------------------
