@@ -260,6 +260,11 @@ def test_bad_models_get_a_4xx_naming_the_field(client):
     assert_error(pickled, 422, "file", "torch.onnx.export")
     truncated = client.post("/api/model/open", files={"file": ("t.onnx", onnx_model()[:200])})
     assert truncated.status_code == 422
+    for shape in ("null", "1,8,x", "0,8,8"):
+        refused = client.post(
+            "/api/model/open", files={"file": ("a.npz", b"PK")}, data={"input_shape": shape}
+        )
+        assert_error(refused, 422, "input_shape")
     form = {"layers": "[]", "input_shape": "1,8"}
     assert_error(
         client.post("/api/model/open", files={"file": ("a.npz", b"PK")}, data=form), 422, "input_shape"

@@ -93,7 +93,10 @@ def open_file(
     data: bytes, name: str, layers_text: str | None, shape_text: str | None, store: ModelStore
 ) -> Opened:
     """Read an ONNX file, or a safetensors/.npz state_dict with its layer list, check it, keep it."""
-    given = parse_shape(shape_text)
+    try:
+        given = parse_shape(shape_text)
+    except ModelFileError as exc:
+        raise _file_error(exc) from exc
     key = model_id(data, layers_text or "", str(given or ""))
     if (kept := store.get(key)) is not None:
         return kept
