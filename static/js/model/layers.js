@@ -53,12 +53,14 @@ export function vectorAsMatrix(vector) {
 }
 
 // The largest cell (px, at most `most`) at which n maps of rows x cols, each under a 14 px label, tile a
-// box `width` wide within `height` (gap px between them); 1 when nothing larger fits.
+// box `width` wide within `height` (gap px between them). Maps too large for one pixel a cell (ResNet's
+// 112x112) are drawn smaller than their cells, down to a quarter of a pixel each.
 export function fittingCell(n, rows, cols, width, height, most, gap = 6) {
-  for (let cell = most; cell > 1; cell--) {
+  const fits = (cell) => {
     const across = Math.max(1, Math.floor((width - 40) / (cols * cell + gap))); // 40 px: the colour bar
-    const down = Math.ceil(n / across);
-    if (down * (rows * cell + 14 + gap) <= height) return cell;
-  }
-  return 1;
+    return Math.ceil(n / across) * (rows * cell + 14 + gap) <= height;
+  };
+  for (let cell = most; cell >= 1; cell--) if (fits(cell)) return cell;
+  for (let tenths = 9; tenths > 2; tenths--) if (fits(tenths / 10)) return tenths / 10;
+  return 0.25;
 }

@@ -13,7 +13,7 @@ import { LayerRow, drawBars, drawMatrix } from '../network/maps.js';
 import { startPage } from '../kit/start.js';
 import { probe } from '../probe.js';
 import { cellSide, fittingCell, layerItem, vectorAsMatrix } from './layers.js';
-import { PRESENTER_EVENT, presenter } from '../classroom/mode.js';
+import { PRESENTER_EVENT } from '../classroom/mode.js';
 
 const $ = (id) => document.getElementById(id);
 const DATA = JSON.parse($('page-data').textContent);
@@ -85,6 +85,7 @@ function showModel(res) {
   total.className = 'model-total';
   total.textContent = `total ${res.total_parameters.toLocaleString('en-US')} parameters`;
   list.append(total);
+  fitColumn();
   $('explain').replaceChildren(
     ...res.explain.map((t) => {
       const p = document.createElement('p');
@@ -191,6 +192,7 @@ function drawRun(res) {
     const last = res.layers.at(-1);
     $('prediction').textContent = `Output ${last.name}: shape (${last.shape.join(', ')})`;
   }
+  fitColumn(); // the prediction line above it may have changed its height
   drawSelected();
   drawAll();
 }
@@ -221,8 +223,8 @@ function drawSelected() {
   const layer = lastRun?.layers.find((l) => l.name === state.layer);
   const row = opened?.layers.find((l) => l.name === state.layer);
   if (!layer || !row) return;
-  $('selected-title').textContent = `${layer.name}: ${layer.op} (${layer.shape.join(', ')})`;
-  $('selected-torch').firstElementChild.textContent = row.torch || '';
+  $('selected-title').textContent = `${layer.name} (${layer.shape.join(', ')})`;
+  $('selected-torch').firstElementChild.textContent = row.torch || layer.op;
   selectedRow?.el.remove();
   const box = $('selected-maps');
   box.replaceChildren();
@@ -241,12 +243,21 @@ function drawSelected() {
   $('click-note').hidden = !row.link;
 }
 
-// The selected layer's maps as large as fit below their heading: on the rest of the screen in presenter
-// view (the column and the maps on one screen), at most 60% of the window's height otherwise.
+// Side by side (wider than a phone) the prediction, the layer column and the selected layer's maps are one
+// step on one screen: the maps as large as fit below their heading, the column's box ending above the
+// window's bottom edge (a long model scrolls inside it). On a phone they stack: the maps at most 60% of the
+// window's height, the column 40% (the page's CSS).
+const SIDE_BY_SIDE = window.matchMedia('(min-width: 901px)');
+const roomBelow = (el) => window.innerHeight - (el.getBoundingClientRect().top + window.scrollY) - 12;
+
 function selectedCell(box, maps) {
-  const top = box.getBoundingClientRect().top + window.scrollY;
-  const room = presenter() ? window.innerHeight - top - 8 : Math.max(260, 0.6 * window.innerHeight);
+  const room = SIDE_BY_SIDE.matches ? Math.max(160, roomBelow(box)) : Math.max(260, 0.6 * window.innerHeight);
   return fittingCell(maps.length, maps[0].length, maps[0][0].length, box.clientWidth, room, 24);
+}
+
+function fitColumn() {
+  const list = $('layer-list');
+  list.style.maxHeight = SIDE_BY_SIDE.matches ? `${Math.max(160, roomBelow(list))}px` : '';
 }
 
 function mapsLabel(layer) {
@@ -387,9 +398,12 @@ function bind() {
   });
 }
 
-document.addEventListener(PRESENTER_EVENT, () => {
+function refit() {
+  fitColumn();
   if (lastRun) drawSelected(); // the room for the maps changes with the view
-});
+}
+document.addEventListener(PRESENTER_EVENT, refit);
+SIDE_BY_SIDE.addEventListener('change', refit);
 
 startPage(() => {
   bind();
