@@ -21,6 +21,7 @@ const NICE = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000];
 const FRAME_DATA = [{ type: 'scatter', x: [], y: [], hoverinfo: 'skip' }]; // no trace: the cells are the canvas
 const FRAME_CONFIG = { staticPlot: true, displayModeBar: false, responsive: false };
 const AXIS = { showgrid: false, zeroline: false, fixedrange: true, ticks: 'outside', ticklen: 3 };
+const NO_TICKS = { ticks: '', showticklabels: false };
 const registry = probe.maps;
 const live = new Set(); // every map on the page, redrawn when presenter view toggles
 
@@ -87,7 +88,8 @@ export class MapView {
   // el: container; opts: {id, title, target (px for the longer side), maxCell, signed ('auto':
   // diverging when a value is negative; true; false), numbers ('auto' or true: when they fit;
   // false), colorbar (true, or false when a shared Colorbar stands for a group), titleOverTicks
-  // (false; true: the title starts at the frame's left edge, over the row labels),
+  // (false; true: the title starts at the frame's left edge, over the row labels), axes (true;
+  // false: the cells alone, no title, ticks or labels drawn: a thumbnail the page captions),
   // onCell(r, c, kind) for 'hover' and 'click'}.
   // setData may also take rowLabels / colLabels (arrays of strings) to name the ticks.
   constructor(el, opts) {
@@ -286,6 +288,8 @@ export class MapView {
     // the colour bar lives in the right margin, so Plotly's frame (and its title) spans it too
     this.barWidth = this.opts.colorbar ? colorbarWidth(this.octx, -88.8, 88.8, true, L.tick, L.bar) : 0;
     m.r = Math.max(m.r, this.barWidth);
+    const bare = this.opts.axes === false;
+    if (bare) Object.assign(m, { l: 2, t: 2, b: 2, r: Math.max(2, this.barWidth) });
     this.margin = m;
     // the title fits above the map and its colour bar: smaller type for a long title on a small map;
     // a small multiple's title may start over its row labels (opts.titleOverTicks), for more room
@@ -297,7 +301,7 @@ export class MapView {
       height: h + m.t + m.b,
       margin: { ...m, pad: 0 },
       title: {
-        text: title || '',
+        text: bare ? '' : title || '',
         font: { size: titlePx },
         x: 0,
         xanchor: 'left',
@@ -307,8 +311,13 @@ export class MapView {
         yref: 'paper',
         pad: { b: 6 },
       },
-      xaxis: { ...axis(cols, colLabels, true, xPx, xEvery), side: 'bottom', ...(tilt ? { tickangle: -45 } : {}) },
-      yaxis: { ...axis(rows, rowLabels, false), range: [rows - 0.5, -0.5] },
+      xaxis: {
+        ...axis(cols, colLabels, true, xPx, xEvery),
+        side: 'bottom',
+        ...(tilt ? { tickangle: -45 } : {}),
+        ...(bare ? NO_TICKS : {}),
+      },
+      yaxis: { ...axis(rows, rowLabels, false), range: [rows - 0.5, -0.5], ...(bare ? NO_TICKS : {}) },
       paper_bgcolor: 'rgba(0,0,0,0)',
       plot_bgcolor: 'rgba(0,0,0,0)',
       showlegend: false,

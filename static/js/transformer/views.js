@@ -1,6 +1,7 @@
-// The trained model's maps: every layer and head's attention weights (small multiples, click one to
-// select it), the selected head's values and weighted values, one token's residual stream, and the
-// editable token embeddings and head weights. Display only: every number arrives from the engine.
+// The trained model's maps: the selected head's attention weights drawn large, every layer and head's
+// as a small captioned thumbnail (click one to select it), the selected head's values and weighted
+// values, one token's residual stream, and the editable token embeddings and head weights. Display
+// only: every number arrives from the engine.
 
 import { MapView, extent } from '../mapview.js';
 import { colorbarWidth, drawColorbar } from '../colorbar.js';
@@ -10,14 +11,17 @@ import { col, fitFigure, fixed, map, row } from '../figure.js';
 import { narrow, roomBelow } from '../room.js';
 
 const views = {};
-let grid = []; // grid[layer][head]
+let grid = []; // grid[layer][head]: the thumbnails
+let big = null; // the selected head, drawn large
 const $ = (id) => document.getElementById(id);
 const GAP = 12; // px between the weighted values' maps (as .tf-values .tf-row's gap)
 const MIN_VALUE_CELL = 6; // px: smaller value cells are not worth keeping on the first screen
+const THUMB = 0.45; // a thumbnail's cell, as a share of the big map's
+const THUMB_GAP = 10; // px between thumbnails (as .tf-grid's column gap): their captions never touch
 
 function add(parent, id, opts = {}) {
   const box = document.createElement('div');
-  $(parent).append(box);
+  (typeof parent === 'string' ? $(parent) : parent).append(box);
   views[id] = new MapView(box, { id, target: 200, maxCell: 36, numbers: 'auto', ...opts });
   return views[id];
 }
@@ -32,25 +36,34 @@ function draw(view, matrix, title, rowLabels, colLabels, range = null) {
 
 const dims = (n, from = 0) => Array.from({ length: n }, (_, i) => `${from + i}`);
 
-// onPick(layer, head) when a small map is clicked; onEdit({param, row, col, label, value}) for a cell.
+// onPick(layer, head) when a thumbnail is clicked; onEdit({param, row, col, label, value}) for a cell.
 // roles: "layer-head" -> what that head was measured to do ("induction"), named in its title.
 let named = {};
+const headName = (l, h) => `L${l} H${h}${named[`${l}-${h}`] ? ` ${named[`${l}-${h}`]}` : ''}`;
+
+// A thumbnail: its caption (a button: "L1 H0" over its job) above its cells alone, the whole clickable.
+function thumbnail(l, h, onPick) {
+  const thumb = document.createElement('div');
+  thumb.className = 'tf-thumb';
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'tf-thumb-title';
+  const role = named[`${l}-${h}`];
+  button.innerHTML = `<span>L${l} H${h}</span><span class="tf-role">${role || '\u00a0'}</span>`;
+  button.setAttribute('aria-label', `Show ${headName(l, h)} large`);
+  thumb.append(button);
+  $('tf-grid').append(thumb);
+  thumb.addEventListener('click', () => onPick(l, h));
+  // one scale, 0 to 1, for every head (the grid's one bar, drawGridScale): no bar, ticks or title of its own
+  return add(thumb, `tf-head-${l}-${h}`, { target: 70, numbers: false, signed: false, colorbar: false, axes: false });
+}
+
 export function init(config, roles, onPick, onEdit) {
   named = roles;
   $('tf-grid').style.gridTemplateColumns = `repeat(${config.n_heads}, auto)`;
+  big = add('tf-big', 'tf-head', { target: 260, signed: false, colorbar: false });
   grid = Array.from({ length: config.n_layers }, (_, l) =>
-    Array.from({ length: config.n_heads }, (_, h) =>
-      add('tf-grid', `tf-head-${l}-${h}`, {
-        target: 150,
-        numbers: false,
-        signed: false,
-        titleOverTicks: true, // "L1 H1 previous token" readable above a small map
-        colorbar: false, // every map is on one scale, 0 to 1: the grid's one bar (drawGridScale) shows it
-        onCell: (_r, _c, kind) => {
-          if (kind === 'click') onPick(l, h);
-        },
-      }),
-    ),
+    Array.from({ length: config.n_heads }, (_, h) => thumbnail(l, h, onPick)),
   );
   for (const [id, area] of [
     ['tf-v', 'v'],
@@ -86,13 +99,15 @@ export function init(config, roles, onPick, onEdit) {
 export function drawAll(res) {
   const toks = res.tokens;
   const { layer, head } = res.params;
+  // one scale, 0 to 1, for every head: their weights compare at a glance
+  draw(big, res.attention[layer][head], headName(layer, head), toks, toks, { lo: 0, hi: 1 });
   grid.forEach((heads, l) => {
     heads.forEach((v, h) => {
       const chosen = l === layer && h === head;
-      // one scale, 0 to 1, for every head: their weights compare at a glance
-      const role = named[`${l}-${h}`] ? ` ${named[`${l}-${h}`]}` : '';
-      draw(v, res.attention[l][h], `L${l} H${h}${role}`, toks, toks, { lo: 0, hi: 1 });
-      v.el.classList.toggle('tf-chosen', chosen); // outlined: the head the table and values show
+      draw(v, res.attention[l][h], headName(l, h), toks, toks, { lo: 0, hi: 1 });
+      const thumb = v.el.parentElement;
+      thumb.classList.toggle('tf-chosen', chosen); // outlined: the head drawn large, in the table and values
+      thumb.querySelector('button').setAttribute('aria-pressed', String(chosen));
     });
   });
   drawGridScale();
@@ -125,6 +140,7 @@ export function drawQuery(res, q) {
   const toks = res.tokens;
   const all = toks.map((_, j) => j);
   const highlight = [{ rows: [q], cols: all, fill: null }];
+  big.setHighlights([{ rows: [q], cols: all, fill: null, width: 2 }]); // the query's row, as in the table
   for (const heads of grid) for (const v of heads) v.setHighlights(highlight);
   const hd = res.head;
   const cols = undefined; // the d_k dimensions: whole-number ticks, at a step that leaves them room
@@ -167,7 +183,7 @@ function drawScale(scale, first, last, what) {
   canvas.setAttribute('aria-label', `colour scale of ${what}: ${fmt(lo, 3)} to ${fmt(hi, 3)}`);
 }
 
-const drawGridScale = () => drawScale($('tf-scale'), grid[0][0], grid[grid.length - 1][0], 'every head map');
+const drawGridScale = () => drawScale($('tf-scale'), big, big, 'the selected head and every thumbnail');
 const drawValuesScale = () =>
   drawScale($('tf-values-scale'), views['tf-v'], views['tf-out'], 'V, the weighted values and their sum');
 
@@ -189,22 +205,25 @@ function layout() {
 // Another query's table may be wider (longer numbers): then the step is laid out again.
 export const tableGrew = () => tableWidth > 0 && $('tf-softmax').offsetWidth > tableWidth;
 
-// The small multiples and their bar fill the room their column leaves down to the bottom of the
-// first screen (phones scroll: there the width only).
+// The big map, the thumbnails under it and the bar fill the room their column leaves down to the
+// bottom of the first screen (phones scroll: there the width only). A thumbnail is as wide as its
+// caption at least.
 function fitGrid(width) {
-  const box = $('tf-grid');
-  const maps = col(
-    grid.map((heads) =>
-      row(
-        heads.map((v) => map(v)),
-        6,
-      ),
+  const box = $('tf-grid-box');
+  const thumbs = grid.map((heads) =>
+    row(
+      heads.map((v) => {
+        const caption = v.el.parentElement.querySelector('button');
+        return col([fixed(caption.offsetWidth, caption.offsetHeight), map(v, THUMB)], 0);
+      }),
+      THUMB_GAP,
     ),
-    4,
   );
+  const maps = col([map(big), col(thumbs, 6)], 8);
   const tree = row([maps, fixed($('tf-scale').offsetWidth, 0)], 6);
-  const height = narrow() ? Number.POSITIVE_INFINITY : Math.max(160, roomBelow(box) - 8);
-  fitFigure({ grid: tree }, { width, height }, 40);
+  const title = $('tf-grid-title').offsetHeight;
+  const height = narrow() ? Number.POSITIVE_INFINITY : Math.max(160, roomBelow(box) - title - 12);
+  fitFigure({ grid: tree }, { width, height }, 44);
   drawGridScale();
 }
 
