@@ -3,6 +3,11 @@ counts (with the opened model's numbers), and the notes beside links that show p
 
 from __future__ import annotations
 
+import re
+
+from markupsafe import Markup, escape
+
+from layerlab.app.mathml import tex
 from layerlab.app.pages.model.schemas import BUILTINS
 
 BUILTIN_NAMES = BUILTINS
@@ -53,37 +58,85 @@ def _shape(shape: list[int] | tuple[int, ...]) -> str:
     return "(" + ", ".join(str(v) for v in shape) + ")"
 
 
-def explain(name: str, input_shape: tuple[int, ...], rows: list[dict], total: int) -> list[str]:
-    """Three short paragraphs with this model's numbers."""
-    n = len(rows)
-    ops = sorted({r["op"] for r in rows})
-    first_change = next((r for r in rows if r["output_shape"][1:] != [*input_shape]), None)
-    biggest = max(rows, key=lambda r: r["parameters"]) if rows else None
-    paragraphs = [
-        f"A model is a graph of layers: each node reads values (the image, or what earlier nodes wrote) "
-        f"and writes a new one. {name} has {n} nodes of {len(ops)} kinds ({', '.join(ops)}). Most read the "
-        f"node just above them; an Add or a Concat reads two, which is how a skip connection joins a path "
-        f"back in.",
-        f"Shapes are (N, C, H, W): one image of C channels, H rows and W columns. The input here is "
-        f"{_shape((1, *input_shape))}. A convolution sets C to its number of filters and shrinks H and W "
-        f"unless it pads; a pooling layer divides H and W by its stride; Flatten lays every number in one "
-        f"row, so a Gemm (a Linear layer) can weigh all of them.",
-    ]
-    if first_change is not None:
-        paragraphs[1] += (
-            f" The first change here is {first_change['name']} ({first_change['op']}), which writes "
-            f"{_shape(first_change['output_shape'])}."
-        )
-    count = (
-        f"A parameter is a number training changes: every weight and bias a layer owns. {name} has "
-        f"{total:,} of them"
+def _int_arg(line: str, name: str, default: int) -> int | None:
+    """A square constructor argument of a torch line (kernel_size=3), its default when absent, None when
+    it is a tuple or a string (padding='same')."""
+    found = re.search(rf"\b{name}=([^,)]+)", line)
+    value = found.group(1) if found else str(default)
+    return int(value) if value.isdigit() else None
+
+
+def _size_formula(row: dict, before: list[int]) -> Markup | None:
+    """torch's output-size formula for a square Conv2d with this row's numbers, when they give its shape."""
+    line = row["torch"]
+    if not line.startswith("nn.Conv2d(") or len(before) != 4 or "dilation=" in line:
+        return None
+    k, s, p = (_int_arg(line, n, d) for n, d in (("kernel_size", 0), ("stride", 1), ("padding", 0)))
+    if not (k and s) or p is None or (before[2] + 2 * p - k) // s + 1 != row["output_shape"][2]:
+        return None
+    return tex(
+        rf"H_{{\text{{out}}}} = \left\lfloor \dfrac{{H + 2p - k}}{{s}} \right\rfloor + 1"
+        rf" = \left\lfloor \dfrac{{{before[2]} + 2 \cdot {p} - {k}}}{{{s}}} \right\rfloor + 1"
+        rf" = {row['output_shape'][2]}"
     )
+
+
+def _count_formula(row: dict) -> Markup | None:
+    """A Linear's or a Conv2d's parameters as weights plus biases, when the numbers give the row's count."""
+    line, has_bias = row["torch"], "bias=False" not in row["torch"]
+    sizes = re.match(r"nn\.(Linear|Conv2d)\((\d+), (\d+)", line)
+    if sizes is None or "groups=" in line:
+        return None
+    c_in, c_out = int(sizes.group(2)), int(sizes.group(3))
+    k = _int_arg(line, "kernel_size", 1) if sizes.group(1) == "Conv2d" else 1
+    if k is None or c_out * c_in * k * k + has_bias * c_out != row["parameters"]:
+        return None
+    weights = rf"{c_out} \cdot {c_in}" + (rf" \cdot {k} \cdot {k}" if sizes.group(1) == "Conv2d" else "")
+    return tex(weights + (f" + {c_out}" if has_bias else "") + rf" = \text{{{row['parameters']:,}}}")
+
+
+def explain(name: str, input_shape: tuple[int, ...], rows: list[dict], total: int) -> list[str]:
+    """Three short paragraphs with this model's numbers, as HTML: names escaped, formulas in MathML."""
+    name = escape(name)
+    ops = sorted({r["op"] for r in rows})
+    joins = [r for r in rows if r["op"] in ("Add", "Concat", "Sum") and len(r["inputs"]) > 1]
+    how = (
+        f"{len(joins)} of them ({', '.join(sorted({r['op'] for r in joins}))}) read two values: that is how "
+        "a skip connection joins a path back in."
+        if joins
+        else "Each reads the one before it: the graph is a chain."
+    )
+    kinds = f"{len(ops)} kind" if len(ops) == 1 else f"{len(ops)} kinds"
+    first = (
+        "Each node reads values (the image, or what earlier nodes wrote) and writes a new one. "
+        f"The open model, {name}, has {len(rows)} nodes of {kinds} "
+        f"({escape(', '.join(ops))}). {how}"
+    )
+    shapes = (
+        f"Shapes are (N, C, H, W): N images of C channels, H rows and W columns; the input here is "
+        f"{_shape((1, *input_shape))}. A convolution sets C to its number of filters and shrinks H and W "
+        f"unless it pads; a pooling layer divides them by its stride; Flatten lays every number in one row, "
+        f"so a Linear layer (ONNX's Gemm) can weigh all of them."
+    )
+    before = {r["name"]: r["output_shape"] for r in rows}
+    for row in rows:
+        formula = _size_formula(row, before.get(row["inputs"][0], [1, *input_shape]) if row["inputs"] else [])
+        if formula is not None:
+            shapes += f" For {escape(row['name'])}: {formula}."
+            break
+    count = (
+        f"A parameter is a number training changes: every weight and bias a layer owns. This model has "
+        f"{total:,}"
+    )
+    biggest = max(rows, key=lambda r: r["parameters"]) if rows else None
     if biggest is not None and biggest["parameters"]:
         share = 100 * biggest["parameters"] / total
-        count += f"; {biggest['name']} ({biggest['op']}) alone has {biggest['parameters']:,} ({share:.0f}%)"
-    paragraphs.append(
-        count + ". Activations, pooling and reshapes have none. A BatchNormalization's running mean and "
-        "variance are not counted: they are measured, not trained (torch calls them buffers), so the total "
-        "is what sum(p.numel() for p in model.parameters()) gives."
+        formula = _count_formula(biggest)  # weights plus biases, ending in the count
+        alone = formula if formula is not None else f"{biggest['parameters']:,}"
+        count += f"; {escape(biggest['name'])} alone has {alone} ({share:.0f}%)"
+    count += (
+        ". Activations, pooling and reshapes have none. A BatchNormalization's running mean and variance "
+        "are measured, not trained (torch calls them buffers): they are left out, so the total is what "
+        "<code>sum(p.numel() for p in model.parameters())</code> gives."
     )
-    return paragraphs
+    return [first, shapes, count]

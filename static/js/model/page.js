@@ -86,13 +86,8 @@ function showModel(res) {
   total.textContent = `total ${res.total_parameters.toLocaleString('en-US')} parameters`;
   list.append(total);
   fitColumn();
-  $('explain').replaceChildren(
-    ...res.explain.map((t) => {
-      const p = document.createElement('p');
-      p.textContent = t;
-      return p;
-    }),
-  );
+  // the server's paragraphs are HTML: the file's names escaped there, the formulas in MathML
+  $('explain').innerHTML = res.explain.map((t) => `<p>${t}</p>`).join('');
   for (const b of document.querySelectorAll('[data-builtin]')) {
     b.setAttribute('aria-pressed', String(res.id === `builtin:${b.dataset.builtin}`));
   }
