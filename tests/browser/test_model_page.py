@@ -8,7 +8,7 @@ import io
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
+from onnx import helper, numpy_helper
 from PIL import Image
 from playwright.sync_api import Page
 
@@ -162,3 +162,44 @@ def test_a_phone_scrolls_only_down(page: Page, server_url: str) -> None:
     open_model_page(page, server_url)
     page.screenshot(path=f"{SCREENSHOTS}/model-390x844.png", full_page=True)
     assert page.evaluate("() => document.scrollingElement.scrollWidth") <= 390
+
+
+def long_model(extra: int = 60) -> bytes:
+    """onnx_model with `extra` more Relu nodes after its first: a layer column taller than the screen."""
+    built = onnx.load_from_string(onnx_model())
+    nodes = list(built.graph.node)
+    nodes[1].output[0] = "r0"
+    chain = [
+        helper.make_node("Relu", [f"r{i}"], [f"r{i + 1}" if i + 1 < extra else "r"], name=f"relu{i + 1}")
+        for i in range(extra)
+    ]
+    del built.graph.node[:]
+    built.graph.node.extend([*nodes[:2], *chain, *nodes[2:]])
+    return built.SerializeToString()
+
+
+def test_presenter_view_folds_the_settings_and_a_long_column_scrolls_inside_a_box_on_screen(
+    page: Page, server_url: str
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_model_page(page, server_url, "?present=1")
+    assert not page.is_visible("#model-file") and page.is_visible(".controls-toggle")  # the Settings rail
+    assert (
+        page.inner_text("#selected-torch") == "nn.Conv2d(1, 8, kernel_size=3)"
+    )  # torch's line, not "Conv2d"
+    assert page.locator("#explain math").count() == 2  # the conv's output size, the Gemm's 10 * 400 + 10
+    page.click(".controls-toggle")
+    page.set_input_files("#model-file", files=[onnx_file(long_model())])
+    page.wait_for_selector("#layer-list li[data-layer=relu60]")
+    wait_maps(page, "sel-conv-0")
+    column, total = boxes(page, "#layer-list")[0], boxes(page, "#layer-list .model-total")[0]
+    assert (
+        column["bottom"] <= 720
+        and column["top"] <= total["top"]
+        and total["bottom"] <= column["bottom"] + 0.5
+    )
+    assert (
+        page.evaluate("() => document.getElementById('layer-list').scrollHeight") > 2 * 720
+    )  # scrolls inside
+    assert page.inner_text("#selected-torch") == "nn.Conv2d(1, 4, kernel_size=3, padding=1)"
+    assert "nn.Linear(64, 3)" in page.get_attribute("#layer-list li[data-layer=fc] button", "title")
