@@ -73,7 +73,9 @@ def create_app(config: Settings = settings) -> FastAPI:
     app.add_middleware(SettingsInEffect, config=config)
     # uploads never touch the disk: Starlette spools a file part to a temporary file past this size
     # (1 MiB by default), and no part can be larger than the body limit just set
-    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, max_form_bytes)
+    # (a model file, up to max_model_bytes, is read whole into memory the same way)
+    model_form_bytes = config.max_model_bytes + config.max_form_overhead_bytes
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, max_form_bytes, model_form_bytes)
     for router in (pages.router, docs.router, images.router, kernels.router, lessons.router, *page_routers()):
         app.include_router(router)
     errors.document(app)

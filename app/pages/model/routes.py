@@ -7,9 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
-from starlette.formparsers import MultiPartParser
 
-from layerlab.app.config import Settings, settings
+from layerlab.app.config import Settings
 from layerlab.app.config import in_effect as S
 from layerlab.app.deps import Uploads
 from layerlab.app.errors import ApiError
@@ -22,10 +21,6 @@ from layerlab.engine.images import SAMPLES
 
 router = APIRouter(tags=["model"])
 Models = Annotated[ModelStore, Depends(models_of)]
-# a model file is read whole into memory, never spooled to disk (as uploads: app/main.py)
-MultiPartParser.spool_max_size = max(
-    MultiPartParser.spool_max_size, settings.max_model_bytes + settings.max_form_overhead_bytes
-)
 PAGE_LIMITS = (
     "max_model_bytes",
     "max_model_nodes",

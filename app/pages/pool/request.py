@@ -27,10 +27,11 @@ def load_map(req: PoolSource, uploads: UploadStore) -> tuple[np.ndarray, dict | 
     conv = req.conv
     try:
         x, w, b, kwargs = engine_args(conv, uploads)
-        line = torch_line(conv, x.shape)
+        shape = x.shape
         x, w, b = filter_inputs(x, w, b, 1, req.conv_filter)
-        with engine_errors():
+        with engine_errors():  # the engine's geometry check first, so a refusal names its field
             out = conv2d(x, w, b, **kwargs, record_steps=False).output[0]  # (OH, OW)
+        line = torch_line(conv, shape)
     except ApiError as exc:  # name the field inside "conv", not the pooling's own padding
         field = "conv" if exc.field == "request" else f"conv.{exc.field}"
         raise ApiError(exc.status, field, exc.message) from exc
