@@ -1,13 +1,14 @@
-"""The trained-transformer page in a real browser: typing a sentence, switching layer and head, stepping
-a query, changing the temperature and editing a cell each redraw the engine's numbers; in presenter view
-at 1280x720 a whole step is on one screen, its head maps big enough to read from the back row."""
+"""The trained-transformer page in a real browser: typing a sentence, switching layer and head (in the
+settings or by clicking a head's thumbnail), stepping a query, changing the temperature and editing a cell
+each redraw the engine's numbers; in presenter view at 1280x720 a whole step is on one screen, the selected
+head's map big enough to read from the back row and every head's thumbnail captioned readably."""
 
 from __future__ import annotations
 
 import numpy as np
 from playwright.sync_api import Page
 
-from layerlab.app.pages.transformer.request import model
+from layerlab.app.pages.transformer.request import model, roles
 from layerlab.app.pages.transformer.schemas import DEFAULT_SENTENCE
 from layerlab.engine.tinylm.corpus import encode
 from layerlab.engine.tinylm.model import forward, next_token_probs
@@ -46,15 +47,18 @@ def test_sentence_heads_query_temperature_and_an_edit_redraw(page: Page, server_
     page.fill("#tf-sentence", SENTENCE)
     idle(page)
     f = engine(SENTENCE)
-    for layer in range(2):
-        for head in range(2):
+    _, config = model()
+    for layer in range(config.n_layers):
+        for head in range(config.n_heads):
             assert_map(page, f"tf-head-{layer}-{head}", f.weights[layer][0, head])
+    assert_map(page, "tf-head", f.weights[0][0, 0])  # the selected head, large
     assert text(page, "#step-label").startswith("query 7 of 7")  # the last word by default
 
     page.select_option("#tf-layer", "1")
     page.select_option("#tf-head", "1")
     idle(page)
     assert text(page, "#tf-head-title").startswith("Layer 1, head 1")
+    assert_map(page, "tf-head", f.weights[1][0, 1])
     blur(page)
     page.keyboard.press("Home")
     for _ in range(3):
@@ -91,9 +95,38 @@ def test_sentence_heads_query_temperature_and_an_edit_redraw(page: Page, server_
     page.wait_for_function("() => location.search.includes('edits=')")
 
 
-# What presenter view drew, in viewport px: each head map (its cell, its token labels' font, centres and
-# angle, its title's font and box, its element's box), the grid's box and its one colour bar, the table's
-# font and every part of the step.
+def test_clicking_a_thumbnail_draws_that_head_large(page: Page, server_url: str) -> None:
+    """A click on a head's thumbnail selects it: the big map, the table's title, the Settings' selects
+    and the outline all follow, the big map drawing the engine's weights of that head."""
+    open_page(page, f"{server_url}/transformer")
+    idle(page)
+    _, config = model()
+    f = engine(DEFAULT_SENTENCE)
+    layer, head = config.n_layers - 1, config.n_heads - 1
+    x, y = cell_point(page, f"tf-head-{layer}-{head}", 0, 0)  # on the thumbnail's cells
+    page.mouse.click(x, y)
+    idle(page)
+    page.wait_for_function(
+        f"() => document.getElementById('tf-head-title').textContent.startsWith('Layer {layer}')"
+    )
+    assert_map(page, "tf-head", f.weights[layer][0, head])
+    assert page.input_value("#tf-layer") == str(layer) and page.input_value("#tf-head") == str(head)
+    assert page.locator(".tf-thumb.tf-chosen").count() == 1
+    assert (
+        page.locator(f".tf-thumb[data-head='{layer}-{head}'] button").get_attribute("aria-pressed") == "true"
+    )
+    page.click(".tf-thumb[data-head='0-1'] button")  # its caption is a button too (keyboard, screen reader)
+    idle(page)
+    page.wait_for_function(
+        "() => document.getElementById('tf-head-title').textContent.startsWith('Layer 0, head 1')"
+    )
+    assert_map(page, "tf-head", f.weights[0][0, 1])
+
+
+# What presenter view drew, in viewport px: the selected head's big map (its cell, its token labels' font,
+# centres and angle, its title's font and box, its element's box, the rows it marks), each thumbnail (its
+# cell, its caption's lines, font and box), the grid's box and its one colour bar, the weighted values'
+# tick labels, the table's font and every part of the step.
 GEOMETRY = """() => {
   const box = (el) => { const b = el.getBoundingClientRect();
     return { left: b.left, top: b.top, right: b.right, bottom: b.bottom }; };
@@ -101,22 +134,34 @@ GEOMETRY = """() => {
     const turn = /rotate\\((-?[\\d.]+)/.exec(t.getAttribute('transform') || '');
     return { text: t.textContent, px: parseFloat(getComputedStyle(t).fontSize), x: (b.left + b.right) / 2,
              y: (b.top + b.bottom) / 2, angle: turn ? Number(turn[1]) : 0 }; };
-  const heads = Object.entries(window.__layerlab.maps).filter(([id]) => id.startsWith('tf-head-'))
-    .map(([id, m]) => ({ id, rows: m.rows, cell: m.cell, ownBar: !m.bar.hidden, box: box(m.el),
-      chosen: m.el.classList.contains('tf-chosen'),
-      title: { text: m.plot.querySelector('.gtitle').textContent,
-               px: parseFloat(getComputedStyle(m.plot.querySelector('.gtitle')).fontSize),
-               box: box(m.plot.querySelector('.gtitle')) },
-      x: [...m.plot.querySelectorAll('.xtick text')].map(label),
-      y: [...m.plot.querySelectorAll('.ytick text')].map(label) }));
+  const maps = window.__layerlab.maps;
+  const ticks = (m, axis) => [...m.plot.querySelectorAll(`.${axis}tick text`)].map(label);
+  const big = maps['tf-head'];
+  const title = big.plot.querySelector('.gtitle');
+  const thumbs = [...document.querySelectorAll('.tf-thumb')].map((t) => {
+    const m = Object.values(maps).find((v) => v.el.parentElement === t);
+    const caption = t.querySelector('.tf-thumb-title');
+    return { id: m.opts.id, rows: m.rows, cell: m.cell, ownBar: !m.bar.hidden, box: box(m.el),
+      chosen: t.classList.contains('tf-chosen'), ticks: ticks(m, 'x').length + ticks(m, 'y').length,
+      caption: { lines: [...caption.querySelectorAll('span')].map((s) => s.textContent),
+                 px: parseFloat(getComputedStyle(caption).fontSize), box: box(caption) } };
+  });
   const bar = [...document.querySelectorAll('#tf-grid-box canvas.colorbar')]
     .find((c) => !c.closest('.mapview'));
   const parts = Object.fromEntries([...document.querySelectorAll('.tf-step [data-step-part]')]
     .map((el) => [el.dataset.stepPart, box(el)]));
-  return { heads, grid: box(document.getElementById('tf-grid-box')), bar: bar && box(bar),
-    barLabel: bar && bar.getAttribute('aria-label'),
+  const values = ['tf-v', 'tf-weighted', 'tf-out']
+    .flatMap((id) => [...ticks(maps[id], 'x'), ...ticks(maps[id], 'y')]);
+  return { big: { rows: big.rows, cell: big.cell, ownBar: !big.bar.hidden, box: box(big.el),
+      cells: box(big.overlay), marked: big.highlights.flatMap((h) => h.rows),
+      title: { text: title.textContent, px: parseFloat(getComputedStyle(title).fontSize), box: box(title) },
+      x: ticks(big, 'x'), y: ticks(big, 'y') },
+    thumbs, heading: box(document.getElementById('tf-grid-title')),
+    grid: box(document.getElementById('tf-grid-box')), bar: bar && box(bar),
     scaleTitle: document.querySelector('#tf-scale .tf-scale-title').textContent,
+    valuesPx: Math.min(...values.map((t) => t.px)),
     tablePx: parseFloat(getComputedStyle(document.querySelector('#tf-softmax td')).fontSize), parts,
+    step: Number(/query (\\d+)/.exec(document.getElementById('step-label').textContent)[1]),
     view: [window.innerWidth, window.innerHeight], scrollWidth: document.documentElement.scrollWidth };
 }"""
 
@@ -133,41 +178,76 @@ def touching(labels: list[dict]) -> list[str]:
     return out
 
 
+def overlap(a: dict, b: dict) -> bool:
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and b["top"] < a["bottom"]
+    )
+
+
 def test_presenter_view_fits_a_readable_step_on_a_1280x720_screen(page: Page, server_url: str) -> None:
-    """The default sentence's four head maps (18 px cells or more at its 7 tokens, 12 px token labels that
-    never touch, 13 px titles inside their maps), their one shared colour bar inside the grid's box, and
-    the grid, the table (14 px numbers), the next words and the weighted values all on the screen."""
+    """The default sentence's selected head drawn large (20 px cells or more at its 7 tokens, every token
+    named at 13 px or more, never touching, the query's row marked, its title whole), every head as a
+    thumbnail captioned "L1 H0" over its job at 12 px or more (one outlined, captions apart), their one
+    shared colour bar inside the grid's box, the weighted values' labels at 11 px or more, and the grid,
+    the table (14 px numbers), the next words and the weighted values all on the screen."""
     page.set_viewport_size({"width": 1280, "height": 720})
     open_page(page, f"{server_url}/transformer?present=1")
     idle(page)
     g = page.evaluate(GEOMETRY)
     tokens = 1 + len(encode(DEFAULT_SENTENCE))  # <bos> first
     _, config = model()
-    assert len(g["heads"]) == config.n_layers * config.n_heads
-    assert sum(h["chosen"] for h in g["heads"]) == 1  # the selected head is outlined
-    for h in g["heads"]:
-        name = h["id"]
-        assert h["rows"] == tokens
-        if tokens <= 7:
-            assert h["cell"] >= 18, f"{name}: {h['cell']} px cells"
-        assert not h["ownBar"], f"{name} draws its own bar beside the shared one"
-        assert [t["text"] for t in h["y"]][0] == "<bos>"
-        for axis in ("x", "y"):
-            assert min(t["px"] for t in h[axis]) >= 12, f"{name}: {axis} labels under 12 px"
-            assert len(h[axis]) == tokens or tokens > 7  # every token named while they fit
-            assert not touching(h[axis]), f"{name}: " + "; ".join(touching(h[axis]))
-        t = h["title"]
-        assert t["px"] >= 13, f"{name}: title {t['text']!r} at {t['px']} px"
-        inside = h["box"]["left"] - 1 <= t["box"]["left"] and t["box"]["right"] <= h["box"]["right"] + 1
-        assert inside, f"{name}: title {t['text']!r} cropped"
+    jobs = roles()
+
+    big = g["big"]
+    assert big["rows"] == tokens
+    if tokens <= 7:
+        assert big["cell"] >= 20, f"the big map's cells are {big['cell']} px"
+    assert not big["ownBar"], "the big map draws its own bar beside the shared one"
+    assert [t["text"] for t in big["y"]][0] == "<bos>"
+    for axis in ("x", "y"):
+        assert min(t["px"] for t in big[axis]) >= 13, f"the big map's {axis} labels are under 13 px"
+        assert len(big[axis]) == tokens or tokens > 7  # every token named while they fit
+        assert not touching(big[axis]), "; ".join(touching(big[axis]))
+    assert big["marked"] == [g["step"]], f"the big map marks rows {big['marked']}, the query is {g['step']}"
+    t = big["title"]
+    assert t["text"] == " ".join(["L0 H0", *([jobs["0-0"]] if "0-0" in jobs else [])])
+    assert t["px"] >= 13, f"title {t['text']!r} at {t['px']} px"
+    inside = big["box"]["left"] - 1 <= t["box"]["left"] and t["box"]["right"] <= big["box"]["right"] + 1
+    assert inside and t["box"]["top"] >= big["box"]["top"] - 1, f"title {t['text']!r} cropped: {t['box']}"
+    assert not overlap(t["box"], g["heading"]), "the big map's title runs into the heading"
+
+    thumbs = g["thumbs"]
+    assert len(thumbs) == config.n_layers * config.n_heads
+    assert sum(h["chosen"] for h in thumbs) == 1 and thumbs[0]["chosen"]  # layer 0, head 0 by default
+    for i, h in enumerate(thumbs):
+        layer, head = divmod(i, config.n_heads)
+        assert h["id"] == f"tf-head-{layer}-{head}" and h["rows"] == tokens
+        assert not h["ownBar"] and h["ticks"] == 0, f"{h['id']} draws its own bar or ticks"
+        c = h["caption"]
+        assert c["lines"][0] == f"L{layer} H{head}"
+        assert c["lines"][1].strip() == jobs.get(f"{layer}-{head}", ""), f"{h['id']}: caption {c['lines']}"
+        assert c["px"] >= 12, f"{h['id']}: caption at {c['px']} px"
+        assert c["box"]["bottom"] <= h["box"]["top"] + 1, f"{h['id']}: caption over its cells"
+        for other in thumbs[i + 1 :]:
+            assert not overlap(c["box"], other["caption"]["box"]), (
+                f"{h['id']}'s caption touches {other['id']}'s"
+            )
+            assert not overlap(h["box"], other["box"]), f"{h['id']} overlaps {other['id']}"
+        assert not overlap(c["box"], big["box"]), f"{h['id']}'s caption runs into the big map"
 
     bar, grid = g["bar"], g["grid"]
     assert bar, "the grid has no shared colour bar"
     assert grid["left"] <= bar["left"] and bar["right"] <= grid["right"]
     assert grid["top"] <= bar["top"] and bar["bottom"] <= grid["bottom"]
-    assert bar["bottom"] - bar["top"] >= 2 * 7 * 18  # as tall as the grid's rows of maps
+    assert (
+        bar["bottom"] - bar["top"] >= big["cells"]["bottom"] - big["cells"]["top"]
+    )  # as tall as the big map
     assert "0 to 1" in g["scaleTitle"] and "every map" in g["scaleTitle"]
     assert g["tablePx"] >= 14
+    assert g["valuesPx"] >= 11, f"the weighted values' labels are {g['valuesPx']} px"
 
     width, height = g["view"]
     assert set(g["parts"]) >= {"heads", "softmax", "next", "values"}

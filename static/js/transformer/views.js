@@ -45,6 +45,7 @@ const headName = (l, h) => `L${l} H${h}${named[`${l}-${h}`] ? ` ${named[`${l}-${
 function thumbnail(l, h, onPick) {
   const thumb = document.createElement('div');
   thumb.className = 'tf-thumb';
+  thumb.dataset.head = `${l}-${h}`;
   const button = document.createElement('button');
   button.type = 'button';
   button.className = 'tf-thumb-title';
