@@ -184,6 +184,10 @@ def test_presenter_view_folds_the_settings_and_a_long_column_scrolls_inside_a_bo
     page.set_viewport_size({"width": 1280, "height": 720})
     open_model_page(page, server_url, "?present=1")
     assert not page.is_visible("#model-file") and page.is_visible(".controls-toggle")  # the Settings rail
+    np.testing.assert_allclose(
+        map_values(page, "in-input-0"), map_values(page, "model-input")
+    )  # still in view
+    assert page.is_visible("#stage-input canvas")
     assert (
         page.inner_text("#selected-torch") == "nn.Conv2d(1, 8, kernel_size=3)"
     )  # torch's line, not "Conv2d"

@@ -11,6 +11,7 @@ import { MapView } from '../mapview.js';
 import { DrawingPad } from '../network/canvas.js';
 import { LayerRow, drawBars, drawMatrix } from '../network/maps.js';
 import { startPage } from '../kit/start.js';
+import { fmt } from '../format.js';
 import { probe } from '../probe.js';
 import { cellSide, fittingCell, layerItem, vectorAsMatrix } from './layers.js';
 import { PRESENTER_EVENT } from '../classroom/mode.js';
@@ -174,6 +175,7 @@ function run() {
 function drawRun(res) {
   lastRun = res;
   drawMatrix(inputView, res.input[0], `input, channel 0 of ${opened.input.shape[0]}`, false);
+  drawStageInput(res.input);
   $('input-note').textContent = `From ${res.source}, fitted to ${opened.input.shape.slice(1).join('x')}.`;
   const classes = res.classes;
   $('probs-block').hidden = !classes;
@@ -185,11 +187,29 @@ function drawRun(res) {
     drawBars($('probs-chart'), classes.probs, best, 'P(class)');
   } else {
     const last = res.layers.at(-1);
-    $('prediction').textContent = `Output ${last.name}: shape (${last.shape.join(', ')})`;
+    const one = last.shape.every((n) => n === 1) && last.kind === 'maps' ? last.maps.flat(2)[0] : null;
+    const value = one === null || one === undefined ? '' : ` = ${fmt(one)}`;
+    $('prediction').textContent = `Output ${last.name}${value}, shape (${last.shape.join(', ')})`;
   }
   fitColumn(); // the prediction line above it may have changed its height
   drawSelected();
   drawAll();
+}
+
+// The input beside the prediction (shown in presenter view, where the settings are folded): each channel
+// about 72 px on its longer side, with its colour bar.
+let stageInput = null;
+function drawStageInput(input) {
+  const side = `${input[0].length}x${input[0][0].length}`;
+  if (stageInput?.side !== side) {
+    $('stage-input').replaceChildren();
+    stageInput = { side, row: new LayerRow($('stage-input'), 'in', 'input', { cell: cellSide(input[0], 72, 24) }) };
+  }
+  stageInput.row.draw(input, 'input', { signed: false });
+  const names = input.length === 3 ? ['R', 'G', 'B'] : input.map((_, c) => `channel ${c}`);
+  stageInput.row.views.forEach((tile, c) => {
+    tile.label.textContent = input.length === 1 ? 'input' : names[c];
+  });
 }
 
 // ---- the layers --------------------------------------------------------------------------------------
@@ -247,7 +267,8 @@ const roomBelow = (el) => window.innerHeight - (el.getBoundingClientRect().top +
 
 function selectedCell(box, maps) {
   const room = SIDE_BY_SIDE.matches ? Math.max(160, roomBelow(box)) : Math.max(260, 0.6 * window.innerHeight);
-  return fittingCell(maps.length, maps[0].length, maps[0][0].length, box.clientWidth, room, 24);
+  const most = Math.max(24, Math.floor(160 / Math.max(maps[0].length, maps[0][0].length))); // a 2x2 map 160 px
+  return fittingCell(maps.length, maps[0].length, maps[0][0].length, box.clientWidth, room, most);
 }
 
 function fitColumn() {
@@ -263,7 +284,9 @@ function mapsLabel(layer) {
   }
   const shown = layer.maps.length;
   const which =
-    shown < layer.channels ? `channels 0 to ${shown - 1} of ${layer.channels}` : `${layer.channels} channels`;
+    shown < layer.channels
+      ? `channels 0 to ${shown - 1} of ${layer.channels}`
+      : `${layer.channels} ${layer.channels === 1 ? 'channel' : 'channels'}`;
   const f = layer.preview;
   return f > 1 ? `${which}, each as the means of ${f}×${f} blocks (click for every cell)` : which;
 }
@@ -301,7 +324,7 @@ function drawAll() {
     if (!row) {
       const link = opened.layers.find((l) => l.name === layer.name)?.link && layer.kind === 'maps';
       row = new LayerRow(parent, 'all', layer.name, {
-        cell: layer.kind === 'vector' ? cellSide(maps[0], 240, 12) : cellSide(maps[0], 56, 8),
+        cell: layer.kind === 'vector' ? cellSide(maps[0], 240, 12) : cellSide(maps[0], 56, 28),
         onClick: (_, c) => {
           selectLayer(layer.name);
           if (link) showLinks(layer.name, c);
