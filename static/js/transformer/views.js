@@ -242,8 +242,14 @@ function fitValues(wide) {
     );
   const scroll = 0.6 * window.innerHeight;
   let arrangement = fit(wide ? Math.max(100, roomBelow(box) - 8) : scroll);
-  // a long sentence's table leaves them no room on the first screen: then readable below it
-  if (arrangement.c < MIN_VALUE_CELL) arrangement = fit(scroll);
+  // a long sentence's table leaves them no room on the first screen: then readable below it, the
+  // whole step still within one screen under a lesson's bar (sticky) once scrolled to
+  if (arrangement.c < MIN_VALUE_CELL) {
+    const bar = document.querySelector('.lesson-bar');
+    const above = box.getBoundingClientRect().top - $('tf-step').getBoundingClientRect().top;
+    const screen = window.innerHeight - (bar ? bar.offsetHeight : 0) - above - 8;
+    arrangement = fit(wide ? Math.max(100, Math.min(scroll, screen)) : scroll);
+  }
   box.dataset.arrangement = arrangement.name;
   drawValuesScale();
 }
