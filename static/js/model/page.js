@@ -199,11 +199,15 @@ function drawRun(res) {
 // The input beside the prediction (shown in presenter view, where the settings are folded): each channel
 // about 72 px on its longer side, with its colour bar.
 let stageInput = null;
+const inputCell = (map) => {
+  const side = Math.max(map.length, map[0].length);
+  return side > 72 ? 72 / side : cellSide(map, 72, 24); // a 224x224 picture drawn 72 px wide
+};
 function drawStageInput(input) {
   const side = `${input[0].length}x${input[0][0].length}`;
   if (stageInput?.side !== side) {
     $('stage-input').replaceChildren();
-    stageInput = { side, row: new LayerRow($('stage-input'), 'in', 'input', { cell: cellSide(input[0], 72, 24) }) };
+    stageInput = { side, row: new LayerRow($('stage-input'), 'in', 'input', { cell: inputCell(input[0]) }) };
   }
   stageInput.row.draw(input, 'input', { signed: false });
   const names = input.length === 3 ? ['R', 'G', 'B'] : input.map((_, c) => `channel ${c}`);
