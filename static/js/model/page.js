@@ -10,6 +10,7 @@ import { encode, fromAddress } from '../typed-url.js';
 import { MapView } from '../mapview.js';
 import { DrawingPad } from '../network/canvas.js';
 import { LayerRow, drawBars, drawMatrix } from '../network/maps.js';
+import { linkAnchors } from '../network/links.js';
 import { startPage } from '../kit/start.js';
 import { fmt } from '../format.js';
 import { probe } from '../probe.js';
@@ -346,15 +347,7 @@ async function showLinks(layer, channel) {
   try {
     const res = await withModel('/api/model/link', { ...inputBody(), layer, channel });
     $('link-title').textContent = `${res.layer} (${res.op}), channel ${channel}:`;
-    $('link-list').replaceChildren(
-      ...res.links.map((l) => {
-        const a = document.createElement('a');
-        a.href = l.href;
-        a.textContent = l.label;
-        a.dataset.page = l.page;
-        return a;
-      }),
-    );
+    $('link-list').replaceChildren(...linkAnchors(res.links));
     if (!res.links.length) $('link-list').textContent = 'no page can show it';
     $('link-notes').replaceChildren(
       ...res.notes.map((n) => {

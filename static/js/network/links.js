@@ -4,6 +4,17 @@
 import { postJSON } from '../uploads.js';
 
 const $ = (id) => document.getElementById(id);
+
+// One <a> per link the server offers ({page, href, label}), its page named in data-page.
+export function linkAnchors(links) {
+  return links.map((l) => {
+    const a = document.createElement('a');
+    a.href = l.href;
+    a.textContent = l.label;
+    a.dataset.page = l.page;
+    return a;
+  });
+}
 const NAMES = {
   input: 'the input',
   conv1: 'conv1',
@@ -18,15 +29,7 @@ export async function showLinks(body, layer, channel, showError) {
   try {
     const res = await postJSON('/api/network/link', { ...body, layer, channel });
     $('link-title').textContent = `${NAMES[layer]}, channel ${channel}:`;
-    $('link-list').replaceChildren(
-      ...res.links.map((l) => {
-        const a = document.createElement('a');
-        a.href = l.href;
-        a.textContent = l.label;
-        a.dataset.page = l.page;
-        return a;
-      }),
-    );
+    $('link-list').replaceChildren(...linkAnchors(res.links));
     $('net-link-note').textContent = res.note;
     $('link-panel').hidden = false;
   } catch (err) {
