@@ -104,12 +104,15 @@ async function openBuiltin(name) {
     $('image').value = 'circle';
     setSource('image', false);
   }
+  probe.busy += 1; // the page is not settled until the model is open and its run sent
   try {
     showModel(await api.postJSON(`/api/model/builtin/${name}`, {}));
     clearError();
     run();
   } catch (err) {
     showError(err);
+  } finally {
+    probe.busy -= 1;
   }
 }
 
@@ -117,6 +120,7 @@ async function openFile() {
   const file = $('model-file').files[0];
   if (!file) return;
   const kept = { file, layers: $('layers').value.trim(), shape: $('input-shape').value.trim() };
+  probe.busy += 1;
   try {
     const res = await postFile(kept);
     files.set(res.id, kept);
@@ -125,6 +129,8 @@ async function openFile() {
     run();
   } catch (err) {
     showError(err);
+  } finally {
+    probe.busy -= 1;
   }
 }
 
