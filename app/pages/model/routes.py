@@ -13,6 +13,7 @@ from layerlab.app.config import in_effect as S
 from layerlab.app.deps import Uploads
 from layerlab.app.errors import ApiError
 from layerlab.app.jobs import heavy, run_job
+from layerlab.app.pages.model import links as ml
 from layerlab.app.pages.model import request as mr
 from layerlab.app.pages.model.schemas import BUILTINS, BuiltinName, ModelLinkRequest, ModelRunRequest
 from layerlab.app.pages.model.store import ModelStore, models_of
@@ -129,4 +130,4 @@ def run_model(req: ModelRunRequest, models: Models, uploads: Uploads) -> NumpyJS
 def link(req: ModelLinkRequest, models: Models, uploads: Uploads) -> NumpyJSONResponse:
     """Links opening one channel of a Conv, pooling or norm layer on its own page, with that layer's
     weights and real input, and notes on what does not fit there."""
-    return NumpyJSONResponse(mr.links(req, mr.find(req.model, models), uploads))
+    return NumpyJSONResponse(ml.links(req, mr.find(req.model, models), uploads))
