@@ -11,12 +11,8 @@ are the engine's own, shared rather than copied: padding modes (engine.conv.chec
 padding below the input size, circular at most the input size) and pooling windows (engine.pool's grid:
 padding at most kernel_size // 2, undilated; a ceil_mode window kept when it starts inside the input).
 
-`analyse_graph(inputs, layers)` does the same for a graph: each GraphLayer names the graph inputs or
-earlier layers it reads, so a residual block's skip (Add) and a concatenation (Concat) can be written
-(ResNet-18's 11,689,512 parameters, tests/engine/test_calculator_graph.py). Add takes inputs of exactly
-one shape (no broadcasting: a model's joins add feature maps of one shape, and a mismatch is the bug
-to report); Concat joins along `dim`, counted as torch counts it on a batched tensor (1, the
-channels, by default).
+The graph form (`analyse_graph`, a residual block's Add, a Concat) is in engine/calculator_graph.py;
+it runs each layer through this module's rules.
 
 Counting conventions:
 - parameters: what ``sum(p.numel() for p in model.parameters())`` counts. BatchNorm's
@@ -29,10 +25,7 @@ Counting conventions:
   see engine/receptive.py. A (C, L) stack reports its length as W beside a height of 1.
   Whole numbers except after a strided ConvTranspose2d; None once Flatten or Linear has
   mixed every position, after an AdaptiveAvgPool2d whose windows differ in width (an output size
-  that does not divide the input's) and after a Concat along a spatial axis. A join (Add, or Concat
-  along the channels) takes per axis the smallest field holding every input's field: the larger one
-  when they share a centre, as a residual block's branches do; None when an input has no field or
-  their jumps differ (their positions no longer line up).
+  that does not divide the input's). Joins (Add, Concat): see engine/calculator_graph.py.
 
 Seeds: 002 (the MNIST convnet and its summary), 001 (26 and 41 parameters), 000 (the circle).
 """
@@ -40,16 +33,19 @@ Seeds: 002 (the MNIST convnet and its summary), 001 (26 and 41 parameters), 000 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from numbers import Integral, Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.conv import check_padding_mode, output_size
 from layerlab.engine.errors import ArgumentError
 from layerlab.engine.pool import _grid
 from layerlab.engine.receptive import AxisField, pairs, transposed_length
+
+if TYPE_CHECKING:  # calculator_graph imports this module's rules
+    from layerlab.engine.calculator_graph import GraphLayer
 
 Shape = tuple[int, ...]
 Fields = tuple[AxisField, ...] | None  # one per spatial axis; None for a flat (F,) shape
@@ -107,36 +103,6 @@ class StackReport:
     output_shape: Shape
 
 
-@dataclass(frozen=True)
-class GraphLayer:
-    """One node of a graph: a name, a Layer's kind and arguments, and the values it reads."""
-
-    name: str  # unique among inputs and layers, e.g. torch's module name "layer1.0.conv1"
-    kind: str  # a key of _SIGNATURES; "Add" and "Concat" read two or more inputs
-    args: dict = field(default_factory=dict)
-    inputs: tuple[str, ...] = ()  # graph inputs or earlier layers, by name; () reads the entry just before
-
-
-@dataclass(frozen=True)
-class GraphLayerReport(LayerReport):
-    """A layer's report in a graph; input_shape is its first input's."""
-
-    name: str
-    inputs: tuple[str, ...]  # what it reads, by name
-    input_shapes: tuple[Shape, ...]
-
-
-@dataclass(frozen=True)
-class GraphReport:
-    """Every layer's report in the order given, the totals and the shapes of the graph's outputs."""
-
-    layers: list[GraphLayerReport]
-    total_parameters: int
-    total_macs: int
-    output_shape: Shape  # the last layer's (the last input's when there are no layers)
-    outputs: dict[str, Shape]  # every value no layer reads, by name: the graph's outputs
-
-
 class StackError(ValueError):
     """A stack or graph torch would reject; index is the layer at fault (None for an input), name its name."""
 
@@ -157,43 +123,11 @@ def analyse(input_shape: Sequence[int], layers: Sequence[Layer]) -> StackReport:
     for index, layer in enumerate(layers):
         label = f"layer {index} ({layer.kind})"
         out, params, macs, out_fields, torch = _step(
-            index, label, None, layer, [shape], [fields], ("x",), _HANDLERS
+            index, label, None, layer, [shape], [fields], ("x",), _HANDLERS, {}
         )
         reports.append(LayerReport(index, layer.kind, torch, shape, out, params, macs, *pairs(out_fields)))
         shape, fields = out, out_fields
     return StackReport(reports, sum(r.parameters for r in reports), sum(r.macs for r in reports), shape)
-
-
-def analyse_graph(inputs: Mapping[str, Sequence[int]], layers: Sequence[GraphLayer]) -> GraphReport:
-    """analyse for a graph: each layer reads the named inputs or earlier layers, in the order given.
-
-    inputs maps each graph input's name to its shape, as analyse's input_shape. Receptive fields are
-    on the inputs' pixel grid (several inputs are taken to share one). A layer whose inputs are () reads
-    the entry just before it, so a chain needs no wiring.
-    """
-    if not isinstance(inputs, Mapping) or not inputs:
-        raise StackError(None, "inputs: give at least one input, as {name: shape}")
-    shapes = {name: _input_shape(shape, f"input {name!r}", name) for name, shape in inputs.items()}
-    fields = {name: _input_fields(shape) for name, shape in shapes.items()}
-    unread, previous, reports = dict.fromkeys(shapes), list(shapes)[-1], []
-    for index, layer in enumerate(layers):
-        label = f"layer {index} {layer.name!r} ({layer.kind})"
-        sources = layer.inputs if layer.inputs else (previous,)
-        wrong = _wiring(layer.name, sources, shapes)
-        if wrong:
-            raise StackError(index, f"{label}: {wrong}", layer.name if isinstance(layer.name, str) else None)
-        given = [shapes[s] for s in sources]
-        out, params, macs, out_fields, torch = _step(
-            index, label, layer.name, layer, given, [fields[s] for s in sources], sources, _SIGNATURES
-        )
-        row = (index, layer.kind, torch, given[0], out, params, macs, *pairs(out_fields))
-        reports.append(GraphLayerReport(*row, layer.name, tuple(sources), tuple(given)))
-        shapes[layer.name], fields[layer.name], previous = out, out_fields, layer.name
-        for source in sources:
-            unread.pop(source, None)
-        unread[layer.name] = None
-    totals = sum(r.parameters for r in reports), sum(r.macs for r in reports)
-    return GraphReport(reports, *totals, shapes[previous], {name: shapes[name] for name in unread})
 
 
 def _input_shape(value: object, label: str, name: str | None = None) -> Shape:
@@ -209,20 +143,6 @@ def _input_fields(shape: Shape) -> Fields:
     return None if len(shape) == 1 else (AxisField(),) * (len(shape) - 1)
 
 
-def _wiring(name: object, sources: object, known: Mapping[str, Shape]) -> str | None:
-    """What is wrong with a graph layer's name or inputs, if anything."""
-    if not isinstance(name, str) or not name:
-        return f"name must be a non-empty string, got {name!r}"
-    if name in known:
-        return f"the name {name!r} is already taken by an input or an earlier layer"
-    if not isinstance(sources, tuple | list) or not all(isinstance(s, str) for s in sources):
-        return f"inputs must be a tuple of names, got {sources!r}"
-    missing = [s for s in sources if s not in known]
-    if missing:
-        return f"reads {missing[0]!r}, which is neither an input nor an earlier layer"
-    return None
-
-
 def _step(
     index: int,
     label: str,
@@ -232,10 +152,12 @@ def _step(
     fields: list[Fields],
     names: Sequence[str],
     kinds: Mapping[str, Any],
+    joins: Mapping[str, Callable[..., tuple]],
 ) -> tuple[Shape, int, int, Fields, str]:
-    """_apply one layer; its problem as a StackError prefixed by label. kinds: those it may use."""
+    """_apply one layer; its problem as a StackError prefixed by label. kinds: those it may use; joins:
+    the functions of the join kinds among them (calculator_graph.JOINS for a graph, none for a stack)."""
     try:
-        return _apply(layer.kind, layer.args, shapes, fields, tuple(names), kinds)
+        return _apply(layer.kind, layer.args, shapes, fields, tuple(names), kinds, joins)
     except _Problem as problem:
         raise StackError(index, f"{label}: {problem}", name) from None
 
@@ -247,8 +169,9 @@ def _apply(
     fields: list[Fields],
     names: tuple[str, ...],
     kinds: Mapping[str, Any],
+    joins: Mapping[str, Callable[..., tuple]],
 ) -> tuple[Shape, int, int, Fields, str]:
-    if isinstance(kind, str) and kind in _JOINS and kind not in kinds:
+    if isinstance(kind, str) and kind in _JOIN_KINDS and kind not in kinds:
         raise _Problem("joins 2 or more inputs, and a stack has one before each layer: use analyse_graph")
     signature = _SIGNATURES.get(kind) if isinstance(kind, str) and kind in kinds else None
     if signature is None:
@@ -262,10 +185,10 @@ def _apply(
         if default is _REQUIRED and name not in given:
             raise _Problem(f"missing required argument {name!r}")
     args = {**signature, **given}
-    if kind in _JOINS:
+    if kind in _JOIN_KINDS:
         if len(shapes) < 2:
             raise _Problem(f"joins 2 or more inputs, got {len(shapes)} (a graph's join: use analyse_graph)")
-        out, out_fields, line = _JOINS[kind](shapes, fields, args, names)
+        out, out_fields, line = joins[kind](shapes, fields, args, names)
         return out, 0, 0, out_fields, line
     if len(shapes) != 1:
         raise _Problem(f"takes one input, got {len(shapes)}: {', '.join(names)}")
@@ -367,48 +290,6 @@ def _adaptive_avg_pool(shape: Shape, fields: Fields, args: dict) -> tuple:
     return (shape[0], *out), 0, 0, _windows(fields, steps, steps, (0, 0), (1, 1)) if even else None, ()
 
 
-def _add(shapes: list[Shape], fields: list[Fields], args: dict, names: tuple[str, ...]) -> tuple:
-    """Add: the element-wise sum of inputs of exactly one shape (no broadcasting)."""
-    for shape, name in zip(shapes[1:], names[1:], strict=True):
-        if shape != shapes[0]:
-            raise _Problem(
-                f"adds inputs of one shape, but {names[0]!r} is {shapes[0]} and {name!r} is {shape}"
-            )
-    return shapes[0], _hull(fields), " + ".join(names)
-
-
-def _concat(shapes: list[Shape], fields: list[Fields], args: dict, names: tuple[str, ...]) -> tuple:
-    """Concat: torch.cat along dim of the batched tensor (1: channels), every other size equal."""
-    dim, rank = args["dim"], len(shapes[0])
-    if not (_is_int(dim) and dim != 0 and -rank <= dim <= rank):
-        raise _Problem(
-            f"dim must be 1 to {rank} (or -{rank} to -1) of the batched tensor, not the batch; got {dim!r}"
-        )
-    axis = dim - 1 if dim > 0 else rank + dim
-    for shape, name in zip(shapes[1:], names[1:], strict=True):
-        if len(shape) != rank or any(shape[i] != shapes[0][i] for i in range(rank) if i != axis):
-            raise _Problem(
-                f"concatenates along dim {dim}, so every other size must match, "
-                f"but {names[0]!r} is {shapes[0]} and {name!r} is {shape}"
-            )
-    out = tuple(sum(s[axis] for s in shapes) if i == axis else size for i, size in enumerate(shapes[0]))
-    return out, _hull(fields) if axis == 0 else None, f"torch.cat([{', '.join(names)}], dim={dim})"
-
-
-def _hull(fields: list[Fields]) -> Fields:
-    """A join's field per axis: the smallest holding every input's; None if one has none or jumps differ."""
-    if any(f is None for f in fields):
-        return None
-    joined = []
-    for axis in zip(*fields, strict=True):
-        if len({a.jump for a in axis}) > 1:
-            return None
-        low = min(a.start - (a.size - 1) / 2 for a in axis)
-        high = max(a.start + (a.size - 1) / 2 for a in axis)
-        joined.append(AxisField(high - low + 1, axis[0].jump, (low + high) / 2))
-    return tuple(joined)
-
-
 def _engine_rule(rule: Any, *args: Any) -> Any:
     """Apply one of the engine's own argument rules, its ArgumentError as this layer's problem."""
     try:
@@ -453,7 +334,7 @@ _HANDLERS = {
     **dict.fromkeys(("Dropout", "ReLU", "Sigmoid", "Tanh", "Softmax", "Identity"), _elementwise),
     "AdaptiveAvgPool2d": _adaptive_avg_pool,
 }
-_JOINS = {"Add": _add, "Concat": _concat}
+_JOIN_KINDS = ("Add", "Concat")  # read two or more inputs: calculator_graph.JOINS
 
 
 def _need(shape: Shape, ranks: tuple[int, ...], other: str = "") -> None:

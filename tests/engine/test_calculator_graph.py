@@ -1,4 +1,5 @@
-"""engine.calculator.analyse_graph: ResNet-18 from its published architecture, a skip, a concat, wiring."""
+"""engine.calculator_graph.analyse_graph: ResNet-18 from its published architecture, a skip, a concat,
+wiring."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections import Counter
 import pytest
 
 from layerlab.app.config import Settings
-from layerlab.engine.calculator import GraphLayer, Layer, StackError, analyse, analyse_graph
+from layerlab.engine.calculator import Layer, StackError, analyse
+from layerlab.engine.calculator_graph import GraphLayer, analyse_graph
 from layerlab.engine.graph.run import layer_table
 from layerlab.models.onnx_file import read_onnx
 from tests.engine.graph_reference import resnet18 as resnet18_onnx

@@ -14,7 +14,8 @@ from typing import Any
 from layerlab.app.config import in_effect as S
 from layerlab.app.errors import ApiError
 from layerlab.app.mathml import num, tex
-from layerlab.engine.calculator import PRESETS, GraphReport, Layer, LayerReport, StackReport
+from layerlab.engine.calculator import PRESETS, Layer, LayerReport, StackReport
+from layerlab.engine.calculator_graph import GraphReport
 
 MAX_EXACT = 2**53 - 1  # JavaScript numbers hold integers exactly up to here
 WORDS = ("same", "valid", "zeros", "reflect", "replicate", "circular")  # the only string arguments

@@ -23,15 +23,8 @@ from layerlab.app.pages.calculator.request import (
     report_json,
 )
 from layerlab.app.serialize import NumpyJSONResponse, body_model
-from layerlab.engine.calculator import (
-    GraphLayer,
-    GraphReport,
-    Layer,
-    StackError,
-    StackReport,
-    analyse,
-    analyse_graph,
-)
+from layerlab.engine.calculator import Layer, StackError, StackReport, analyse
+from layerlab.engine.calculator_graph import GraphLayer, GraphReport, analyse_graph
 
 # ---- requests -----------------------------------------------------------------------------------
 
