@@ -149,6 +149,8 @@ def test_every_step_points_at_its_subject_in_presenter_view(
                     expect(page.locator(f"{sel}.lesson-covered")).to_have_count(0)
                 page.wait_for_function(_TWO_FRAMES)
                 assert page.screenshot(clip=clip) != before, f"{where}: Reveal changed nothing on screen"
+                page.wait_for_function(_TWO_FRAMES)  # the taller bar: the subject placed below it again
+                assert_on_screen(f"{where}, revealed", subject(page, step), "focus")
                 counter_is(page, k, n)
             if k < n:
                 page.keyboard.press("PageDown")

@@ -129,6 +129,8 @@ export class LessonPlayer {
     const answer = this.bar.querySelector('#lesson-answer');
     answer.innerHTML = `<strong>Answer:</strong> ${narrationHTML(this.lesson.steps[this.index].predict.answer)}`;
     answer.hidden = false;
+    // the answer makes the bar taller: bring the step's subject back below it
+    if (this.spotlight) this.spotlight.replace();
     this.revealButton.disabled = true;
     this.next.disabled = this.index === this.lesson.steps.length - 1;
   }
