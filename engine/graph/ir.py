@@ -56,3 +56,8 @@ class Graph:
 
 class GraphError(ArgumentError):
     """A graph that cannot be run: `.argument` names the node (or initializer, or input) at fault."""
+
+
+def fixed_values(graph: Graph) -> set[str]:
+    """The values written in the file: initializers and Constant nodes' outputs."""
+    return set(graph.initializers) | {v for n in graph.nodes if n.op == "Constant" for v in n.outputs}
