@@ -8,7 +8,8 @@ import pytest
 
 from layerlab.app.pages.transformer.request import model
 from layerlab.engine.tinylm.corpus import encode
-from layerlab.engine.tinylm.model import forward, next_token_probs
+from layerlab.engine.tinylm.model import forward
+from layerlab.engine.tinylm.readout import next_token_probs
 from tests.app.helpers import assert_error
 
 SENTENCE = "we sat by the river bank"

@@ -19,7 +19,8 @@ from layerlab.app.lessons import Step, lessons
 from layerlab.app.pages.transformer.schemas import TransformerRequest
 from layerlab.engine import tinylm
 from layerlab.engine.tinylm.corpus import VOCAB, batch, samples
-from layerlab.engine.tinylm.model import forward, next_token_probs
+from layerlab.engine.tinylm.model import forward
+from layerlab.engine.tinylm.readout import next_token_probs
 from layerlab.engine.tinylm.train import HELD_OUT_SEED, measure_heads
 
 SENSE = {"money": 0, "river": 1}  # Sample.marks["sense"]

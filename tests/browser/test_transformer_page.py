@@ -11,7 +11,8 @@ from playwright.sync_api import Page
 from layerlab.app.pages.transformer.request import model, roles
 from layerlab.app.pages.transformer.schemas import DEFAULT_SENTENCE
 from layerlab.engine.tinylm.corpus import encode
-from layerlab.engine.tinylm.model import forward, next_token_probs
+from layerlab.engine.tinylm.model import forward
+from layerlab.engine.tinylm.readout import next_token_probs
 from tests.browser.helpers import assert_map, blur, cell_point, fmt, idle, map_values, text
 
 SENTENCE = "he paid the cash into the bank"

@@ -17,9 +17,9 @@ from layerlab.engine.tinylm.model import (
     forward,
     init_params,
     loss_and_grads,
-    next_token_probs,
     param_shapes,
 )
+from layerlab.engine.tinylm.readout import next_token_probs
 
 SMALL = Config(vocab_size=11, d_model=8, n_heads=2, n_layers=2, d_ff=12, max_len=6)
 
@@ -249,7 +249,7 @@ def test_next_token_probs_sum_top_k_and_temperature_limits() -> None:
 
 
 def test_the_residual_stream_and_the_likeliest_next_words_against_plain_references():
-    from layerlab.engine.tinylm.model import residual_stream, top_next_words
+    from layerlab.engine.tinylm.readout import residual_stream, top_next_words
 
     config = Config(vocab_size=20, d_model=8, n_heads=2, n_layers=2, d_ff=16, max_len=6)
     params = init_params(config, seed=3)

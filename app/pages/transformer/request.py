@@ -2,7 +2,8 @@
 
 The parameters are the shipped weights (`layerlab.engine.tinylm.load`); edited cells are written into
 copies of the arrays they touch, so the cached weights are never changed. Every number comes from the
-engine's `forward` and `next_token_probs`; this module picks, stacks and names them.
+engine's `forward` and `readout` (`next_token_probs` and the likeliest words); this module picks,
+stacks and names them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from layerlab.app.errors import ApiError
 from layerlab.app.pages.transformer.schemas import TransformerRequest
 from layerlab.engine import tinylm
 from layerlab.engine.tinylm.corpus import VOCAB, decode, encode
-from layerlab.engine.tinylm.model import Config, Forward, forward, residual_stream, top_next_words
+from layerlab.engine.tinylm.model import Config, Forward, forward
+from layerlab.engine.tinylm.readout import residual_stream, top_next_words
 
 BOS = 1  # VOCAB[1] == "<bos>", prepended to every sentence
 TOP = 10  # next-token words listed per position
