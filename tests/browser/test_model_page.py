@@ -52,7 +52,7 @@ def open_file_and_picture(page: Page, server_url: str, data: bytes) -> None:
     bad = onnx.load_from_string(data)
     bad.graph.node[1].op_type, bad.graph.node[1].name = "Selu", "odd_activation"
     page.set_input_files("#model-file", files=[onnx_file(bad.SerializeToString())])
-    page.wait_for_selector("#status:not([hidden])")
+    page.wait_for_selector("#status:not(:empty)")
     assert "odd_activation" in page.inner_text("#status") and "Selu" in page.inner_text("#status")
     page.set_input_files("#model-file", files=[onnx_file(data)])
     page.wait_for_selector("#layer-list li[data-layer=fc]")

@@ -12,6 +12,7 @@ import { DrawingPad } from '../network/canvas.js';
 import { LayerRow, drawBars, drawMatrix } from '../network/maps.js';
 import { linkAnchors } from '../network/links.js';
 import { startPage } from '../kit/start.js';
+import { say } from '../kit/notice.js';
 import { fmt } from '../format.js';
 import { probe } from '../probe.js';
 import { cellSide, fittingCell, layerItem, vectorAsMatrix } from './layers.js';
@@ -25,14 +26,8 @@ const files = new Map(); // model id -> { file, layers, shape }: sent again when
 
 // ---- errors and the URL ------------------------------------------------------------------------------
 
-function showError(err) {
-  $('status').textContent = err.message || String(err);
-  $('status').hidden = false;
-}
-function clearError() {
-  $('status').hidden = true;
-  $('status').textContent = '';
-}
+const showError = (err) => say($('status'), err.message || String(err));
+const clearError = () => say($('status'), '');
 let urlTimer = null;
 function writeURL() {
   clearTimeout(urlTimer);
@@ -104,9 +99,15 @@ async function openBuiltin(name) {
     $('image').value = 'circle';
     setSource('image', false);
   }
-  probe.busy += 1; // the page is not settled until the model is open and its run sent
+  await opening(() => api.postJSON(`/api/model/builtin/${name}`, {}));
+}
+
+// Open a model (`request` answers its layer column), then run it on the input. The page is busy
+// (not settled, for the tests' idle and the bench's first picture) until the run is sent.
+async function opening(request) {
+  probe.busy += 1;
   try {
-    showModel(await api.postJSON(`/api/model/builtin/${name}`, {}));
+    showModel(await request());
     clearError();
     run();
   } catch (err) {
@@ -120,18 +121,11 @@ async function openFile() {
   const file = $('model-file').files[0];
   if (!file) return;
   const kept = { file, layers: $('layers').value.trim(), shape: $('input-shape').value.trim() };
-  probe.busy += 1;
-  try {
+  await opening(async () => {
     const res = await postFile(kept);
     files.set(res.id, kept);
-    showModel(res);
-    clearError();
-    run();
-  } catch (err) {
-    showError(err);
-  } finally {
-    probe.busy -= 1;
-  }
+    return res;
+  });
 }
 
 // ---- the input ---------------------------------------------------------------------------------------
