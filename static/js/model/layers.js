@@ -64,3 +64,22 @@ export function fittingCell(n, rows, cols, width, height, most, gap = 6) {
   for (let tenths = 9; tenths > 2; tenths--) if (fits(tenths / 10)) return tenths / 10;
   return 0.25;
 }
+
+// (C, H, W) of a layer's answer: its maps, or its vector laid out as one small matrix
+export const asMaps = (layer) => (layer.kind === 'maps' ? layer.maps : [vectorAsMatrix(layer.vector)]);
+
+// What a layer's drawn maps are: which channels, or how many numbers, and whether as blocks' means.
+export function mapsLabel(layer) {
+  if (layer.kind === 'vector') {
+    return layer.length > layer.vector.length
+      ? `the first ${layer.vector.length} of ${layer.length}`
+      : `${layer.length} numbers`;
+  }
+  const shown = layer.maps.length;
+  const which =
+    shown < layer.channels
+      ? `channels 0 to ${shown - 1} of ${layer.channels}`
+      : `${layer.channels} ${layer.channels === 1 ? 'channel' : 'channels'}`;
+  const f = layer.preview;
+  return f > 1 ? `${which}, each as the means of ${f}×${f} blocks (click for every cell)` : which;
+}

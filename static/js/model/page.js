@@ -15,7 +15,7 @@ import { startPage } from '../kit/start.js';
 import { say } from '../kit/notice.js';
 import { fmt } from '../format.js';
 import { probe } from '../probe.js';
-import { cellSide, fittingCell, layerItem, vectorAsMatrix } from './layers.js';
+import { asMaps, cellSide, fittingCell, layerItem, mapsLabel } from './layers.js';
 import { PRESENTER_EVENT } from '../classroom/mode.js';
 
 const $ = (id) => document.getElementById(id);
@@ -236,8 +236,6 @@ function markSelected() {
 }
 
 let selectedRow = null;
-// (C, H, W) of a layer's answer: its maps, or its vector laid out as one small matrix
-const asMaps = (layer) => (layer.kind === 'maps' ? layer.maps : [vectorAsMatrix(layer.vector)]);
 
 function drawSelected() {
   const layer = lastRun?.layers.find((l) => l.name === state.layer);
@@ -279,21 +277,6 @@ function selectedCell(box, maps) {
 function fitColumn() {
   const list = $('layer-list');
   list.style.maxHeight = SIDE_BY_SIDE.matches ? `${Math.max(160, roomBelow(list))}px` : '';
-}
-
-function mapsLabel(layer) {
-  if (layer.kind === 'vector') {
-    return layer.length > layer.vector.length
-      ? `the first ${layer.vector.length} of ${layer.length}`
-      : `${layer.length} numbers`;
-  }
-  const shown = layer.maps.length;
-  const which =
-    shown < layer.channels
-      ? `channels 0 to ${shown - 1} of ${layer.channels}`
-      : `${layer.channels} ${layer.channels === 1 ? 'channel' : 'channels'}`;
-  const f = layer.preview;
-  return f > 1 ? `${which}, each as the means of ${f}×${f} blocks (click for every cell)` : which;
 }
 
 // A layer whose maps the answer left out (over its budget) or that has none to draw: its name, and a button
